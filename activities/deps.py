@@ -1,0 +1,19 @@
+"""What activities need from the process: database, catalogue, gateway, Temporal client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
+
+from domain.catalogue import Catalogue
+from payments.gateway import PaymentGateway
+
+
+@dataclass(frozen=True)
+class ActivityDeps:
+    sessions: sessionmaker[Session]
+    catalogue: Catalogue
+    gateway: PaymentGateway
+    client: Client

@@ -1,0 +1,1 @@
+"""Process configuration: one settings object, and the Temporal connection built from it."""

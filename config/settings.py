@@ -1,0 +1,66 @@
+"""Every setting of the service, read once from the environment (or a ``.env`` file)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from domain.catalogue import DEFAULT_CATALOGUE_PATH
+
+DATA_DIR = Path(".data")
+
+
+class Settings(BaseSettings):
+    """Names are the environment variables, case-insensitive (``DATABASE_URL`` …)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = f"sqlite:///{DATA_DIR / 'sms-addon.db'}"
+    sms_task_queue: str = "sms-addon"
+    # Empty means the admin API is closed; `make run` sets a generated one.
+    sms_admin_token: SecretStr = SecretStr("")
+    sms_catalogue_path: Path = DEFAULT_CATALOGUE_PATH
+    sms_quote_ttl_minutes: Annotated[int, Field(gt=0)] = 30
+    # Days after a failed renewal charge on which it is retried (DESIGN.md §1).
+    sms_dunning_retry_days: Annotated[list[int], NoDecode] = [1, 3, 7]
+    # HMAC secret for carrier webhooks; the embedded stack generates one.
+    sms_webhook_secret: SecretStr = SecretStr("")
+    # How long the sandbox carrier takes to approve an A2P 10DLC step.
+    sms_sandbox_carrier_delay_seconds: Annotated[float, Field(ge=0)] = 5.0
+    # How long a registration step may wait for a carrier before reminders, then time-out.
+    sms_registration_reminder_hours: Annotated[float, Field(gt=0)] = 24.0
+    sms_registration_timeout_days: Annotated[float, Field(gt=0)] = 14.0
+    # Temporal's own settings (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, API key,
+    # TEMPORAL_PROFILE) are read by temporalio.envconfig; this is the default address.
+    temporal_address: str = "localhost:7233"
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
+    @property
+    def quote_ttl(self) -> timedelta:
+        return timedelta(minutes=self.sms_quote_ttl_minutes)
+
+    @field_validator("sms_dunning_retry_days", mode="before")
+    @classmethod
+    def _parse_days(cls, value: object) -> object:
+        """``"1,3,7"`` or ``"1 3 7"``: days after the failed renewal, increasing."""
+        if isinstance(value, str):
+            value = [int(part) for part in value.replace(",", " ").split()]
+        return value
+
+    @field_validator("sms_dunning_retry_days")
+    @classmethod
+    def _check_days(cls, days: list[int]) -> list[int]:
+        if not days or sorted(set(days)) != days or days[0] <= 0:
+            raise ValueError("must be increasing positive day counts, e.g. 1,3,7")
+        return days
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Payment gateways: the interface a real provider implements, and the sandbox."""

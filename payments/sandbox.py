@@ -1,0 +1,118 @@
+"""The built-in sandbox gateway (API.md "Payment methods of the sandbox gateway").
+
+It keeps its records in the service's own ``payments`` table, so every capture,
+decline and refund it answers is visible in the payments list.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.enums import PaymentKind, PaymentStatus
+from payments.gateway import GatewayUnavailable, PaymentResult, UnknownPayment
+from store.db import transaction
+from store.models import Payment
+
+DECLINING_METHOD = "pm_card_chargeDeclined"
+# Records the charge, then loses the first response as a timeout would.
+FLAKY_METHOD = "pm_card_flaky"
+
+
+def _result(payment: Payment) -> PaymentResult:
+    return PaymentResult(
+        payment_id=payment.payment_id,
+        kind=PaymentKind(payment.kind),
+        status=PaymentStatus(payment.status),
+        amount_minor=payment.amount_minor,
+        currency=payment.currency,
+        decline_reason=payment.decline_reason,
+    )
+
+
+class SandboxGateway:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def capture(
+        self,
+        *,
+        account_id: str,
+        amount_minor: int,
+        currency: str,
+        payment_method: str,
+        idempotency_key: str,
+        reference: str,
+        at: datetime,
+    ) -> PaymentResult:
+        declined = payment_method == DECLINING_METHOD
+        return self._record(
+            Payment(
+                account_id=account_id,
+                kind=PaymentKind.CAPTURE.value,
+                amount_minor=amount_minor,
+                currency=currency,
+                status=(PaymentStatus.DECLINED if declined else PaymentStatus.SUCCEEDED).value,
+                payment_method=payment_method,
+                decline_reason="Your card was declined." if declined else None,
+                reference=reference,
+                idempotency_key=idempotency_key,
+                response_delivered=payment_method != FLAKY_METHOD,
+                at=at,
+            )
+        )
+
+    def refund(
+        self, *, payment_id: str, idempotency_key: str, reference: str, at: datetime
+    ) -> PaymentResult:
+        with transaction(self._sessions) as session:
+            original = session.get(Payment, payment_id)
+            if original is None or original.status != PaymentStatus.SUCCEEDED:
+                raise UnknownPayment(f"No succeeded payment {payment_id} to refund.")
+            refund = Payment(
+                account_id=original.account_id,
+                kind=PaymentKind.REFUND.value,
+                amount_minor=original.amount_minor,
+                currency=original.currency,
+                status=PaymentStatus.SUCCEEDED.value,
+                payment_method=original.payment_method,
+                refund_of=payment_id,
+                reference=reference,
+                idempotency_key=idempotency_key,
+                response_delivered=True,
+                at=at,
+            )
+        return self._record(refund)
+
+    def _record(self, payment: Payment) -> PaymentResult:
+        """Insert unless the key was seen; answer with whatever the key recorded first."""
+        key = payment.idempotency_key
+        try:
+            with transaction(self._sessions) as session:
+                existing = self._find(session, key)
+                if existing is not None:
+                    existing.response_delivered = True
+                    return _result(existing)
+                payment.payment_id = f"pay_{uuid.uuid4().hex[:24]}"
+                payment.created_at = datetime.now(UTC)  # audit only; business time is `at`
+                session.add(payment)
+                session.flush()
+                result = _result(payment)
+        except IntegrityError:
+            # A concurrent call with the same key won the insert: answer with its record.
+            with transaction(self._sessions) as session:
+                winner = self._find(session, key)
+                if winner is None:
+                    raise
+                return _result(winner)
+        if not payment.response_delivered:
+            raise GatewayUnavailable("The gateway did not answer in time; retry with the same key.")
+        return result
+
+    @staticmethod
+    def _find(session: Session, key: str) -> Payment | None:
+        return session.scalars(select(Payment).where(Payment.idempotency_key == key)).first()

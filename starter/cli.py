@@ -1,0 +1,75 @@
+"""The ``sms-addon`` command: migrate, worker, api, dev."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from config.settings import get_settings
+
+
+def _migrate(_: argparse.Namespace) -> None:
+    from store.db import make_engine
+    from store.migrate import head_revision, upgrade_to_head
+
+    settings = get_settings()
+    upgrade_to_head(make_engine(settings.database_url))
+    print(f"schema at {head_revision()}")
+
+
+def _worker(_: argparse.Namespace) -> None:
+    import worker
+
+    worker.main()
+
+
+def _api(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from domain.catalogue import CatalogueError
+    from starter.app import StartupRefused, build_services, create_app
+
+    settings = get_settings()
+    try:  # refuse at once, with one line, rather than from inside uvicorn's lifespan
+        build_services(settings).engine.dispose()
+    except (StartupRefused, CatalogueError) as exc:
+        sys.exit(str(exc))
+    uvicorn.run(
+        create_app(settings),
+        host=args.host or settings.api_host,
+        port=args.port or settings.api_port,
+    )
+
+
+def _dev(args: argparse.Namespace) -> None:
+    from starter.dev import run_dev_stack
+
+    run_dev_stack()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sms-addon", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="bring the schema at DATABASE_URL to head").set_defaults(
+        run=_migrate
+    )
+    commands.add_parser("worker", help="run the Temporal worker").set_defaults(run=_worker)
+    api = commands.add_parser("api", help="serve the HTTP API")
+    api.add_argument("--host", default=None)
+    api.add_argument("--port", type=int, default=None)
+    api.set_defaults(run=_api)
+    commands.add_parser(
+        "dev", help="the embedded stack: Temporal dev server, worker, API and a demo seed"
+    ).set_defaults(run=_dev)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    args = build_parser().parse_args(argv)
+    args.run(args)
+
+
+if __name__ == "__main__":
+    main()

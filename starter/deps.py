@@ -1,0 +1,93 @@
+"""FastAPI dependencies: the services, a database session, and who is calling."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from domain.enums import Role
+from domain.errors import ErrorCode
+from starter.errors import ApiError
+from starter.security import hash_token, same_secret
+from starter.services import Services
+from store.models import ApiToken, User
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+AccountIdPath = Annotated[str, Path(pattern=ID_PATTERN)]
+
+_bearer = HTTPBearer(auto_error=False)
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_session(services: ServicesDep) -> Iterator[Session]:
+    """A session; write endpoints commit with ``session.begin()`` before they answer."""
+    with services.sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The user a token acts for."""
+
+    account_id: str
+    user_id: str
+    role: Role
+    billing_permission: bool
+
+    @property
+    def may_buy(self) -> bool:
+        return self.role is Role.PRIMARY_ADMIN or self.billing_permission
+
+
+def _unauthenticated() -> ApiError:
+    return ApiError(ErrorCode.UNAUTHENTICATED, "A valid bearer token is required.")
+
+
+def get_caller(credentials: Credentials, services: ServicesDep) -> Caller:
+    if credentials is None:
+        raise _unauthenticated()
+    with services.sessions() as session:
+        token = session.get(ApiToken, hash_token(credentials.credentials))
+        user = None if token is None else session.get(User, (token.account_id, token.user_id))
+        if user is None:
+            raise _unauthenticated()
+        return Caller(user.account_id, user.user_id, Role(user.role), user.billing_permission)
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def account_caller(account_id: AccountIdPath, caller: CallerDep) -> Caller:
+    """The caller, who must belong to the account in the path; any other account is
+    answered 404 so that its existence is not revealed."""
+    if caller.account_id != account_id:
+        raise ApiError(ErrorCode.NOT_FOUND, f"Account {account_id} was not found.")
+    return caller
+
+
+AccountCaller = Annotated[Caller, Depends(account_caller)]
+
+
+def require_admin(credentials: Credentials, services: ServicesDep) -> None:
+    expected = services.settings.sms_admin_token.get_secret_value()
+    if credentials is None or not same_secret(credentials.credentials, expected):
+        raise ApiError(ErrorCode.UNAUTHENTICATED, "The admin token is required.")
+
+
+AdminDep = Depends(require_admin)

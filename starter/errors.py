@@ -1,0 +1,71 @@
+"""API.md's error format: ``{"error": {"code", "message", ...details}}`` with stable codes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain.errors import HTTP_STATUS, DomainError, ErrorCode
+
+
+class ApiError(Exception):
+    def __init__(self, code: ErrorCode, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details
+
+    @property
+    def status_code(self) -> int:
+        return HTTP_STATUS[self.code]
+
+
+def public_code(code: ErrorCode) -> ErrorCode:
+    """Codes that are internal refinements answer with API.md's public code."""
+    return ErrorCode.INVALID_REQUEST if code is ErrorCode.UNKNOWN_ITEM else code
+
+
+def error_response(code: ErrorCode, message: str, **details: Any) -> JSONResponse:
+    body: dict[str, Any] = {"code": public_code(code).value, "message": message, **details}
+    return JSONResponse({"error": body}, status_code=HTTP_STATUS[code])
+
+
+_STATUS_CODES = {401: ErrorCode.UNAUTHENTICATED, 404: ErrorCode.NOT_FOUND, 409: ErrorCode.CONFLICT}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.code, exc.message, **exc.details)
+
+    @app.exception_handler(DomainError)
+    async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        return error_response(exc.code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {
+                "field": ".".join(str(part) for part in err["loc"] if part != "body") or "body",
+                "message": err["msg"],
+            }
+            for err in exc.errors()
+        ]
+        fields = ", ".join(d["field"] for d in details)
+        return error_response(
+            ErrorCode.INVALID_REQUEST, f"The request is not valid: {fields}.", details=details
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _STATUS_CODES.get(exc.status_code)
+        if code is None:
+            return JSONResponse(
+                {"error": {"code": "http_error", "message": str(exc.detail)}},
+                status_code=exc.status_code,
+            )
+        return error_response(code, str(exc.detail))

@@ -1,0 +1,227 @@
+"""The schema (DESIGN.md §4). Every idempotency key is unique in the database,
+so a retried write finds its first result instead of writing twice."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from domain.calendar import as_utc
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps stored as UTC and always handed back timezone-aware."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+ID = String(64)
+KEY = String(255)
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    __table_args__ = (CheckConstraint("credit_balance >= 0", name="ck_accounts_balance"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    plan: Mapped[str] = mapped_column(String(32))
+    billing_cycle: Mapped[str] = mapped_column(String(16))
+    billing_anchor: Mapped[date] = mapped_column(Date)
+    payment_method: Mapped[str] = mapped_column(String(64))
+    # Cached sum of the ledger; always written in the same transaction as an entry.
+    credit_balance: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    account_id: Mapped[str] = mapped_column(ID, ForeignKey("accounts.id"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(32))
+    billing_permission: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+
+
+class ApiToken(Base):
+    """A bearer token, kept only as its SHA-256 digest."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (
+        ForeignKeyConstraint(["account_id", "user_id"], ["users.account_id", "users.user_id"]),
+    )
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ID)
+    user_id: Mapped[str] = mapped_column(ID)
+    created_at: Mapped[datetime]
+
+
+class AddonSubscription(Base):
+    """The add-on of one account as the billing page shows it; the subscription
+    workflow keeps it current."""
+
+    __tablename__ = "addon_subscriptions"
+
+    account_id: Mapped[str] = mapped_column(ID, ForeignKey("accounts.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    tier: Mapped[str] = mapped_column(String(64))
+    currency: Mapped[str] = mapped_column(String(3))
+    billing_cycle: Mapped[str] = mapped_column(String(16))
+    monthly_credits: Mapped[int] = mapped_column(Integer)
+    recurring_minor: Mapped[int] = mapped_column(Integer)
+    period_start: Mapped[datetime | None]
+    period_end: Mapped[datetime | None]
+    next_charge_at: Mapped[datetime | None]
+    next_charge_minor: Mapped[int | None] = mapped_column(Integer)
+    activated_at: Mapped[datetime]
+    ends_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+class SubscriptionItem(Base):
+    """One recurring line of the add-on: its tier or a credit pack, added by a purchase."""
+
+    __tablename__ = "subscription_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ID, ForeignKey("accounts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    item_id: Mapped[str] = mapped_column(String(64))
+    credits_per_month: Mapped[int] = mapped_column(Integer)
+    monthly_price_minor: Mapped[int] = mapped_column(Integer)
+    annual_price_minor: Mapped[int] = mapped_column(Integer)
+    purchase_id: Mapped[str] = mapped_column(ID, unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    added_at: Mapped[datetime]
+
+
+class CreditGrant(Base):
+    """A block of credits with its own expiry; debits spend the soonest-expiring first."""
+
+    __tablename__ = "credit_grants"
+    __table_args__ = (
+        CheckConstraint("remaining >= 0 AND remaining <= credits", name="ck_grants_remaining"),
+        Index("ix_grants_spendable", "account_id", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ID, ForeignKey("accounts.id"))
+    source: Mapped[str] = mapped_column(String(16))
+    credits: Mapped[int] = mapped_column(Integer)
+    remaining: Mapped[int] = mapped_column(Integer)
+    granted_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    reference: Mapped[str] = mapped_column(String(255))
+    idempotency_key: Mapped[str] = mapped_column(KEY, unique=True)
+
+
+class CreditEntry(Base):
+    """The append-only ledger: signed credits with the balance after each entry."""
+
+    __tablename__ = "credit_entries"
+    __table_args__ = (
+        CheckConstraint("balance_after >= 0", name="ck_entries_balance"),
+        Index("ix_entries_account_at", "account_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ID, ForeignKey("accounts.id"))
+    grant_id: Mapped[int | None] = mapped_column(ForeignKey("credit_grants.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    credits: Mapped[int] = mapped_column(Integer)
+    balance_after: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime]
+    reference: Mapped[str] = mapped_column(String(255))
+    idempotency_key: Mapped[str] = mapped_column(KEY, unique=True)
+
+
+class Payment(Base):
+    """Every capture, decline and refund the gateway answered, keyed by its idempotency key."""
+
+    __tablename__ = "payments"
+    __table_args__ = (Index("ix_payments_account", "account_id", "created_at"),)
+
+    payment_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    account_id: Mapped[str] = mapped_column(ID, ForeignKey("accounts.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    amount_minor: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))
+    payment_method: Mapped[str] = mapped_column(String(64))
+    refund_of: Mapped[str | None] = mapped_column(ID)
+    decline_reason: Mapped[str | None] = mapped_column(String(255))
+    reference: Mapped[str] = mapped_column(String(255))
+    idempotency_key: Mapped[str] = mapped_column(KEY, unique=True)
+    # The sandbox's pm_card_flaky loses the first response; this records that it did.
+    response_delivered: Mapped[bool] = mapped_column(Boolean, default=True)
+    at: Mapped[datetime]
+    created_at: Mapped[datetime]
+
+
+class Purchase(Base):
+    """The durable record of a purchase and its outcome (histories are only kept so long)."""
+
+    __tablename__ = "purchases"
+    __table_args__ = (UniqueConstraint("account_id", "idempotency_key", name="uq_purchase_key"),)
+
+    purchase_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    account_id: Mapped[str] = mapped_column(ID, ForeignKey("accounts.id"), index=True)
+    user_id: Mapped[str] = mapped_column(ID)
+    item_type: Mapped[str] = mapped_column(String(16))
+    item_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(32))
+    quote: Mapped[dict[str, Any] | None]
+    payment_id: Mapped[str | None] = mapped_column(ID)
+    failure_code: Mapped[str | None] = mapped_column(String(64))
+    failure_message: Mapped[str | None] = mapped_column(Text)
+    idempotency_key: Mapped[str | None] = mapped_column(KEY)
+    created_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+class A2pRegistration(Base):
+    """A2P 10DLC registration of an account for US sending."""
+
+    __tablename__ = "a2p_registrations"
+
+    account_id: Mapped[str] = mapped_column(ID, ForeignKey("accounts.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text)
+    brand: Mapped[dict[str, Any]]
+    campaign: Mapped[dict[str, Any]]
+    submission: Mapped[int] = mapped_column(Integer, default=1)
+    submitted_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

@@ -1,0 +1,102 @@
+"""Fixtures: databases (SQLite always, PostgreSQL when TEST_DATABASE_URL is set) and
+real Temporal servers from the installed wheels (nothing is downloaded)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from config.temporal import ensure_search_attributes
+from store.db import make_session_factory
+from tests.support import (
+    POSTGRES_URL,
+    TEMPORAL_CLI,
+    TEMPORAL_TEST_SERVER,
+    fresh_database,
+    migrated_engine,
+)
+from workflows import search_attributes
+
+DATABASE_KINDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+# The dev server's default poll rates add ~200 ms to every workflow (DESIGN.md §6).
+DEV_SERVER_ARGS = [
+    "--dynamic-config-value", "history.transferProcessorMaxPollRPS=1000",
+    "--dynamic-config-value", "history.timerProcessorMaxPollRPS=1000",
+]  # fmt: skip
+
+
+@pytest.fixture(params=DATABASE_KINDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of every configured kind; tests using it run once per kind."""
+    with fresh_database(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> Iterator[str]:
+    with fresh_database("sqlite", tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url(tmp_path: Path) -> Iterator[str]:
+    if not POSTGRES_URL:
+        pytest.skip("TEST_DATABASE_URL is not set (make test sets it in CI)")
+    with fresh_database("postgresql", tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = migrated_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    return make_session_factory(engine)
+
+
+@pytest.fixture
+def sqlite_engine(sqlite_url: str) -> Iterator[Engine]:
+    engine = migrated_engine(sqlite_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_sessions(sqlite_engine: Engine) -> sessionmaker[Session]:
+    return make_session_factory(sqlite_engine)
+
+
+@pytest.fixture(scope="session")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The Java time-skipping test server: month-long sleeps pass in milliseconds."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=TEMPORAL_TEST_SERVER,
+    )
+    advice = await ensure_search_attributes(env.client)
+    assert advice is None, advice
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The real Temporal dev server (the one `make run` starts), in memory."""
+    env = await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=TEMPORAL_CLI,
+        search_attributes=list(search_attributes.ALL),
+        dev_server_extra_args=DEV_SERVER_ARGS,
+    )
+    yield env
+    await env.shutdown()

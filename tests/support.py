@@ -1,0 +1,179 @@
+"""Shared test plumbing: real databases, real Temporal servers, the real API app."""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from datetime import date, datetime
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
+
+import worker
+from activities.deps import ActivityDeps
+from config.settings import Settings
+from domain.catalogue import Catalogue, load_catalogue
+from domain.enums import BillingCycle, Plan, Role
+from payments.sandbox import SandboxGateway
+from starter.app import build_services, create_app
+from starter.security import hash_token, new_token
+from store.db import make_engine, make_session_factory
+from store.migrate import upgrade_to_head
+from store.models import Account, ApiToken, User
+
+BIN = Path(sys.executable).parent
+TEMPORAL_CLI = str(BIN / "temporal")
+TEMPORAL_TEST_SERVER = str(BIN / "temporal-test-server")
+ADMIN_TOKEN = "test-admin-token"
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+@contextmanager
+def fresh_database(kind: str, tmp_path: Path) -> Iterator[str]:
+    """A URL to an empty database of ``kind`` ("sqlite" or "postgresql"), dropped after."""
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    assert POSTGRES_URL, "TEST_DATABASE_URL is not set"
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def migrated_engine(url: str) -> Engine:
+    engine = make_engine(url)
+    upgrade_to_head(engine)
+    return engine
+
+
+def settings_for(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "sms_admin_token": ADMIN_TOKEN,
+        "sms_task_queue": f"test-{uuid.uuid4().hex[:8]}",
+        "sms_webhook_secret": "test-webhook-secret",
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def create_account(
+    sessions: sessionmaker[Session],
+    account_id: str,
+    *,
+    plan: Plan = Plan.PLUS,
+    cycle: BillingCycle = BillingCycle.MONTHLY,
+    anchor: date,
+    payment_method: str = "pm_card_visa",
+    now: datetime,
+) -> None:
+    with sessions.begin() as session:
+        session.add(
+            Account(
+                id=account_id,
+                name=account_id.title(),
+                plan=plan.value,
+                billing_cycle=cycle.value,
+                billing_anchor=anchor,
+                payment_method=payment_method,
+                credit_balance=0,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+
+
+def create_user(
+    sessions: sessionmaker[Session],
+    account_id: str,
+    user_id: str,
+    *,
+    role: Role = Role.PRIMARY_ADMIN,
+    billing_permission: bool = False,
+    now: datetime,
+) -> str:
+    """Add a user and return a fresh bearer token for it."""
+    token = new_token()
+    with sessions.begin() as session:
+        session.add(
+            User(
+                account_id=account_id,
+                user_id=user_id,
+                email=f"{user_id}@{account_id}.test",
+                role=role.value,
+                billing_permission=billing_permission,
+                created_at=now,
+            )
+        )
+        session.flush()
+        session.add(
+            ApiToken(
+                token_hash=hash_token(token),
+                account_id=account_id,
+                user_id=user_id,
+                created_at=now,
+            )
+        )
+    return token
+
+
+def activity_deps(client: Client, sessions: sessionmaker[Session]) -> ActivityDeps:
+    return ActivityDeps(
+        sessions=sessions,
+        catalogue=load_catalogue(),
+        gateway=SandboxGateway(sessions),
+        client=client,
+    )
+
+
+@asynccontextmanager
+async def running_worker(
+    client: Client, sessions: sessionmaker[Session], task_queue: str
+) -> AsyncIterator[worker.Worker]:
+    """The real worker (every workflow and activity) polling ``task_queue``."""
+    async with worker.build_worker(client, activity_deps(client, sessions), task_queue) as w:
+        yield w
+
+
+@asynccontextmanager
+async def api_client(
+    settings: Settings, temporal_client: Client | None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The real FastAPI app over ASGI; services are built as the lifespan would."""
+    app: FastAPI = create_app(settings, temporal_client)
+    services = build_services(settings, temporal_client)
+    app.state.services = services
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield client
+    finally:
+        services.engine.dispose()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def catalogue() -> Catalogue:
+    return load_catalogue()
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return make_session_factory(engine)

@@ -1,0 +1,1 @@
+"""Temporal workflows. Modules here stay deterministic: no DB, FastAPI or settings imports."""
