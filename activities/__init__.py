@@ -9,9 +9,14 @@ from collections.abc import Callable
 from typing import Any
 
 from activities.deps import ActivityDeps
+from activities.subscription_link import SubscriptionLinkActivities
 
 
 def all_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:
     """Every activity the worker registers, bound to its dependencies."""
-    activities: list[Callable[..., Any]] = []
+    link = SubscriptionLinkActivities(deps)
+    activities: list[Callable[..., Any]] = [
+        link.start_subscription,
+        link.notify_allotment_changed,
+    ]
     return activities

@@ -9,13 +9,15 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
+from temporalio.worker import Worker
 
 import worker
 from activities.deps import ActivityDeps
@@ -145,7 +147,7 @@ def activity_deps(client: Client, sessions: sessionmaker[Session]) -> ActivityDe
 @asynccontextmanager
 async def running_worker(
     client: Client, sessions: sessionmaker[Session], task_queue: str
-) -> AsyncIterator[worker.Worker]:
+) -> AsyncIterator[Worker]:
     """The real worker (every workflow and activity) polling ``task_queue``."""
     async with worker.build_worker(client, activity_deps(client, sessions), task_queue) as w:
         yield w
@@ -177,3 +179,17 @@ def catalogue() -> Catalogue:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return make_session_factory(engine)
+
+
+HISTORIES = Path(__file__).with_name("histories")
+
+
+async def keep_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
+    """Record the workflow's history as ``tests/histories/{name}.json`` when
+    RECORD_HISTORIES=1; test_replay.py replays every file there against today's code."""
+    if os.environ.get("RECORD_HISTORIES") != "1":
+        return
+    history = await handle.fetch_history()
+    path = HISTORIES / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(history.to_json())

@@ -1,0 +1,39 @@
+"""How a completed purchase reaches the account's subscription workflow."""
+
+from __future__ import annotations
+
+from temporalio import activity
+from temporalio.common import WorkflowIDConflictPolicy
+
+from activities.deps import ActivityDeps
+from domain.subscription import (
+    ALLOTMENT_CHANGED_SIGNAL,
+    SUBSCRIPTION_WORKFLOW,
+    AllotmentChanged,
+    SubscriptionStart,
+    subscription_workflow_id,
+)
+
+
+class SubscriptionLinkActivities:
+    def __init__(self, deps: ActivityDeps) -> None:
+        self._client = deps.client
+
+    @activity.defn
+    async def start_subscription(self, start: SubscriptionStart) -> None:
+        """Start the account's subscription workflow. Idempotent by the workflow id
+        ``sms-subscription:{account_id}``: a retry finds the running one."""
+        await self._client.start_workflow(
+            SUBSCRIPTION_WORKFLOW,
+            start,
+            id=subscription_workflow_id(start.account_id),
+            task_queue=activity.info().task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+
+    @activity.defn
+    async def notify_allotment_changed(self, change: AllotmentChanged) -> None:
+        """Tell the subscription a pack raised the allotment. Safe to repeat: the
+        subscription re-reads the allotment, keyed by the purchase id."""
+        handle = self._client.get_workflow_handle(subscription_workflow_id(change.account_id))
+        await handle.signal(ALLOTMENT_CHANGED_SIGNAL, change)

@@ -1,0 +1,150 @@
+"""The add-on's recurring lines and the billing-page row, written with the credits they grant.
+
+Activation (or a pack) and its grant happen in the caller's one transaction and
+are idempotent by the purchase id: a retried grant finds the line it wrote.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domain.calendar import billing_period, credit_month
+from domain.catalogue import RecurringItem
+from domain.enums import AddonStatus, BillingCycle, GrantSource, ItemType
+from store.ledger import grant_credits, lock_account
+from store.models import Account, AddonSubscription, SubscriptionItem
+
+
+def purchase_grant_key(purchase_id: str) -> str:
+    return f"purchase:{purchase_id}:grant"
+
+
+def active_items(session: Session, account_id: str) -> list[SubscriptionItem]:
+    return list(
+        session.scalars(
+            select(SubscriptionItem)
+            .where(SubscriptionItem.account_id == account_id, SubscriptionItem.active)
+            .order_by(SubscriptionItem.id)
+        )
+    )
+
+
+def item_price(item: SubscriptionItem, cycle: BillingCycle) -> int:
+    """The line's price for one billing period, as fixed when it was bought."""
+    if cycle is BillingCycle.MONTHLY:
+        return item.monthly_price_minor
+    return item.annual_price_minor
+
+
+def refresh_totals(session: Session, addon: AddonSubscription, cycle: BillingCycle) -> None:
+    """Recompute the allotment and the recurring charge from the active lines."""
+    items = active_items(session, addon.account_id)
+    addon.monthly_credits = sum(i.credits_per_month for i in items)
+    addon.recurring_minor = sum(item_price(i, cycle) for i in items)
+    addon.next_charge_minor = addon.recurring_minor
+
+
+def _add_line(
+    session: Session,
+    account: Account,
+    kind: ItemType,
+    item: RecurringItem,
+    purchase_id: str,
+    at: datetime,
+) -> None:
+    session.add(
+        SubscriptionItem(
+            account_id=account.id,
+            kind=kind.value,
+            item_id=item.id,
+            credits_per_month=item.credits_per_month,
+            monthly_price_minor=item.price_minor(BillingCycle.MONTHLY),
+            annual_price_minor=item.price_minor(BillingCycle.ANNUAL),
+            purchase_id=purchase_id,
+            active=True,
+            added_at=at,
+        )
+    )
+    session.flush()
+
+
+def _already_applied(session: Session, purchase_id: str) -> bool:
+    found = session.scalars(
+        select(SubscriptionItem.id).where(SubscriptionItem.purchase_id == purchase_id)
+    ).first()
+    return found is not None
+
+
+def activate_addon(
+    session: Session,
+    *,
+    account_id: str,
+    purchase_id: str,
+    tier: RecurringItem,
+    currency: str,
+    at: datetime,
+) -> AddonSubscription:
+    """Activate the add-on with ``tier`` and grant its credits until the next renewal."""
+    account = lock_account(session, account_id)
+    addon = session.get(AddonSubscription, account_id)
+    if _already_applied(session, purchase_id):
+        assert addon is not None
+        return addon
+    for old in active_items(session, account_id):  # lines of an earlier, ended add-on
+        old.active = False
+    cycle = BillingCycle(account.billing_cycle)
+    month = credit_month(account.billing_anchor, at)
+    if addon is None:
+        addon = AddonSubscription(account_id=account_id)
+        session.add(addon)
+    addon.status = AddonStatus.ACTIVE.value
+    addon.tier = tier.id
+    addon.currency = currency
+    addon.billing_cycle = cycle.value
+    addon.period_start, addon.period_end = month.start, month.end
+    addon.next_charge_at = billing_period(account.billing_anchor, cycle, at).end
+    addon.activated_at = at
+    addon.ends_at = None
+    addon.updated_at = at
+    _add_line(session, account, ItemType.ADDON, tier, purchase_id, at)
+    refresh_totals(session, addon, cycle)
+    grant_credits(
+        session,
+        account_id=account_id,
+        source=GrantSource.ADDON,
+        credits=tier.credits_per_month,
+        expires_at=month.end,
+        at=at,
+        reference=f"purchase {purchase_id}",
+        key=purchase_grant_key(purchase_id),
+    )
+    return addon
+
+
+def add_credit_pack(
+    session: Session, *, account_id: str, purchase_id: str, pack: RecurringItem, at: datetime
+) -> AddonSubscription:
+    """Raise the allotment and the recurring charge by ``pack``; grant its credits now."""
+    account = lock_account(session, account_id)
+    addon = session.get(AddonSubscription, account_id)
+    if addon is None:
+        raise LookupError(f"Account {account_id} has no add-on to add a credit pack to.")
+    if _already_applied(session, purchase_id):
+        return addon
+    _add_line(session, account, ItemType.CREDIT_PACK, pack, purchase_id, at)
+    refresh_totals(session, addon, BillingCycle(addon.billing_cycle))
+    addon.updated_at = at
+    grant_credits(
+        session,
+        account_id=account_id,
+        source=GrantSource.PACK,
+        credits=pack.credits_per_month,
+        expires_at=credit_month(account.billing_anchor, at).end,
+        at=at,
+        reference=f"purchase {purchase_id}",
+        key=purchase_grant_key(purchase_id),
+    )
+    return addon
