@@ -17,15 +17,21 @@ from temporalio.worker import Worker
 from activities import all_activities
 from activities.deps import ActivityDeps
 from config.settings import Settings, get_settings
-from config.temporal import connect, ensure_search_attributes
-from domain.catalogue import CatalogueError, load_catalogue
+from config.startup import StartupRefused, connect_checked, load_checked
+from config.temporal import ensure_search_attributes
 from payments.sandbox import SandboxGateway
-from store.db import make_engine, make_session_factory
-from store.migrate import schema_problem
+from store.db import make_session_factory
+from workflows.purchase import PurchaseWorkflow
+from workflows.registration import A2pRegistrationWorkflow
+from workflows.subscription import SmsSubscriptionWorkflow
 
 log = logging.getLogger("sms_addon.worker")
 
-WORKFLOWS: list[type[Any]] = []
+WORKFLOWS: list[type[Any]] = [
+    PurchaseWorkflow,
+    A2pRegistrationWorkflow,
+    SmsSubscriptionWorkflow,
+]
 # Activities are synchronous (SQLAlchemy, gateway calls); they run on these threads.
 ACTIVITY_THREADS = 16
 
@@ -40,24 +46,18 @@ def build_worker(client: Client, deps: ActivityDeps, task_queue: str) -> Worker:
     )
 
 
-def build_deps(settings: Settings, client: Client) -> ActivityDeps:
-    """Check the catalogue and the schema; raise ``SystemExit`` with one line if unusable."""
-    try:
-        catalogue = load_catalogue(settings.sms_catalogue_path)
-    except CatalogueError as exc:
-        raise SystemExit(f"Invalid catalogue: {exc}. Fix the file or SMS_CATALOGUE_PATH.") from exc
-    engine = make_engine(settings.database_url)
-    if (problem := schema_problem(engine)) is not None:
-        raise SystemExit(problem)
-    sessions = make_session_factory(engine)
-    return ActivityDeps(
-        sessions=sessions, catalogue=catalogue, gateway=SandboxGateway(sessions), client=client
-    )
-
-
 async def run_worker(settings: Settings) -> None:
-    client = await connect(settings)
-    deps = build_deps(settings, client)
+    """Serve until cancelled; ``StartupRefused`` (one line) if the process cannot serve."""
+    catalogue, engine = load_checked(settings)  # before connecting: refuse fast, say what to run
+    client = await connect_checked(settings)
+    sessions = make_session_factory(engine)
+    deps = ActivityDeps(
+        sessions=sessions,
+        catalogue=catalogue,
+        gateway=SandboxGateway(sessions),
+        client=client,
+        dunning_retry_days=tuple(settings.sms_dunning_retry_days),
+    )
     if (advice := await ensure_search_attributes(client)) is not None:
         log.warning(advice)
     worker = build_worker(client, deps, settings.sms_task_queue)
@@ -69,6 +69,8 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
         asyncio.run(run_worker(get_settings()))
+    except StartupRefused as exc:
+        sys.exit(str(exc))
     except KeyboardInterrupt:
         sys.exit(0)
 

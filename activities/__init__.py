@@ -9,14 +9,26 @@ from collections.abc import Callable
 from typing import Any
 
 from activities.deps import ActivityDeps
+from activities.purchase import PurchaseActivities
+from activities.registration import registration_activities
+from activities.subscription import subscription_activities
 from activities.subscription_link import SubscriptionLinkActivities
 
 
 def all_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:
     """Every activity the worker registers, bound to its dependencies."""
+    purchase = PurchaseActivities(deps)
     link = SubscriptionLinkActivities(deps)
     activities: list[Callable[..., Any]] = [
+        purchase.check_permission,
+        purchase.check_eligibility,
+        purchase.record_purchase,
+        purchase.capture_payment,
+        purchase.grant_purchase,
+        purchase.refund_payment,
         link.start_subscription,
         link.notify_allotment_changed,
+        *registration_activities(deps),
+        *subscription_activities(deps),
     ]
     return activities

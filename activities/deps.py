@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
+from domain.addon import DEFAULT_DUNNING_RETRY_DAYS
 from domain.catalogue import Catalogue
 from payments.gateway import PaymentGateway
 
@@ -17,3 +18,4 @@ class ActivityDeps:
     catalogue: Catalogue
     gateway: PaymentGateway
     client: Client
+    dunning_retry_days: tuple[int, ...] = DEFAULT_DUNNING_RETRY_DAYS

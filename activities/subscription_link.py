@@ -33,7 +33,14 @@ class SubscriptionLinkActivities:
 
     @activity.defn
     async def notify_allotment_changed(self, change: AllotmentChanged) -> None:
-        """Tell the subscription a pack raised the allotment. Safe to repeat: the
+        """Tell the subscription a pack raised the allotment (signal-with-start, so a
+        subscription that is somehow not running is started). Safe to repeat: the
         subscription re-reads the allotment, keyed by the purchase id."""
-        handle = self._client.get_workflow_handle(subscription_workflow_id(change.account_id))
-        await handle.signal(ALLOTMENT_CHANGED_SIGNAL, change)
+        await self._client.start_workflow(
+            SUBSCRIPTION_WORKFLOW,
+            SubscriptionStart(account_id=change.account_id, purchase_id=change.purchase_id),
+            id=subscription_workflow_id(change.account_id),
+            task_queue=activity.info().task_queue,
+            start_signal=ALLOTMENT_CHANGED_SIGNAL,
+            start_signal_args=[change],
+        )

@@ -5,14 +5,18 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from domain.addon import DEFAULT_DUNNING_RETRY_DAYS
 from domain.catalogue import DEFAULT_CATALOGUE_PATH
 
+# Where the embedded stack keeps its state (databases, generated secrets, demo tokens).
 DATA_DIR = Path(".data")
+
+Port = Annotated[int, Field(ge=1, le=65535)]
 
 
 class Settings(BaseSettings):
@@ -25,13 +29,16 @@ class Settings(BaseSettings):
     # Empty means the admin API is closed; `make run` sets a generated one.
     sms_admin_token: SecretStr = SecretStr("")
     sms_catalogue_path: Path = DEFAULT_CATALOGUE_PATH
-    sms_quote_ttl_minutes: Annotated[int, Field(gt=0)] = 30
+    sms_quote_ttl_seconds: Annotated[int, Field(gt=0)] = 30 * 60
     # Days after a failed renewal charge on which it is retried (DESIGN.md §1).
-    sms_dunning_retry_days: Annotated[list[int], NoDecode] = [1, 3, 7]
+    sms_dunning_retry_days: Annotated[list[int], NoDecode] = list(DEFAULT_DUNNING_RETRY_DAYS)
     # HMAC secret for carrier webhooks; the embedded stack generates one.
     sms_webhook_secret: SecretStr = SecretStr("")
     # How long the sandbox carrier takes to approve an A2P 10DLC step.
     sms_sandbox_carrier_delay_seconds: Annotated[float, Field(ge=0)] = 5.0
+    # "sandbox": the built-in carrier approves each A2P 10DLC step after the delay above
+    # (there is no real carrier adapter yet); "external": only webhooks and operators decide.
+    sms_carrier: Literal["sandbox", "external"] = "sandbox"
     # How long a registration step may wait for a carrier before reminders, then time-out.
     sms_registration_reminder_hours: Annotated[float, Field(gt=0)] = 24.0
     sms_registration_timeout_days: Annotated[float, Field(gt=0)] = 14.0
@@ -39,11 +46,14 @@ class Settings(BaseSettings):
     # TEMPORAL_PROFILE) are read by temporalio.envconfig; this is the default address.
     temporal_address: str = "localhost:7233"
     api_host: str = "127.0.0.1"
-    api_port: int = 8000
+    api_port: Port = 8000
+    # Ports of the Temporal dev server that `sms-addon dev` (`make run`) starts.
+    sms_dev_temporal_port: Port = 7233
+    sms_dev_temporal_ui_port: Port = 8233
 
     @property
     def quote_ttl(self) -> timedelta:
-        return timedelta(minutes=self.sms_quote_ttl_minutes)
+        return timedelta(seconds=self.sms_quote_ttl_seconds)
 
     @field_validator("sms_dunning_retry_days", mode="before")
     @classmethod

@@ -1,11 +1,28 @@
-"""The contract between a purchase and the account's subscription workflow."""
+"""The contract between a purchase, the API and the account's subscription workflow:
+its name and id, its input, its messages, and what its activities exchange."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from domain.addon import AddonRow, AddonState, AddonTotals, BillingCharge
+from domain.calendar import Period
+from domain.enums import AddonStatus, BillingCycle, Plan
 
 SUBSCRIPTION_WORKFLOW = "SmsSubscription"
 ALLOTMENT_CHANGED_SIGNAL = "allotment_changed"
+PLAN_CHANGED_SIGNAL = "plan_changed"
+BILLING_CYCLE_CHANGED_SIGNAL = "billing_cycle_changed"
+PAYMENT_METHOD_CHANGED_SIGNAL = "payment_method_changed"
+RETRY_PAYMENT_SIGNAL = "retry_payment"
+CANCEL_UPDATE = "cancel"
+GRANT_GOODWILL_UPDATE = "grant_goodwill"
+STATE_QUERY = "state"
+
+REASON_MAX_LENGTH = 200
 
 
 def subscription_workflow_id(account_id: str) -> str:
@@ -13,10 +30,18 @@ def subscription_workflow_id(account_id: str) -> str:
 
 
 class SubscriptionStart(BaseModel):
-    """Input of the subscription workflow, started by the add-on purchase that activated it."""
+    """Input of the subscription workflow, started by the add-on purchase that activated it.
+
+    ``carried`` is empty on the first run; a run that continues as new carries its
+    whole state in it.
+    """
 
     account_id: str
     purchase_id: str
+    carried: AddonState | None = None
+
+
+# -- messages -------------------------------------------------------------------------
 
 
 class AllotmentChanged(BaseModel):
@@ -24,3 +49,121 @@ class AllotmentChanged(BaseModel):
 
     account_id: str
     purchase_id: str
+
+
+class CancelAddon(BaseModel):
+    """The customer cancels; it takes effect at the end of the paid period."""
+
+    account_id: str
+    requested_by: str
+
+
+class CancelAccepted(BaseModel):
+    status: AddonStatus
+    ends_at: datetime
+
+
+class PlanChanged(BaseModel):
+    """The account moved plan; ``eligible`` says whether the new plan may keep the add-on."""
+
+    account_id: str
+    plan: Plan
+    eligible: bool
+
+
+class BillingCycleChanged(BaseModel):
+    account_id: str
+    billing_cycle: BillingCycle
+
+
+class PaymentMethodChanged(BaseModel):
+    account_id: str
+    payment_method: str
+
+
+class RetryPayment(BaseModel):
+    """An operator asks to retry a past-due charge now."""
+
+    account_id: str
+    requested_by: str
+
+
+class GrantGoodwill(BaseModel):
+    """Operator goodwill credits, valid until the next renewal; idempotent by ``request_id``."""
+
+    account_id: str
+    credits: Annotated[int, Field(gt=0)]
+    reason: Annotated[str, Field(min_length=1, max_length=REASON_MAX_LENGTH)]
+    request_id: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class GoodwillGranted(BaseModel):
+    credits: int
+    expires_at: datetime
+    balance: int
+
+
+# -- what the activities exchange ------------------------------------------------------
+
+
+class AddonSnapshot(BaseModel):
+    """The account and its add-on as the database holds them (a read-only local activity)."""
+
+    account_id: str
+    status: AddonStatus
+    currency: str
+    anchor: date
+    plan_eligible: bool
+    account_billing_cycle: BillingCycle
+    addon_billing_cycle: BillingCycle
+    month: Period
+    next_charge_at: datetime | None  # on an active add-on, the end of the paid period
+    totals: AddonTotals
+    dunning_retry_days: list[int]
+
+
+class ChargeRequest(BaseModel):
+    """One attempt to collect ``charge`` for the credit month starting ``month_start``."""
+
+    account_id: str
+    month_start: datetime
+    charge: BillingCharge
+    attempt: int
+    at: datetime
+
+
+class ChargeOutcome(BaseModel):
+    payment_id: str
+    succeeded: bool
+    amount_minor: int
+    decline_reason: str | None = None
+
+
+class Renewal(BaseModel):
+    """Expire what is left of the ended month and, unless the charge failed, grant
+    ``month``'s allotment; ``row`` is the add-on after the renewal."""
+
+    month: Period
+    grant: bool
+    at: datetime
+    row: AddonRow
+
+
+class RenewalOutcome(BaseModel):
+    expired: int
+    granted: int
+    balance: int
+    totals: AddonTotals
+
+
+class AddonChange(BaseModel):
+    """The add-on row as the workflow sees it at ``at`` (a message, or its end)."""
+
+    at: datetime
+    row: AddonRow
+
+
+class GoodwillRequest(BaseModel):
+    grant: GrantGoodwill
+    expires_at: datetime
+    at: datetime

@@ -9,27 +9,37 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from config.settings import Settings, get_settings
-from domain.catalogue import load_catalogue
+from config.startup import load_checked
 from starter.errors import install_error_handlers
-from starter.routes import admin, catalogue, health
+from starter.routes import (
+    addon,
+    admin,
+    billing,
+    catalogue,
+    health,
+    purchases,
+    registration,
+    sending,
+)
 from starter.services import Services, TemporalLink
-from store.db import make_engine, make_session_factory
-from store.migrate import schema_problem
+from store.db import make_session_factory
 
-ROUTERS = (health.router, admin.router, catalogue.router)
-
-
-class StartupRefused(RuntimeError):
-    """The process must not serve: the message says what to run."""
+ROUTERS = (
+    health.router,
+    admin.router,
+    catalogue.router,
+    billing.router,
+    purchases.router,
+    addon.router,
+    sending.router,
+    registration.router,
+    registration.webhooks,
+)
 
 
 def build_services(settings: Settings, temporal_client: Client | None = None) -> Services:
-    """Load and check everything the API needs; refuse with one line if it cannot serve."""
-    catalogue = load_catalogue(settings.sms_catalogue_path)
-    engine = make_engine(settings.database_url)
-    if (problem := schema_problem(engine)) is not None:
-        engine.dispose()
-        raise StartupRefused(problem)
+    """Load and check everything the API needs; ``StartupRefused`` (one line) if it cannot serve."""
+    catalogue, engine = load_checked(settings)
     return Services(
         settings=settings,
         catalogue=catalogue,

@@ -27,13 +27,13 @@ def _worker(_: argparse.Namespace) -> None:
 def _api(args: argparse.Namespace) -> None:
     import uvicorn
 
-    from domain.catalogue import CatalogueError
-    from starter.app import StartupRefused, build_services, create_app
+    from config.startup import StartupRefused
+    from starter.app import build_services, create_app
 
     settings = get_settings()
     try:  # refuse at once, with one line, rather than from inside uvicorn's lifespan
         build_services(settings).engine.dispose()
-    except (StartupRefused, CatalogueError) as exc:
+    except StartupRefused as exc:
         sys.exit(str(exc))
     uvicorn.run(
         create_app(settings),
@@ -45,7 +45,7 @@ def _api(args: argparse.Namespace) -> None:
 def _dev(args: argparse.Namespace) -> None:
     from starter.dev import run_dev_stack
 
-    run_dev_stack()
+    sys.exit(run_dev_stack())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # Alembic narrates every schema check at INFO; a refusal must stay one line.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     args.run(args)
 

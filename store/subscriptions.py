@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from domain.addon import AddonRow, AddonTotals
 from domain.calendar import billing_period, credit_month
 from domain.catalogue import RecurringItem
 from domain.enums import AddonStatus, BillingCycle, GrantSource, ItemType
@@ -98,7 +99,7 @@ def activate_addon(
     cycle = BillingCycle(account.billing_cycle)
     month = credit_month(account.billing_anchor, at)
     if addon is None:
-        addon = AddonSubscription(account_id=account_id)
+        addon = AddonSubscription(account_id=account_id, monthly_credits=0, recurring_minor=0)
         session.add(addon)
     addon.status = AddonStatus.ACTIVE.value
     addon.tier = tier.id
@@ -148,3 +149,34 @@ def add_credit_pack(
         key=purchase_grant_key(purchase_id),
     )
     return addon
+
+
+def addon_totals(session: Session, account_id: str) -> AddonTotals:
+    """The allotment and recurring price, on both cycles, of the active lines."""
+    items = active_items(session, account_id)
+    return AddonTotals(
+        monthly_credits=sum(i.credits_per_month for i in items),
+        monthly_minor=sum(item_price(i, BillingCycle.MONTHLY) for i in items),
+        annual_minor=sum(item_price(i, BillingCycle.ANNUAL) for i in items),
+    )
+
+
+def save_addon(session: Session, row: AddonRow, at: datetime) -> AddonTotals:
+    """Write the subscription's view of the add-on to its billing-page row; the
+    totals and the next charge's amount come from the active lines."""
+    addon = session.get(AddonSubscription, row.account_id, with_for_update=True)
+    if addon is None:
+        raise LookupError(f"Account {row.account_id} has no add-on.")
+    totals = addon_totals(session, row.account_id)
+    addon.monthly_credits = totals.monthly_credits
+    addon.recurring_minor = totals.recurring_minor(row.billing_cycle)
+    addon.status = row.status.value
+    addon.billing_cycle = row.billing_cycle.value
+    addon.period_start, addon.period_end = row.month.start, row.month.end
+    addon.next_charge_at = row.next_charge_at
+    addon.next_charge_minor = (
+        None if row.next_charge is None else row.next_charge.amount_minor(totals)
+    )
+    addon.ends_at = row.ends_at
+    addon.updated_at = at
+    return totals

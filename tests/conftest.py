@@ -76,9 +76,13 @@ def sqlite_sessions(sqlite_engine: Engine) -> sessionmaker[Session]:
     return make_session_factory(sqlite_engine)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
-    """The Java time-skipping test server: month-long sleeps pass in milliseconds."""
+    """The Java time-skipping test server: month-long sleeps pass in milliseconds.
+
+    One server per test: its clock is global, and a workflow left behind by an
+    earlier test (its worker gone) would stall time skipping for the next one.
+    """
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
         test_server_existing_path=TEMPORAL_TEST_SERVER,

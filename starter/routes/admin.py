@@ -5,15 +5,22 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated
 
+from anyio import from_thread
 from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy.exc import IntegrityError
 
 from domain.enums import AddonStatus, BillingCycle, Plan, Role
 from domain.errors import ErrorCode
-from starter.deps import ID_PATTERN, AccountIdPath, AdminDep, SessionDep
+from starter.deps import ID_PATTERN, AccountIdPath, AdminDep, ServicesDep, SessionDep
 from starter.errors import ApiError
 from starter.security import hash_token, new_token
+from starter.subscription_notify import (
+    BillingTerms,
+    SubscriptionMessage,
+    notify_subscription,
+    subscription_messages,
+)
 from store.models import Account, AddonSubscription, ApiToken, User
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[AdminDep])
@@ -116,9 +123,14 @@ def _update(account: Account, body: AccountIn, session: SessionDep, now: datetim
 
 @router.put("/accounts/{account_id}", responses={201: {"model": AccountOut}})
 def put_account(
-    account_id: AccountIdPath, body: AccountIn, session: SessionDep, response: Response
+    account_id: AccountIdPath,
+    body: AccountIn,
+    session: SessionDep,
+    services: ServicesDep,
+    response: Response,
 ) -> AccountOut:
     now = datetime.now(UTC)
+    messages: list[SubscriptionMessage] = []
     with session.begin():
         account = session.get(Account, account_id, with_for_update=True)
         if account is None:
@@ -126,7 +138,11 @@ def put_account(
             session.add(account)
             response.status_code = status.HTTP_201_CREATED
         else:
+            before = BillingTerms.of(account)
             _update(account, body, session, now)
+            messages = subscription_messages(session, services.catalogue, before, account)
+    if messages:  # after the commit: the subscription re-reads what it was told
+        from_thread.run(notify_subscription, services, account_id, messages)
     return AccountOut.of(account)
 
 

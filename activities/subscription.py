@@ -1,0 +1,187 @@
+"""The subscription workflow's side effects: the add-on snapshot, renewal charges,
+renewals of the credit month, the end of the add-on, and goodwill credits.
+
+Every activity acts on the period or moment the workflow passes in and never
+reads the wall clock for a business decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from temporalio import activity
+
+from activities.deps import ActivityDeps
+from domain.addon import AddonTotals
+from domain.calendar import Period
+from domain.enums import AddonStatus, BillingCycle, GrantSource, Plan
+from domain.subscription import (
+    AddonChange,
+    AddonSnapshot,
+    ChargeOutcome,
+    ChargeRequest,
+    GoodwillGranted,
+    GoodwillRequest,
+    Renewal,
+    RenewalOutcome,
+)
+from store.db import transaction
+from store.ledger import expire_all, expire_grants, grant_credits, lock_account
+from store.models import Account, AddonSubscription
+from store.subscriptions import addon_totals, save_addon
+
+
+def renewal_charge_key(request: ChargeRequest) -> str:
+    return f"renewal:{request.account_id}:{request.month_start:%Y-%m-%d}:attempt-{request.attempt}"
+
+
+def renewal_grant_key(account_id: str, month: Period) -> str:
+    return f"renewal:{account_id}:{month.start:%Y-%m-%d}"
+
+
+def goodwill_key(account_id: str, request_id: str) -> str:
+    return f"goodwill:{account_id}:{request_id}"
+
+
+class SubscriptionActivities:
+    def __init__(self, deps: ActivityDeps) -> None:
+        self._sessions = deps.sessions
+        self._catalogue = deps.catalogue
+        self._gateway = deps.gateway
+        self._retry_days = list(deps.dunning_retry_days)
+
+    @activity.defn
+    def load_addon_snapshot(self, account_id: str) -> AddonSnapshot | None:
+        """Read-only (run as a local activity): the account's terms and its add-on,
+        or None when the account has no add-on to keep."""
+        with self._sessions() as session:
+            account = session.get(Account, account_id)
+            addon = session.get(AddonSubscription, account_id)
+            if account is None or addon is None or addon.period_start is None:
+                return None
+            assert addon.period_end is not None
+            return AddonSnapshot(
+                account_id=account_id,
+                status=AddonStatus(addon.status),
+                currency=addon.currency,
+                anchor=account.billing_anchor,
+                plan_eligible=self._catalogue.plan_eligible(Plan(account.plan)),
+                account_billing_cycle=BillingCycle(account.billing_cycle),
+                addon_billing_cycle=BillingCycle(addon.billing_cycle),
+                month=Period(start=addon.period_start, end=addon.period_end),
+                next_charge_at=addon.next_charge_at,
+                totals=addon_totals(session, account_id),
+                dunning_retry_days=self._retry_days,
+            )
+
+    @activity.defn
+    def charge_addon_renewal(self, request: ChargeRequest) -> ChargeOutcome:
+        """Charge the account's payment method for ``request.charge``, priced from the
+        active lines. Key: ``renewal:{account_id}:{month_start:%Y-%m-%d}:attempt-{n}``;
+        a lost answer raises and the retry gets the first result, never a second charge."""
+        with self._sessions() as session:
+            account = session.get(Account, request.account_id)
+            addon = session.get(AddonSubscription, request.account_id)
+            if account is None or addon is None:
+                raise LookupError(f"Account {request.account_id} has no add-on to charge.")
+            totals = addon_totals(session, request.account_id)
+            payment_method, currency = account.payment_method, addon.currency
+        result = self._gateway.capture(
+            account_id=request.account_id,
+            amount_minor=request.charge.amount_minor(totals),
+            currency=currency,
+            payment_method=payment_method,
+            idempotency_key=renewal_charge_key(request),
+            reference=f"SMS add-on renewal {request.month_start:%Y-%m-%d}",
+            at=request.at,
+        )
+        return ChargeOutcome(
+            payment_id=result.payment_id,
+            succeeded=result.succeeded,
+            amount_minor=result.amount_minor,
+            decline_reason=result.decline_reason,
+        )
+
+    @activity.defn
+    def renew_addon_credits(self, renewal: Renewal) -> RenewalOutcome:
+        """One transaction for the month: expire what is left of grants ending by its
+        start (keys ``expire:{grant_id}``), grant its allotment unless the charge
+        failed (key ``renewal:{account_id}:{month_start:%Y-%m-%d}``), write the row."""
+        account_id, month = renewal.row.account_id, renewal.month
+        with transaction(self._sessions) as session:
+            expired = expire_grants(
+                session,
+                account_id=account_id,
+                at=month.start,
+                reference=f"renewal {month.start:%Y-%m-%d}",
+            )
+            totals = save_addon(session, renewal.row, renewal.at)
+            granted = 0
+            if renewal.grant:
+                grant = grant_credits(
+                    session,
+                    account_id=account_id,
+                    source=GrantSource.RENEWAL,
+                    credits=totals.monthly_credits,
+                    expires_at=month.end,
+                    at=renewal.at,
+                    reference=f"renewal {month.start:%Y-%m-%d}",
+                    key=renewal_grant_key(account_id, month),
+                )
+                granted = grant.credits
+            balance = lock_account(session, account_id).credit_balance
+        return RenewalOutcome(expired=expired, granted=granted, balance=balance, totals=totals)
+
+    @activity.defn
+    def save_addon_state(self, change: AddonChange) -> AddonTotals:
+        """Write the add-on row (status, period, next charge, end). Idempotent: it sets
+        values, and the workflow serialises its writes so the last one is current."""
+        with transaction(self._sessions) as session:
+            return save_addon(session, change.row, change.at)
+
+    @activity.defn
+    def end_addon(self, end: AddonChange) -> int:
+        """Cancel or suspend: expire every credit left (keys ``expire:{grant_id}``, so a
+        retry expires nothing twice) and write the final row; returns credits expired."""
+        with transaction(self._sessions) as session:
+            expired = expire_all(
+                session,
+                account_id=end.row.account_id,
+                at=end.at,
+                reference=f"add-on {end.row.status.value}",
+            )
+            save_addon(session, end.row, end.at)
+        return expired
+
+    @activity.defn
+    def grant_goodwill_credits(self, request: GoodwillRequest) -> GoodwillGranted:
+        """An operator's ``adjust`` grant until the next renewal.
+        Key: ``goodwill:{account_id}:{request_id}``."""
+        goodwill = request.grant
+        with transaction(self._sessions) as session:
+            grant = grant_credits(
+                session,
+                account_id=goodwill.account_id,
+                source=GrantSource.ADJUSTMENT,
+                credits=goodwill.credits,
+                expires_at=request.expires_at,
+                at=request.at,
+                reference=f"goodwill: {goodwill.reason}",
+                key=goodwill_key(goodwill.account_id, goodwill.request_id),
+            )
+            balance = lock_account(session, goodwill.account_id).credit_balance
+        assert grant.expires_at is not None
+        return GoodwillGranted(credits=grant.credits, expires_at=grant.expires_at, balance=balance)
+
+
+def subscription_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:
+    subscription = SubscriptionActivities(deps)
+    return [
+        subscription.load_addon_snapshot,
+        subscription.charge_addon_renewal,
+        subscription.renew_addon_credits,
+        subscription.save_addon_state,
+        subscription.end_addon,
+        subscription.grant_goodwill_credits,
+    ]

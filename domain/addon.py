@@ -1,0 +1,286 @@
+"""The add-on as its subscription workflow holds it, and the billing rules it follows
+(DESIGN.md §1): monthly credit renewals, charges when billing is due, dunning,
+cancellation at the end of the paid period, and billing-cycle changes.
+
+Everything here is pure: the workflow passes in the business time and runs the
+side effects (charges, grants, row writes) as activities.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.calendar import Period, billing_period, days_left
+from domain.enums import AddonStatus, BillingCycle
+from domain.money import format_money
+from domain.pricing import prorate
+
+LIVE_STATUSES = frozenset({AddonStatus.ACTIVE, AddonStatus.PAST_DUE, AddonStatus.CANCELLING})
+# A customer may cancel an add-on in good standing (again, idempotently, while cancelling).
+CANCELLABLE_STATUSES = frozenset({AddonStatus.ACTIVE, AddonStatus.CANCELLING})
+# Days after a declined renewal on which the charge is retried (setting SMS_DUNNING_RETRY_DAYS).
+DEFAULT_DUNNING_RETRY_DAYS = (1, 3, 7)
+
+
+class AddonTotals(BaseModel):
+    """The allotment and the recurring price of every active line, on both cycles."""
+
+    model_config = ConfigDict(frozen=True)
+
+    monthly_credits: int
+    monthly_minor: int
+    annual_minor: int
+
+    def recurring_minor(self, cycle: BillingCycle) -> int:
+        return self.monthly_minor if cycle is BillingCycle.MONTHLY else self.annual_minor
+
+
+class BillingCharge(BaseModel):
+    """One charge of the add-on: the billing period it pays for, priced at ``priced_at``.
+
+    At the start of a billing period that is the full recurring price; a cycle
+    change that starts between two anchor dates pays the rest of the new
+    cycle's period, prorated like a purchase.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    cycle: BillingCycle
+    period: Period
+    priced_at: datetime
+
+    def amount_minor(self, totals: AddonTotals) -> int:
+        price = totals.recurring_minor(self.cycle)
+        return prorate(price, days_left(self.period, self.priced_at), self.period.days)
+
+
+class Dunning(BaseModel):
+    """A renewal charge that was declined and is being retried."""
+
+    month: Period  # the credit month whose allotment waits for the payment
+    charge: BillingCharge
+    failed_at: datetime
+    attempts: int  # charge attempts so far; numbers the idempotency keys
+    retries_done: int = 0  # scheduled retries already made
+
+    def next_retry_at(self, retry_days: list[int]) -> datetime:
+        return self.failed_at + timedelta(days=retry_days[self.retries_done])
+
+
+@dataclass(frozen=True)
+class RetryAttempt:
+    """One retry of a declined renewal charge."""
+
+    month: Period
+    charge: BillingCharge
+    number: int
+    at: datetime
+    scheduled: bool
+
+
+class AddonRow(BaseModel):
+    """What the billing page's row should say (store.subscriptions.save_addon writes it)."""
+
+    account_id: str
+    status: AddonStatus
+    billing_cycle: BillingCycle
+    month: Period
+    next_charge_at: datetime | None
+    next_charge: BillingCharge | None
+    ends_at: datetime | None
+
+
+class AddonState(BaseModel):
+    """Every field the subscription workflow keeps; carried whole across continue-as-new."""
+
+    account_id: str
+    purchase_id: str
+    status: AddonStatus
+    anchor: date
+    currency: str
+    billing_cycle: BillingCycle  # the cycle the add-on is billed on now
+    pending_billing_cycle: BillingCycle | None = None  # from the end of the paid period
+    totals: AddonTotals
+    month: Period  # the current credit month; it renews at ``month.end``
+    paid_through: datetime  # end of the last paid billing period
+    ends_at: datetime | None = None
+    dunning: Dunning | None = None
+    retry_requested: bool = False
+    dunning_retry_days: list[int]
+    renewals_this_run: int = 0
+
+    # -- what is due --------------------------------------------------------------
+
+    @property
+    def live(self) -> bool:
+        return self.status in LIVE_STATUSES
+
+    def next_step_at(self) -> datetime:
+        """When the workflow must act next without being told: renew, retry or end."""
+        if self.ends_at is not None:
+            return min(self.ends_at, self.month.end)
+        if self.dunning is not None:
+            return self.dunning.next_retry_at(self.dunning_retry_days)
+        return self.month.end
+
+    def ends_by(self, now: datetime) -> bool:
+        return self.ends_at is not None and now >= self.ends_at
+
+    def retry_due(self, now: datetime) -> bool:
+        if self.dunning is None:
+            return False
+        return self.retry_requested or now >= self.dunning.next_retry_at(self.dunning_retry_days)
+
+    def charge_due(self, boundary: datetime) -> BillingCharge | None:
+        """The charge a renewal at ``boundary`` must collect first, if billing is due."""
+        if boundary < self.paid_through:
+            return None
+        cycle = self.pending_billing_cycle or self.billing_cycle
+        return BillingCharge(
+            cycle=cycle, period=billing_period(self.anchor, cycle, boundary), priced_at=boundary
+        )
+
+    def next_charge(self) -> BillingCharge | None:
+        if self.dunning is not None:
+            return self.dunning.charge
+        if self.status is not AddonStatus.ACTIVE:
+            return None
+        return self.charge_due(self.paid_through)
+
+    def next_charge_at(self) -> datetime | None:
+        if self.dunning is not None:
+            return self.dunning.next_retry_at(self.dunning_retry_days)
+        return self.paid_through if self.status is AddonStatus.ACTIVE else None
+
+    # -- transitions ----------------------------------------------------------------
+
+    def renewed(self, month: Period, paid: BillingCharge | None) -> None:
+        """A new credit month began; ``paid`` is the charge collected for it, if any."""
+        if paid is not None:
+            self.paid(paid)
+        self.month = month
+        self.renewals_this_run += 1
+
+    def paid(self, charge: BillingCharge) -> None:
+        self.billing_cycle = charge.cycle
+        if self.pending_billing_cycle is charge.cycle:
+            self.pending_billing_cycle = None
+        self.paid_through = charge.period.end
+
+    def fell_past_due(self, month: Period, charge: BillingCharge, at: datetime) -> None:
+        """The renewal charge was declined: the month starts without credits."""
+        self.status = AddonStatus.PAST_DUE
+        self.month = month
+        self.renewals_this_run += 1
+        self.dunning = Dunning(month=month, charge=charge, failed_at=at, attempts=1)
+
+    def retry_started(self, now: datetime) -> RetryAttempt:
+        """Consume the retry request and number the attempt. A scheduled retry acts at
+        its scheduled time; one asked for (payment method, operator) at ``now``, and
+        only scheduled ones count towards suspension."""
+        assert self.dunning is not None
+        due = self.dunning.next_retry_at(self.dunning_retry_days)
+        self.retry_requested = False
+        self.dunning.attempts += 1
+        return RetryAttempt(
+            month=self.dunning.month,
+            charge=self.dunning.charge,
+            number=self.dunning.attempts,
+            at=due if now >= due else now,
+            scheduled=now >= due,
+        )
+
+    def recovered(self) -> None:
+        assert self.dunning is not None
+        self.paid(self.dunning.charge)
+        self.dunning = None
+        self.status = AddonStatus.ACTIVE
+
+    def retry_failed(self, scheduled: bool) -> bool:
+        """Record a declined retry; True when it was the last scheduled one."""
+        assert self.dunning is not None
+        if scheduled:
+            self.dunning.retries_done += 1
+        return self.dunning.retries_done >= len(self.dunning_retry_days)
+
+    def request_retry(self) -> bool:
+        """Ask for a charge retry now (payment method changed, operator); False when
+        nothing is owed."""
+        if self.dunning is None:
+            return False
+        self.retry_requested = True
+        return True
+
+    def schedule_end(self, now: datetime) -> bool:
+        """Cancel at the end of the paid period; past due, nothing is paid, so at once.
+        False when there was nothing to change (ended, or already cancelling)."""
+        if not self.live or self.status is AddonStatus.CANCELLING:
+            return False
+        self.ends_at = now if self.dunning is not None else self.paid_through
+        self.status = AddonStatus.CANCELLING
+        self.dunning = None
+        self.retry_requested = False
+        self.pending_billing_cycle = None
+        return True
+
+    def change_billing_cycle(self, cycle: BillingCycle) -> bool:
+        """Bill on ``cycle`` from the end of the paid period (no refund for the old one)."""
+        pending = None if cycle is self.billing_cycle else cycle
+        if not self.live or self.status is AddonStatus.CANCELLING:
+            return False
+        if pending is self.pending_billing_cycle:
+            return False
+        self.pending_billing_cycle = pending
+        return True
+
+    def ended(self, status: AddonStatus, at: datetime) -> None:
+        self.status = status
+        self.ends_at = at
+        self.dunning = None
+        self.retry_requested = False
+        self.pending_billing_cycle = None
+
+    def for_next_run(self) -> AddonState:
+        return self.model_copy(update={"renewals_this_run": 0}, deep=True)
+
+    # -- how it reads ------------------------------------------------------------------
+
+    def row(self) -> AddonRow:
+        return AddonRow(
+            account_id=self.account_id,
+            status=self.status,
+            billing_cycle=self.billing_cycle,
+            month=self.month,
+            next_charge_at=self.next_charge_at(),
+            next_charge=self.next_charge(),
+            ends_at=self.ends_at,
+        )
+
+    def details(self) -> str:
+        """The operator's one line, e.g. "renews 2026-12-26, charges $18.00"."""
+        renews = f"{self.month.end:%Y-%m-%d}"
+        charge = self.next_charge()
+        money = (
+            "" if charge is None else format_money(charge.amount_minor(self.totals), self.currency)
+        )
+        if self.status is AddonStatus.ACTIVE:
+            charge_at = self.next_charge_at()
+            if charge_at == self.month.end:
+                return f"renews {renews}, charges {money}"
+            return f"renews {renews}, charges {money} on {charge_at:%Y-%m-%d}"
+        if self.status is AddonStatus.PAST_DUE:
+            assert self.dunning is not None
+            retry = self.dunning.next_retry_at(self.dunning_retry_days)
+            return (
+                f"past due: {money} declined {self.dunning.attempts} time(s), "
+                f"retries {retry:%Y-%m-%d}; no credits until paid"
+            )
+        ends = "" if self.ends_at is None else f"{self.ends_at:%Y-%m-%d}"
+        if self.status is AddonStatus.CANCELLING:
+            if self.month.end < (self.ends_at or self.month.end):
+                return f"cancelling: renews {renews} without charge, ends {ends}"
+            return f"cancelling: ends {ends}, no further charges"
+        return f"{self.status.value} on {ends}"

@@ -1,0 +1,208 @@
+"""A2P 10DLC registration: what carriers need to know, and the messages the
+registration workflow exchanges with the API and its activities.
+
+US carriers vet a *brand* (the business that sends) and then a *campaign* (what
+it sends and how recipients opt in and out). The fields follow what The Campaign
+Registry asks for; everything is validated here so that the workflow only ever
+sees details a carrier could accept.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from domain.enums import RegistrationStatus
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=20, max_length=2048)]
+SampleMessage = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=20, max_length=1024)
+]
+Keyword = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,20}$")]
+Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)]
+PhoneE164 = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{7,14}$")]
+Website = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/$.?#][^\s]*$", max_length=255)]
+# A US Employer Identification Number: nine digits, written 12-3456789 or 123456789.
+TaxId = Annotated[str, StringConstraints(pattern=r"^[0-9]{2}-?[0-9]{7}$")]
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+
+MAX_SAMPLE_MESSAGES = 5
+# Carriers require recipients to be able to stop messages and ask for help.
+REQUIRED_OPT_OUT_KEYWORD = "STOP"
+REQUIRED_HELP_KEYWORD = "HELP"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EntityType(StrEnum):
+    PRIVATE_PROFIT = "private_profit"
+    PUBLIC_PROFIT = "public_profit"
+    NON_PROFIT = "non_profit"
+    GOVERNMENT = "government"
+    SOLE_PROPRIETOR = "sole_proprietor"
+
+
+class Vertical(StrEnum):
+    AGRICULTURE = "agriculture"
+    COMMUNICATION = "communication"
+    CONSTRUCTION = "construction"
+    EDUCATION = "education"
+    ENTERTAINMENT = "entertainment"
+    FINANCIAL = "financial"
+    HEALTHCARE = "healthcare"
+    HOSPITALITY = "hospitality"
+    INSURANCE = "insurance"
+    MANUFACTURING = "manufacturing"
+    NON_PROFIT = "non_profit"
+    PROFESSIONAL = "professional"
+    REAL_ESTATE = "real_estate"
+    RETAIL = "retail"
+    TECHNOLOGY = "technology"
+    TRANSPORTATION = "transportation"
+
+
+class UseCase(StrEnum):
+    MARKETING = "marketing"
+    MIXED = "mixed"
+    CUSTOMER_CARE = "customer_care"
+    ACCOUNT_NOTIFICATION = "account_notification"
+    DELIVERY_NOTIFICATION = "delivery_notification"
+    TWO_FACTOR_AUTHENTICATION = "two_factor_authentication"
+    LOW_VOLUME = "low_volume"
+
+
+class Address(_Strict):
+    street: Text
+    city: Text
+    state: Text
+    postal_code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9 -]{3,10}$")]
+    country: CountryCode
+
+
+class BrandDetails(_Strict):
+    legal_name: Text
+    entity_type: EntityType
+    # Sole proprietors register without an EIN; every other entity needs one.
+    tax_id: TaxId | None = None
+    website: Website
+    vertical: Vertical
+    contact_email: Email
+    contact_phone: PhoneE164
+    address: Address
+
+    @model_validator(mode="after")
+    def _tax_id_unless_sole_proprietor(self) -> BrandDetails:
+        if self.tax_id is None and self.entity_type is not EntityType.SOLE_PROPRIETOR:
+            raise ValueError("tax_id (EIN) is required unless entity_type is sole_proprietor")
+        return self
+
+
+class CampaignDetails(_Strict):
+    use_case: UseCase
+    description: LongText
+    sample_messages: Annotated[
+        list[SampleMessage], Field(min_length=1, max_length=MAX_SAMPLE_MESSAGES)
+    ]
+    opt_in_description: LongText
+    opt_out_keywords: Annotated[list[Keyword], Field(min_length=1)] = [REQUIRED_OPT_OUT_KEYWORD]
+    help_keywords: Annotated[list[Keyword], Field(min_length=1)] = [REQUIRED_HELP_KEYWORD]
+    help_message: LongText
+    embedded_links: bool = False
+    embedded_phone: bool = False
+
+    @model_validator(mode="after")
+    def _carrier_keywords(self) -> CampaignDetails:
+        if REQUIRED_OPT_OUT_KEYWORD not in self.opt_out_keywords:
+            raise ValueError(f"opt_out_keywords must include {REQUIRED_OPT_OUT_KEYWORD}")
+        if REQUIRED_HELP_KEYWORD not in self.help_keywords:
+            raise ValueError(f"help_keywords must include {REQUIRED_HELP_KEYWORD}")
+        return self
+
+
+class RegistrationDetails(_Strict):
+    """The body of a registration (or a corrected resubmission)."""
+
+    brand: BrandDetails
+    campaign: CampaignDetails
+
+
+class RegistrationStep(StrEnum):
+    BRAND = "brand"
+    CAMPAIGN = "campaign"
+
+    @property
+    def pending_status(self) -> RegistrationStatus:
+        if self is RegistrationStep.BRAND:
+            return RegistrationStatus.BRAND_PENDING
+        return RegistrationStatus.CAMPAIGN_PENDING
+
+
+class DecisionSource(StrEnum):
+    WEBHOOK = "webhook"
+    OPERATOR = "operator"
+    SANDBOX = "sandbox"
+
+
+class CarrierDecision(_Strict):
+    """A carrier's verdict on one step. ``submission`` ties it to the submission it
+    answers, so a late verdict on a superseded submission is ignored."""
+
+    step: RegistrationStep
+    approved: bool
+    reason: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    submission: Annotated[int, Field(ge=1)] | None = None
+    source: DecisionSource = DecisionSource.OPERATOR
+
+
+class RegistrationStart(_Strict):
+    """Workflow input. Durations come from settings through the API, because the
+    workflow may not read settings."""
+
+    account_id: str
+    details: RegistrationDetails
+    submission: Annotated[int, Field(ge=1)]
+    reminder_after: timedelta
+    decision_timeout: timedelta
+    # Set only on the embedded stack: its sandbox carrier approves each step after this.
+    sandbox_carrier_delay: timedelta | None = None
+
+
+class RegistrationState(_Strict):
+    status: RegistrationStatus
+    reason: str | None = None
+    submission: int = 0
+    reminders_sent: int = 0
+
+
+class RegistrationRecord(_Strict):
+    """What the ``a2p_registrations`` row must say after this activity."""
+
+    account_id: str
+    status: RegistrationStatus
+    reason: str | None
+    details: RegistrationDetails
+    submission: int
+    at: datetime
+
+
+class RegistrationReminder(_Strict):
+    account_id: str
+    step: RegistrationStep
+    submission: int
+    number: int
+    waiting_since: datetime
+    at: datetime
+
+
+CORRECTABLE = frozenset({RegistrationStatus.FAILED, RegistrationStatus.TIMED_OUT})
+IN_REVIEW = frozenset({RegistrationStatus.BRAND_PENDING, RegistrationStatus.CAMPAIGN_PENDING})
+
+
+def workflow_id(account_id: str) -> str:
+    return f"a2p-10dlc:{account_id}"

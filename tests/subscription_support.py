@@ -1,0 +1,247 @@
+"""Plumbing for the subscription tests: an account with an activated add-on (what a
+completed add-on purchase leaves behind), its running workflow, and DB readers."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import WorkflowHandle
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+
+from domain.addon import AddonState
+from domain.calendar import Period, boundary, credit_month
+from domain.catalogue import RecurringItem
+from domain.enums import AddonStatus, BillingCycle, EntryKind, PaymentKind, Plan
+from domain.subscription import (
+    STATE_QUERY,
+    SUBSCRIPTION_WORKFLOW,
+    SubscriptionStart,
+    subscription_workflow_id,
+)
+from store.db import transaction
+from store.ledger import debit_credits
+from store.models import Account, AddonSubscription, CreditEntry, CreditGrant, Payment
+from store.subscriptions import activate_addon, add_credit_pack
+from tests.support import catalogue, create_account, running_worker
+
+TIER = catalogue().addon_tiers[1]  # sms-1000: 1,000 credits for $18.00 a month
+PACK = catalogue().credit_packs[0]
+# Checks happen a little after a boundary, once its renewal has run.
+SETTLE = timedelta(hours=1)
+
+
+def task_queue() -> str:
+    return f"subscription-{uuid.uuid4().hex[:8]}"
+
+
+def new_account_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class Subscription:
+    """One account whose add-on was just activated, and its subscription workflow."""
+
+    env: WorkflowEnvironment
+    sessions: sessionmaker[Session]
+    account_id: str
+    anchor: date
+    activated_at: datetime
+    handle: WorkflowHandle[object, AddonStatus]
+    started: list[str] = field(default_factory=list)
+
+    def boundary(self, months: int) -> datetime:
+        """The ``months``-th monthly boundary after activation (0 = the current month's start)."""
+        first = credit_month(self.anchor, self.activated_at).start
+        return boundary(self.anchor, first.year, first.month + months)
+
+    def month(self, months: int) -> Period:
+        return Period(start=self.boundary(months), end=self.boundary(months + 1))
+
+    async def advance_to(self, moment: datetime) -> None:
+        await advance_to(self.env, moment)
+
+    async def after_boundary(self, months: int) -> None:
+        await self.advance_to(self.boundary(months) + SETTLE)
+
+    async def state(self) -> AddonState:
+        handle = self.env.client.get_workflow_handle(subscription_workflow_id(self.account_id))
+        state: AddonState = await handle.query(STATE_QUERY, result_type=AddonState)
+        return state
+
+    def first_run(self) -> WorkflowHandle[object, AddonStatus]:
+        return self.env.client.get_workflow_handle(
+            self.handle.id, run_id=self.handle.first_execution_run_id, result_type=AddonStatus
+        )
+
+    def latest_handle(self) -> WorkflowHandle[object, AddonStatus]:
+        return self.env.client.get_workflow_handle(
+            subscription_workflow_id(self.account_id), result_type=AddonStatus
+        )
+
+    # -- the database -----------------------------------------------------------------
+
+    def balance(self) -> int:
+        with self.sessions() as session:
+            account = session.get(Account, self.account_id)
+            assert account is not None
+            return account.credit_balance
+
+    def addon(self) -> AddonSubscription:
+        with self.sessions() as session:
+            addon = session.get(AddonSubscription, self.account_id)
+            assert addon is not None
+            return addon
+
+    def charges(self) -> list[Payment]:
+        with self.sessions() as session:
+            return list(
+                session.scalars(
+                    select(Payment)
+                    .where(
+                        Payment.account_id == self.account_id,
+                        Payment.kind == PaymentKind.CAPTURE.value,
+                    )
+                    .order_by(Payment.at, Payment.created_at)
+                )
+            )
+
+    def entries(self, kind: EntryKind) -> list[CreditEntry]:
+        with self.sessions() as session:
+            return list(
+                session.scalars(
+                    select(CreditEntry)
+                    .where(
+                        CreditEntry.account_id == self.account_id,
+                        CreditEntry.kind == kind.value,
+                    )
+                    .order_by(CreditEntry.id)
+                )
+            )
+
+    def grants(self) -> list[CreditGrant]:
+        with self.sessions() as session:
+            return list(
+                session.scalars(
+                    select(CreditGrant)
+                    .where(CreditGrant.account_id == self.account_id)
+                    .order_by(CreditGrant.id)
+                )
+            )
+
+    def expired_at(self, moment: datetime) -> int:
+        return -sum(e.credits for e in self.entries(EntryKind.EXPIRE) if e.at == moment)
+
+    def spend(self, credits: int, at: datetime) -> None:
+        with transaction(self.sessions) as session:
+            debit_credits(
+                session,
+                account_id=self.account_id,
+                credits=credits,
+                at=at,
+                reference="test send",
+                key=f"test-send:{uuid.uuid4().hex}",
+            )
+
+    def set_account(self, **changes: object) -> None:
+        with transaction(self.sessions) as session:
+            account = session.get(Account, self.account_id)
+            assert account is not None
+            for name, value in changes.items():
+                setattr(account, name, value)
+
+    def add_pack(self, pack: RecurringItem, at: datetime) -> str:
+        """What a completed pack purchase writes; returns its purchase id."""
+        purchase_id = f"pur-{uuid.uuid4().hex[:10]}"
+        with transaction(self.sessions) as session:
+            add_credit_pack(
+                session, account_id=self.account_id, purchase_id=purchase_id, pack=pack, at=at
+            )
+        return purchase_id
+
+
+async def advance_to(env: WorkflowEnvironment, moment: datetime) -> None:
+    now = await env.get_current_time()
+    assert moment >= now, f"cannot go back from {now} to {moment}"
+    await env.sleep(moment - now)
+
+
+def activate(
+    sessions: sessionmaker[Session],
+    account_id: str,
+    *,
+    anchor: date,
+    at: datetime,
+    cycle: BillingCycle = BillingCycle.MONTHLY,
+    payment_method: str = "pm_card_visa",
+    plan: Plan = Plan.PLUS,
+) -> str:
+    """The account and what the add-on purchase commits: the row, the line, the grant."""
+    create_account(
+        sessions,
+        account_id,
+        plan=plan,
+        cycle=cycle,
+        anchor=anchor,
+        payment_method=payment_method,
+        now=at,
+    )
+    purchase_id = f"pur-{uuid.uuid4().hex[:10]}"
+    with transaction(sessions) as session:
+        activate_addon(
+            session,
+            account_id=account_id,
+            purchase_id=purchase_id,
+            tier=TIER,
+            currency=catalogue().currency,
+            at=at,
+        )
+    return purchase_id
+
+
+@contextlib.asynccontextmanager
+async def subscribed(
+    env: WorkflowEnvironment,
+    sessions: sessionmaker[Session],
+    prefix: str,
+    *,
+    anchor: date | None = None,
+    queue: str | None = None,
+    with_worker: bool = True,
+    cycle: BillingCycle = BillingCycle.MONTHLY,
+    payment_method: str = "pm_card_visa",
+) -> AsyncIterator[Subscription]:
+    """An activated add-on (anchored today unless told) and its running subscription;
+    whatever is still running at the end is terminated so it cannot hold the shared
+    time-skipping clock."""
+    queue = queue or task_queue()
+    now = await env.get_current_time()
+    account_id = new_account_id(prefix)
+    anchor = anchor or now.date()
+    purchase_id = activate(
+        sessions, account_id, anchor=anchor, at=now, cycle=cycle, payment_method=payment_method
+    )
+    handle = await env.client.start_workflow(
+        SUBSCRIPTION_WORKFLOW,
+        SubscriptionStart(account_id=account_id, purchase_id=purchase_id),
+        id=subscription_workflow_id(account_id),
+        task_queue=queue,
+        result_type=AddonStatus,
+    )
+    subscription = Subscription(env, sessions, account_id, anchor, now, handle)
+    try:
+        if with_worker:
+            async with running_worker(env.client, sessions, queue):
+                yield subscription
+        else:
+            yield subscription
+    finally:
+        with contextlib.suppress(RPCError):
+            await subscription.latest_handle().terminate("test finished")

@@ -1,0 +1,130 @@
+"""Durability: a worker that dies in the middle of a renewal, and a run that continues
+as new in the middle of dunning."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from temporalio import activity
+from temporalio.client import WorkflowExecutionStatus
+from temporalio.worker import Worker
+
+import worker
+from activities import all_activities
+from activities.deps import ActivityDeps
+from activities.subscription import SubscriptionActivities
+from domain.enums import AddonStatus, GrantSource, PaymentStatus
+from domain.subscription import (
+    PAYMENT_METHOD_CHANGED_SIGNAL,
+    PaymentMethodChanged,
+    Renewal,
+    RenewalOutcome,
+)
+from payments.sandbox import DECLINING_METHOD, FLAKY_METHOD
+from tests.subscription_support import SETTLE, TIER, subscribed, task_queue
+from tests.support import activity_deps, keep_history, running_worker
+
+# How long the test waits, in real time, for the dying worker to reach its fault.
+FAULT_WAIT_SECONDS = 30
+
+
+class DyingRenewal(SubscriptionActivities):
+    """The real renewal, after whose first attempt the worker dies: the transaction is
+    committed, the server hears only a failure and retries it."""
+
+    def __init__(self, deps: ActivityDeps) -> None:
+        super().__init__(deps)
+        self.committed = threading.Event()
+
+    @activity.defn(name="renew_addon_credits")
+    def renew_addon_credits(self, renewal: Renewal) -> RenewalOutcome:
+        outcome = super().renew_addon_credits(renewal)
+        if activity.info().attempt > 1:
+            return outcome
+        self.committed.set()
+        raise RuntimeError("the worker process died before reporting the renewal")
+
+
+async def test_worker_killed_mid_renewal_charges_and_grants_once(
+    time_skipping_env, sqlite_sessions
+):
+    client, queue = time_skipping_env.client, task_queue()
+    deps = activity_deps(client, sqlite_sessions)
+    dying = DyingRenewal(deps)
+    activities = [a for a in all_activities(deps) if a.__name__ != "renew_addon_credits"]
+    first_worker = Worker(
+        client,
+        task_queue=queue,
+        workflows=worker.WORKFLOWS,
+        activities=[*activities, dying.renew_addon_credits],
+        activity_executor=ThreadPoolExecutor(worker.ACTIVITY_THREADS),
+    )
+    # pm_card_flaky: the gateway records the charge and loses the first answer as well.
+    async with subscribed(
+        time_skipping_env,
+        sqlite_sessions,
+        "crash",
+        queue=queue,
+        with_worker=False,
+        payment_method=FLAKY_METHOD,
+    ) as sub:
+        async with first_worker:
+            clock = asyncio.create_task(sub.after_boundary(1))
+            assert await asyncio.to_thread(dying.committed.wait, FAULT_WAIT_SECONDS)
+        # A fresh worker replays the history from the start and finishes the renewal.
+        async with running_worker(client, sqlite_sessions, queue):
+            await clock
+            (charge,) = sub.charges()
+            assert (charge.status, charge.at) == (PaymentStatus.SUCCEEDED, sub.boundary(1))
+            renewals = [g for g in sub.grants() if g.source == GrantSource.RENEWAL]
+            assert [g.granted_at for g in renewals] == [sub.boundary(1)]
+            assert sub.balance() == TIER.credits_per_month
+            assert sub.expired_at(sub.boundary(1)) == TIER.credits_per_month
+
+            await sub.after_boundary(2)  # and the subscription carries on
+            assert len(sub.charges()) == 2
+            assert sub.balance() == TIER.credits_per_month
+            await keep_history(sub.handle, "subscription/worker_crash")
+
+
+async def test_continue_as_new_in_dunning_keeps_every_field(time_skipping_env, sqlite_sessions):
+    async with subscribed(time_skipping_env, sqlite_sessions, "carry") as sub:
+        await sub.after_boundary(11)
+        before = await sub.state()
+        assert before.renewals_this_run == 11
+        sub.set_account(payment_method=DECLINING_METHOD)
+
+        await sub.after_boundary(12)  # the 12th renewal is declined, then the run continues
+        assert (await sub.first_run().describe()).status == (
+            WorkflowExecutionStatus.CONTINUED_AS_NEW
+        )
+        carried = await sub.state()
+        assert carried.dunning is not None
+        assert (carried.dunning.failed_at, carried.dunning.attempts) == (sub.boundary(12), 1)
+        assert carried == before.model_copy(
+            update={
+                "status": AddonStatus.PAST_DUE,
+                "month": sub.month(12),
+                "dunning": carried.dunning,
+                "renewals_this_run": 0,
+            }
+        )
+        assert sub.balance() == 0
+
+        sub.set_account(payment_method="pm_card_visa")
+        change = PaymentMethodChanged(account_id=sub.account_id, payment_method="pm_card_visa")
+        await sub.latest_handle().signal(PAYMENT_METHOD_CHANGED_SIGNAL, change)
+        await time_skipping_env.sleep(SETTLE)
+        recovered = await sub.state()
+        assert (recovered.status, recovered.dunning) == (AddonStatus.ACTIVE, None)
+        assert recovered.paid_through == sub.boundary(13)
+        assert sub.balance() == TIER.credits_per_month
+        assert [c.status for c in sub.charges()][-2:] == [
+            PaymentStatus.DECLINED,
+            PaymentStatus.SUCCEEDED,
+        ]
+        await keep_history(sub.first_run(), "subscription/continued_as_new_first_run")
+        await keep_history(sub.latest_handle(), "subscription/continued_as_new_in_dunning")
+
+

@@ -1,0 +1,262 @@
+"""A2P 10DLC registration (``a2p-10dlc:{account_id}``): brand review, then campaign
+review, each decided by the carrier (webhook), an operator (signal) or, on the
+embedded stack only, the sandbox carrier.
+
+A late decision sends a reminder every ``reminder_after`` and the step times out
+after ``decision_timeout``. A failed or timed-out registration waits the same
+``decision_timeout`` for corrected details (the ``resubmit`` update) before the
+run ends; a later submission then starts a new run with the same id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.enums import RegistrationStatus
+    from domain.errors import ErrorCode
+    from domain.registration import (
+        CORRECTABLE,
+        BrandDetails,
+        CarrierDecision,
+        DecisionSource,
+        RegistrationDetails,
+        RegistrationRecord,
+        RegistrationReminder,
+        RegistrationStart,
+        RegistrationState,
+        RegistrationStep,
+    )
+    from workflows import search_attributes
+
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+ACTIVITY_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
+
+
+@workflow.defn(name="A2pRegistration")
+class A2pRegistrationWorkflow:
+    def __init__(self) -> None:
+        self._state = RegistrationState(status=RegistrationStatus.NONE)
+        # The step and submission in review; decisions about anything else are ignored.
+        self._waiting_for: RegistrationStep | None = None
+        self._reviewing = 0
+        self._decision: CarrierDecision | None = None
+        self._correction: RegistrationDetails | None = None
+
+    @workflow.run
+    async def run(self, start: RegistrationStart) -> RegistrationState:
+        workflow.upsert_search_attributes(
+            [search_attributes.ACCOUNT_ID.value_set(start.account_id)]
+        )
+        details, submission = start.details, start.submission
+        approved_brand: BrandDetails | None = None
+        while True:
+            approved_brand = await self._review(start, details, submission, approved_brand)
+            if self._state.status is RegistrationStatus.APPROVED:
+                return self._state
+            correction = await self._await_correction(start.decision_timeout)
+            if correction is None:
+                return self._state
+            details, submission = correction, submission + 1
+
+    @workflow.signal
+    def decide(self, decision: CarrierDecision) -> None:
+        """A carrier decision (from the webhook) or an operator's."""
+        self._accept(decision)
+
+    @workflow.update
+    async def submitted(self) -> RegistrationState:
+        """The state once this run's first submission is on record."""
+        await workflow.wait_condition(lambda: self._state.submission > 0)
+        return self._state
+
+    @workflow.update
+    async def resubmit(self, details: RegistrationDetails) -> RegistrationState:
+        """Corrected details for a failed or timed-out registration; answers once
+        the new submission is on record."""
+        self._correction = details
+        target = self._state.submission + 1
+        await workflow.wait_condition(lambda: self._state.submission >= target)
+        return self._state
+
+    @resubmit.validator
+    def _may_resubmit(self, details: RegistrationDetails) -> None:
+        if self._state.status not in CORRECTABLE or self._correction is not None:
+            raise ApplicationError(
+                f"The registration is {self._state.status.value}; only a failed or "
+                "timed-out registration can be resubmitted.",
+                type=ErrorCode.CONFLICT.value,
+                non_retryable=True,
+            )
+
+    @workflow.query
+    def state(self) -> RegistrationState:
+        return self._state
+
+    async def _review(
+        self,
+        start: RegistrationStart,
+        details: RegistrationDetails,
+        submission: int,
+        approved_brand: BrandDetails | None,
+    ) -> BrandDetails | None:
+        """Take one submission through the brand (unless this exact brand is already
+        approved) and the campaign; returns the brand now approved, if any."""
+        steps = [RegistrationStep.CAMPAIGN]
+        if approved_brand != details.brand:
+            steps.insert(0, RegistrationStep.BRAND)
+        for step in steps:
+            decision = await self._decision_on(start, step, details, submission)
+            if decision is None or not decision.approved:
+                status, reason = (
+                    (
+                        RegistrationStatus.TIMED_OUT,
+                        f"The carrier did not decide on the {step} in time.",
+                    )
+                    if decision is None
+                    else (
+                        RegistrationStatus.FAILED,
+                        f"The carrier rejected the {step}: {decision.reason or 'no reason given'}",
+                    )
+                )
+                await self._record(start, details, submission, status, reason)
+                return approved_brand if step is RegistrationStep.BRAND else details.brand
+        await self._record(start, details, submission, RegistrationStatus.APPROVED, None)
+        return details.brand
+
+    async def _decision_on(
+        self,
+        start: RegistrationStart,
+        step: RegistrationStep,
+        details: RegistrationDetails,
+        submission: int,
+    ) -> CarrierDecision | None:
+        """Submit ``step`` and wait for its decision, reminding while it is late;
+        ``None`` when it timed out."""
+        self._waiting_for, self._reviewing, self._decision = step, submission, None
+        await self._record(start, details, submission, step.pending_status, None)
+        since = workflow.now()
+        deadline = since + start.decision_timeout
+        workflow.set_current_details(
+            f"Waiting for the carrier's decision on the {step.value} of submission "
+            f"{submission} (webhook or `decide` signal); times out at {deadline.isoformat()}."
+        )
+        sandbox = None
+        if start.sandbox_carrier_delay is not None:
+            sandbox = asyncio.create_task(
+                self._sandbox_carrier(step, submission, start.sandbox_carrier_delay)
+            )
+        reminders = 0
+        while self._decision is None and workflow.now() < deadline:
+            next_reminder = since + start.reminder_after * (reminders + 1)
+            # Waking before the deadline means a reminder is due.
+            if not await self._decided_before(min(next_reminder, deadline)) and (
+                workflow.now() < deadline
+            ):
+                reminders += 1
+                await self._remind(start.account_id, step, submission, reminders, since)
+        if sandbox is not None:
+            sandbox.cancel()
+        self._waiting_for = None
+        return self._decision
+
+    async def _decided_before(self, wake: datetime) -> bool:
+        if wake <= workflow.now():
+            return self._decision is not None
+        try:
+            await workflow.wait_condition(
+                lambda: self._decision is not None, timeout=wake - workflow.now()
+            )
+        except TimeoutError:
+            return False
+        return True
+
+    async def _sandbox_carrier(
+        self, step: RegistrationStep, submission: int, delay: timedelta
+    ) -> None:
+        """The embedded stack's stand-in for a carrier: approves after ``delay``."""
+        await workflow.sleep(delay)
+        self._accept(
+            CarrierDecision(
+                step=step, approved=True, submission=submission, source=DecisionSource.SANDBOX
+            )
+        )
+
+    def _accept(self, decision: CarrierDecision) -> None:
+        stale = decision.submission is not None and decision.submission != self._reviewing
+        if decision.step is not self._waiting_for or stale or self._decision is not None:
+            workflow.logger.info("Ignoring a decision nobody waits for: %s", decision)
+            return
+        self._decision = decision
+
+    async def _await_correction(self, window: timedelta) -> RegistrationDetails | None:
+        workflow.set_current_details(
+            f"Registration {self._state.status.value}: waiting for corrected details "
+            f"(POST the registration again) until {(workflow.now() + window).isoformat()}."
+        )
+        try:
+            await workflow.wait_condition(lambda: self._correction is not None, timeout=window)
+        except TimeoutError:
+            return None
+        correction, self._correction = self._correction, None
+        return correction
+
+    async def _remind(
+        self,
+        account_id: str,
+        step: RegistrationStep,
+        submission: int,
+        number: int,
+        since: datetime,
+    ) -> None:
+        await workflow.execute_activity(
+            "remind_a2p_registration",
+            RegistrationReminder(
+                account_id=account_id,
+                step=step,
+                submission=submission,
+                number=number,
+                waiting_since=since,
+                at=workflow.now(),
+            ),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        self._state = self._state.model_copy(
+            update={"reminders_sent": self._state.reminders_sent + 1}
+        )
+
+    async def _record(
+        self,
+        start: RegistrationStart,
+        details: RegistrationDetails,
+        submission: int,
+        status: RegistrationStatus,
+        reason: str | None,
+    ) -> None:
+        """Write the row first, then expose the state: a caller told "recorded"
+        finds the row saying so."""
+        await workflow.execute_activity(
+            "record_a2p_registration",
+            RegistrationRecord(
+                account_id=start.account_id,
+                status=status,
+                reason=reason,
+                details=details,
+                submission=submission,
+                at=workflow.now(),
+            ),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        self._state = self._state.model_copy(
+            update={"status": status, "reason": reason, "submission": submission}
+        )
+        workflow.upsert_search_attributes(
+            [search_attributes.A2P_REGISTRATION_STATUS.value_set(status.value)]
+        )

@@ -1,0 +1,348 @@
+"""The account's SMS add-on (DESIGN.md §3): an entity workflow that lives as long as it.
+
+sleep until the monthly boundary → charge if billing is due → expire the unused
+credits and grant the new allotment (one transaction keyed by the month). A
+declined charge makes it past due and retries on the dunning schedule; a cancel
+or a downgrade ends it at the end of the paid period. The rules live in
+``domain.addon``; this module orders the steps and runs their side effects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.addon import CANCELLABLE_STATUSES, AddonState, AddonTotals, BillingCharge
+    from domain.calendar import Period, credit_month
+    from domain.enums import AddonStatus
+    from domain.errors import ErrorCode
+    from domain.subscription import (
+        ALLOTMENT_CHANGED_SIGNAL,
+        BILLING_CYCLE_CHANGED_SIGNAL,
+        CANCEL_UPDATE,
+        GRANT_GOODWILL_UPDATE,
+        PAYMENT_METHOD_CHANGED_SIGNAL,
+        PLAN_CHANGED_SIGNAL,
+        RETRY_PAYMENT_SIGNAL,
+        STATE_QUERY,
+        SUBSCRIPTION_WORKFLOW,
+        AddonChange,
+        AddonSnapshot,
+        AllotmentChanged,
+        BillingCycleChanged,
+        CancelAccepted,
+        CancelAddon,
+        ChargeOutcome,
+        ChargeRequest,
+        GoodwillGranted,
+        GoodwillRequest,
+        GrantGoodwill,
+        PaymentMethodChanged,
+        PlanChanged,
+        Renewal,
+        RenewalOutcome,
+        RetryPayment,
+        SubscriptionStart,
+    )
+    from workflows.search_attributes import ACCOUNT_ID, SMS_ADDON_STATUS
+
+READ_TIMEOUT = timedelta(seconds=10)
+WRITE_TIMEOUT = timedelta(seconds=30)
+WRITE_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+# Continue as new at least once a year, so that new code reaches every subscription.
+RENEWALS_PER_RUN = 12
+
+
+def _not_active() -> ApplicationError:
+    return ApplicationError(
+        "The SMS add-on is not active.", type=ErrorCode.ADDON_NOT_ACTIVE.value, non_retryable=True
+    )
+
+
+def _apply_account_terms(state: AddonState, snapshot: AddonSnapshot, now: datetime) -> None:
+    """The account row is the truth for plan and cycle; the messages only bring a
+    change forward, so one lost in transit still applies at the next boundary."""
+    if not snapshot.plan_eligible:
+        state.schedule_end(now)
+    state.change_billing_cycle(snapshot.account_billing_cycle)
+    state.totals = snapshot.totals
+
+
+@workflow.defn(name=SUBSCRIPTION_WORKFLOW)
+class SmsSubscriptionWorkflow:
+    @workflow.init
+    def __init__(self, start: SubscriptionStart) -> None:
+        self._account_id = start.account_id
+        self._state: AddonState | None = None
+        # One step at a time: a message never interleaves with a renewal's writes.
+        self._lock = asyncio.Lock()
+        self._woken = False
+        self._published_status: AddonStatus | None = None
+
+    @workflow.run
+    async def run(self, start: SubscriptionStart) -> AddonStatus:
+        workflow.upsert_search_attributes([ACCOUNT_ID.value_set(start.account_id)])
+        state = start.carried or await self._activated_state(start)
+        if state is None:
+            return AddonStatus.INACTIVE
+        self._state = state
+        self._publish()
+        while state.live:
+            if self._time_for_new_run():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(
+                    SubscriptionStart(
+                        account_id=start.account_id,
+                        purchase_id=start.purchase_id,
+                        carried=state.for_next_run(),
+                    )
+                )
+            await self._sleep_until_next_step()
+            async with self._lock:
+                await self._take_due_step()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return state.status
+
+    @property
+    def state(self) -> AddonState:
+        assert self._state is not None, "the subscription has not loaded its add-on yet"
+        return self._state
+
+    # -- the product steps ------------------------------------------------------------
+
+    async def _take_due_step(self) -> None:
+        now, state = workflow.now(), self.state
+        if state.ends_by(now):
+            assert state.ends_at is not None
+            await self._end(AddonStatus.CANCELLED, state.ends_at)
+        elif state.dunning is not None:
+            if state.retry_due(now):
+                await self._retry_charge(now)
+        elif now >= state.month.end:
+            await self._renew(state.month.end)
+
+    async def _renew(self, boundary: datetime) -> None:
+        """A new credit month: charge if billing is due, then expire and grant."""
+        state = self.state
+        _apply_account_terms(state, await self._snapshot(), boundary)
+        if state.ends_by(boundary):
+            assert state.ends_at is not None
+            await self._end(AddonStatus.CANCELLED, state.ends_at)
+            return
+        month = credit_month(state.anchor, boundary)
+        charge = state.charge_due(boundary)
+        if charge is not None:
+            payment = await self._charge(charge, month, attempt=1, at=boundary)
+            if not payment.succeeded:
+                state.fell_past_due(month, charge, boundary)
+                await self._renew_credits(month, grant=False, at=boundary)
+                return
+        state.renewed(month, paid=charge)
+        await self._renew_credits(month, grant=True, at=boundary)
+
+    async def _retry_charge(self, now: datetime) -> None:
+        """Dunning: a retry that succeeds grants the month's allotment at once; the
+        last scheduled one that fails suspends the add-on."""
+        state = self.state
+        attempt = state.retry_started(now)
+        payment = await self._charge(attempt.charge, attempt.month, attempt.number, at=attempt.at)
+        if payment.succeeded:
+            state.recovered()
+            await self._renew_credits(attempt.month, grant=True, at=attempt.at)
+        elif state.retry_failed(attempt.scheduled):
+            await self._end(AddonStatus.SUSPENDED, attempt.at)
+        else:
+            await self._save()
+
+    async def _end(self, status: AddonStatus, at: datetime) -> None:
+        """Cancelled or suspended: the balance goes to 0 and nothing is charged again."""
+        self.state.ended(status, at)
+        await workflow.execute_activity(
+            "end_addon",
+            AddonChange(at=at, row=self.state.row()),
+            start_to_close_timeout=WRITE_TIMEOUT,
+            retry_policy=WRITE_RETRY,
+        )
+        self._publish()
+
+    # -- messages -----------------------------------------------------------------------
+
+    @workflow.signal(name=ALLOTMENT_CHANGED_SIGNAL)
+    async def allotment_changed(self, change: AllotmentChanged) -> None:
+        """A pack was bought: its credits are granted already; the lines raise the next
+        grant and charge. Re-reading them is idempotent."""
+        await self._apply(lambda state: True)
+
+    @workflow.signal(name=PLAN_CHANGED_SIGNAL)
+    async def plan_changed(self, change: PlanChanged) -> None:
+        """A plan that may not have the add-on (Starter) cancels it at period end."""
+        if not change.eligible:
+            await self._apply(lambda state: state.schedule_end(workflow.now()))
+
+    @workflow.signal(name=BILLING_CYCLE_CHANGED_SIGNAL)
+    async def billing_cycle_changed(self, change: BillingCycleChanged) -> None:
+        await self._apply(lambda state: state.change_billing_cycle(change.billing_cycle))
+
+    @workflow.signal(name=PAYMENT_METHOD_CHANGED_SIGNAL)
+    async def payment_method_changed(self, change: PaymentMethodChanged) -> None:
+        """A new payment method retries a past-due charge at once."""
+        await self._apply(lambda state: state.request_retry())
+
+    @workflow.signal(name=RETRY_PAYMENT_SIGNAL)
+    async def retry_payment(self, request: RetryPayment) -> None:
+        """An operator retries a past-due charge now."""
+        await self._apply(lambda state: state.request_retry())
+
+    @workflow.update(name=CANCEL_UPDATE)
+    async def cancel(self, request: CancelAddon) -> CancelAccepted:
+        """Cancel at the end of the paid period; repeating it changes nothing."""
+        await self._apply(lambda state: state.schedule_end(workflow.now()))
+        assert self.state.ends_at is not None
+        return CancelAccepted(status=self.state.status, ends_at=self.state.ends_at)
+
+    @cancel.validator
+    def _validate_cancel(self, request: CancelAddon) -> None:
+        if self._state is not None and self._state.status not in CANCELLABLE_STATUSES:
+            raise _not_active()
+
+    @workflow.update(name=GRANT_GOODWILL_UPDATE)
+    async def grant_goodwill(self, grant: GrantGoodwill) -> GoodwillGranted:
+        """Operator credits until the next renewal; idempotent by the request id."""
+        await workflow.wait_condition(lambda: self._state is not None)
+        async with self._lock:
+            if not self.state.live:
+                raise _not_active()
+            granted: GoodwillGranted = await workflow.execute_activity(
+                "grant_goodwill_credits",
+                GoodwillRequest(grant=grant, expires_at=self.state.month.end, at=workflow.now()),
+                result_type=GoodwillGranted,
+                start_to_close_timeout=WRITE_TIMEOUT,
+                retry_policy=WRITE_RETRY,
+            )
+        return granted
+
+    @grant_goodwill.validator
+    def _validate_goodwill(self, grant: GrantGoodwill) -> None:
+        if self._state is not None and not self._state.live:
+            raise _not_active()
+
+    @workflow.query(name=STATE_QUERY)
+    def current_state(self) -> AddonState:
+        return self.state
+
+    async def _apply(self, change: Callable[[AddonState], bool]) -> None:
+        """Apply a message's change between steps; record it and wake the main loop
+        when it changed anything."""
+        await workflow.wait_condition(lambda: self._state is not None)
+        async with self._lock:
+            if self.state.live and change(self.state):
+                await self._save()
+                self._woken = True
+
+    # -- activities and bookkeeping -------------------------------------------------------
+
+    async def _activated_state(self, start: SubscriptionStart) -> AddonState | None:
+        """The add-on the purchase activated (first period paid and granted), or None
+        when there is no active add-on to keep (e.g. a late pack notification)."""
+        try:
+            snapshot = await self._snapshot()
+        except ActivityError:
+            return None
+        if snapshot.status is not AddonStatus.ACTIVE or snapshot.next_charge_at is None:
+            return None
+        state = AddonState(
+            account_id=start.account_id,
+            purchase_id=start.purchase_id,
+            status=snapshot.status,
+            anchor=snapshot.anchor,
+            currency=snapshot.currency,
+            billing_cycle=snapshot.addon_billing_cycle,
+            totals=snapshot.totals,
+            month=snapshot.month,
+            paid_through=snapshot.next_charge_at,
+            dunning_retry_days=snapshot.dunning_retry_days,
+        )
+        _apply_account_terms(state, snapshot, workflow.now())
+        return state
+
+    async def _snapshot(self) -> AddonSnapshot:
+        snapshot: AddonSnapshot = await workflow.execute_local_activity(
+            "load_addon_snapshot",
+            self._account_id,
+            result_type=AddonSnapshot,
+            start_to_close_timeout=READ_TIMEOUT,
+        )
+        return snapshot
+
+    async def _charge(
+        self, charge: BillingCharge, month: Period, attempt: int, at: datetime
+    ) -> ChargeOutcome:
+        request = ChargeRequest(
+            account_id=self._account_id,
+            month_start=month.start,
+            charge=charge,
+            attempt=attempt,
+            at=at,
+        )
+        outcome: ChargeOutcome = await workflow.execute_activity(
+            "charge_addon_renewal",
+            request,
+            result_type=ChargeOutcome,
+            start_to_close_timeout=WRITE_TIMEOUT,
+            retry_policy=WRITE_RETRY,
+        )
+        return outcome
+
+    async def _renew_credits(self, month: Period, *, grant: bool, at: datetime) -> None:
+        outcome: RenewalOutcome = await workflow.execute_activity(
+            "renew_addon_credits",
+            Renewal(month=month, grant=grant, at=at, row=self.state.row()),
+            result_type=RenewalOutcome,
+            start_to_close_timeout=WRITE_TIMEOUT,
+            retry_policy=WRITE_RETRY,
+        )
+        self.state.totals = outcome.totals
+        self._publish()
+
+    async def _save(self) -> None:
+        totals: AddonTotals = await workflow.execute_activity(
+            "save_addon_state",
+            AddonChange(at=workflow.now(), row=self.state.row()),
+            result_type=AddonTotals,
+            start_to_close_timeout=WRITE_TIMEOUT,
+            retry_policy=WRITE_RETRY,
+        )
+        self.state.totals = totals
+        self._publish()
+
+    async def _sleep_until_next_step(self) -> None:
+        """A durable timer to the next boundary, retry or end; a message wakes it early."""
+        self._woken = False
+        if self.state.retry_requested:
+            return
+        delay = self.state.next_step_at() - workflow.now()
+        if delay <= timedelta(0):
+            return
+        with contextlib.suppress(TimeoutError):  # the timer ran out: the step is due
+            await workflow.wait_condition(lambda: self._woken, timeout=delay)
+
+    def _time_for_new_run(self) -> bool:
+        return (
+            self.state.renewals_this_run >= RENEWALS_PER_RUN
+            or workflow.info().is_continue_as_new_suggested()
+        )
+
+    def _publish(self) -> None:
+        """Search attribute and details line, for operators in the Temporal UI."""
+        state = self.state
+        if state.status is not self._published_status:
+            workflow.upsert_search_attributes([SMS_ADDON_STATUS.value_set(state.status.value)])
+            self._published_status = state.status
+        workflow.set_current_details(state.details())
