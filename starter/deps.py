@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Header, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,19 @@ from store.models import ApiToken, User
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 AccountIdPath = Annotated[str, Path(pattern=ID_PATTERN)]
+
+# API.md: 1-255 printable characters; the same key from the same account never
+# creates a second resource.
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x20-\x7e]+$",
+        description="Same key from the same account: the same result, created once.",
+    ),
+]
 
 _bearer = HTTPBearer(auto_error=False)
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]

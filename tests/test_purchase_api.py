@@ -249,6 +249,8 @@ async def test_the_same_idempotency_key_gives_one_purchase(shop):
     assert first.status_code == second.status_code == 201
     assert first.json()["purchase_id"] == second.json()["purchase_id"]
     assert first.json()["quote"] == second.json()["quote"]
+    reused = await shop.buy(PACK, **key)
+    assert (reused.status_code, error_code(reused)) == (409, "conflict")
     other = await shop.buy(ADDON, **{"Idempotency-Key": "click-2"})
     assert other.json()["purchase_id"] != first.json()["purchase_id"]
     await shop.confirm(first.json()["purchase_id"])

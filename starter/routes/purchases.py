@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, NoReturn
+from typing import NoReturn
 
-from fastapi import APIRouter, Header, status
+from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -38,18 +38,13 @@ from domain.purchase import (
     PurchaseView,
     purchase_workflow_id,
 )
-from starter.deps import AccountCaller, Caller, ServicesDep, SessionDep
+from starter.deps import AccountCaller, Caller, IdempotencyKey, ServicesDep, SessionDep
 from starter.errors import ApiError
 from starter.services import Services
 from store.models import Payment, Purchase
 from workflows.purchase import PurchaseWorkflow
 
 router = APIRouter(prefix="/v1/accounts/{account_id}/sms/purchases", tags=["purchases"])
-
-IdempotencyKey = Annotated[
-    str | None,
-    Header(alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[\x20-\x7e]+$"),
-]
 
 
 class PurchaseCreate(BaseModel):
@@ -98,6 +93,11 @@ def _record_new(session: Session, caller: Caller, item: PurchaseItem, key: str |
         with session.begin():
             existing = _by_key(session, caller, key)
             if existing is not None:
+                if (existing.item_type, existing.item_id) != (item.type.value, item.item_id):
+                    raise ApiError(
+                        ErrorCode.CONFLICT,
+                        "This Idempotency-Key was already used for another purchase.",
+                    )
                 return existing
             now = datetime.now(UTC)
             row = Purchase(

@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy.orm import Session
 
@@ -18,7 +18,7 @@ from domain.catalogue import Catalogue, Country
 from domain.enums import RegistrationStatus
 from domain.errors import ErrorCode
 from domain.segments import Encoding, count_segments, credits_for
-from starter.deps import AccountCaller, AccountIdPath, ServicesDep, SessionDep
+from starter.deps import AccountCaller, AccountIdPath, IdempotencyKey, ServicesDep, SessionDep
 from starter.errors import ApiError
 from store.ledger import debit_credits
 from store.models import A2pRegistration
@@ -28,17 +28,6 @@ router = APIRouter(tags=["sending"])
 MAX_RECIPIENTS = 100_000
 # Carriers reassemble at most ten segments; 1,600 characters is the usual ceiling.
 MAX_TEXT_CHARS = 1_600
-
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=255,
-        pattern=r"^[\x20-\x7e]+$",
-        description="Same key from the same account: same result, debited once.",
-    ),
-]
 
 
 class SendIn(BaseModel):
