@@ -72,7 +72,9 @@ async def test_cancel_without_an_addon_is_409(time_skipping_env, sqlite_url, sql
     create_account(sqlite_sessions, account_id, anchor=now.date(), now=now)
     token = create_user(sqlite_sessions, account_id, "ana", now=now)
     async with api_client(settings_for(sqlite_url), time_skipping_env.client) as api:
-        response = await api.post(f"/v1/accounts/{account_id}/sms/addon/cancel", headers=bearer(token))
+        response = await api.post(
+            f"/v1/accounts/{account_id}/sms/addon/cancel", headers=bearer(token)
+        )
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "addon_not_active"
 
@@ -99,7 +101,9 @@ async def test_downgrade_to_starter_ends_an_annual_addon_at_the_paid_years_end(
         renewals = [g for g in sub.grants() if g.source == GrantSource.RENEWAL]
         assert len(renewals) == 11
         assert sub.balance() == TIER.credits_per_month
-        assert (await sub.state()).details() == f"cancelling: ends {sub.boundary(12):%Y-%m-%d}, no further charges"
+        assert (
+            await sub.state()
+        ).details() == f"cancelling: ends {sub.boundary(12):%Y-%m-%d}, no further charges"
 
         await sub.after_boundary(14)
         assert sub.addon().status == AddonStatus.CANCELLED

@@ -46,7 +46,10 @@ async def test_declined_renewal_is_past_due_until_the_payment_method_is_fixed(
         await time_skipping_env.sleep(timedelta(minutes=5))
 
         paid = sub.charges()[-1]
-        assert (paid.status, paid.amount_minor) == (PaymentStatus.SUCCEEDED, TIER.monthly_price_minor)
+        assert (paid.status, paid.amount_minor) == (
+            PaymentStatus.SUCCEEDED,
+            TIER.monthly_price_minor,
+        )
         assert paid.at - fixed_at < timedelta(minutes=5)  # at once, not at the next retry
         assert sub.balance() == TIER.credits_per_month
         (renewal,) = [g for g in sub.grants() if g.source == GrantSource.RENEWAL]

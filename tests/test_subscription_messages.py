@@ -37,8 +37,13 @@ async def test_credit_pack_raises_the_allotment_and_charge_from_the_next_boundar
         recurring = TIER.monthly_price_minor + PACK.monthly_price_minor
         state = await sub.state()
         assert state.totals.monthly_credits == allotment
-        assert state.details() == f"renews {sub.boundary(1):%Y-%m-%d}, charges ${recurring / 100:.2f}"
-        assert (sub.addon().monthly_credits, sub.addon().next_charge_minor) == (allotment, recurring)
+        assert (
+            state.details() == f"renews {sub.boundary(1):%Y-%m-%d}, charges ${recurring / 100:.2f}"
+        )
+        assert (sub.addon().monthly_credits, sub.addon().next_charge_minor) == (
+            allotment,
+            recurring,
+        )
         assert sub.balance() == allotment  # the pack's credits came at once
         sub.spend(300, await time_skipping_env.get_current_time())
 

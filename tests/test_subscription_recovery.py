@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor
+
 from temporalio import activity
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.worker import Worker
@@ -128,5 +129,3 @@ async def test_continue_as_new_in_dunning_keeps_every_field(time_skipping_env, s
         ]
         await keep_history(sub.first_run(), "subscription/continued_as_new_first_run")
         await keep_history(sub.latest_handle(), "subscription/continued_as_new_in_dunning")
-
-
