@@ -27,6 +27,7 @@ from domain.enums import BillingCycle, Plan, Role
 from payments.sandbox import SandboxGateway
 from starter.app import build_services, create_app
 from starter.security import hash_token, new_token
+from starter.services import Services
 from store.db import make_engine, make_session_factory
 from store.migrate import upgrade_to_head
 from store.models import Account, ApiToken, User
@@ -154,12 +155,9 @@ async def running_worker(
 
 
 @asynccontextmanager
-async def api_client(
-    settings: Settings, temporal_client: Client | None
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The real FastAPI app over ASGI; services are built as the lifespan would."""
-    app: FastAPI = create_app(settings, temporal_client)
-    services = build_services(settings, temporal_client)
+async def serving(services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app over ASGI with ``services`` (which a test may then break)."""
+    app: FastAPI = create_app(services.settings)
     app.state.services = services
     transport = httpx.ASGITransport(app=app)
     try:
@@ -167,6 +165,15 @@ async def api_client(
             yield client
     finally:
         services.engine.dispose()
+
+
+@asynccontextmanager
+async def api_client(
+    settings: Settings, temporal_client: Client | None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The real FastAPI app over ASGI; services are built as the lifespan would."""
+    async with serving(build_services(settings, temporal_client)) as client:
+        yield client
 
 
 def bearer(token: str) -> dict[str, str]:

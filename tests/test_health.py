@@ -3,36 +3,19 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
-import httpx
 import pytest
 
-from starter.app import build_services, create_app
-from starter.services import Services
+from starter.app import build_services
 from store.db import make_engine
 from tests.ports import free_port
-from tests.support import migrated_engine, settings_for
-
-
-@asynccontextmanager
-async def health_of(services: Services) -> AsyncIterator[httpx.AsyncClient]:
-    """The real app over ASGI, serving with ``services`` (which a test may then break)."""
-    app = create_app(services.settings)
-    app.state.services = services
-    transport = httpx.ASGITransport(app=app)
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield client
-    finally:
-        services.engine.dispose()
+from tests.support import migrated_engine, serving, settings_for
 
 
 async def test_healthy(engine, database_url, dev_env):
     services = build_services(settings_for(database_url), dev_env.client)
-    async with health_of(services) as api:
+    async with serving(services) as api:
         response = await api.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok", "temporal": "ok"}
@@ -43,7 +26,7 @@ async def test_database_unreachable(tmp_path: Path, dev_env):
     directory = tmp_path / "gone"
     migrated_engine(f"sqlite:///{directory / 'sms.db'}").dispose()
     services = build_services(settings_for(f"sqlite:///{directory / 'sms.db'}"), dev_env.client)
-    async with health_of(services) as api:
+    async with serving(services) as api:
         assert (await api.get("/healthz")).status_code == 200
         shutil.rmtree(directory)
         services.engine.dispose()  # drop pooled connections to the deleted file
@@ -55,7 +38,7 @@ async def test_database_unreachable(tmp_path: Path, dev_env):
 async def test_database_server_unreachable(sqlite_engine, sqlite_url, dev_env):
     """The database server stops answering (a PostgreSQL URL on a closed port)."""
     services = build_services(settings_for(sqlite_url), dev_env.client)
-    async with health_of(services) as api:
+    async with serving(services) as api:
         services.engine.dispose()
         services.engine = make_engine(
             f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/gone",
@@ -70,7 +53,7 @@ async def test_database_server_unreachable(sqlite_engine, sqlite_url, dev_env):
 async def test_temporal_unreachable(sqlite_engine, sqlite_url, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("TEMPORAL_ADDRESS", raising=False)  # envconfig would take it first
     settings = settings_for(sqlite_url, temporal_address=f"127.0.0.1:{free_port()}")
-    async with health_of(build_services(settings, None)) as api:
+    async with serving(build_services(settings, None)) as api:
         response = await api.get("/healthz")
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "database": "ok", "temporal": "unreachable"}

@@ -3,8 +3,6 @@ as new in the middle of dunning."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from temporalio import activity
@@ -24,71 +22,73 @@ from domain.subscription import (
 )
 from payments.sandbox import DECLINING_METHOD, FLAKY_METHOD
 from tests.subscription_support import SETTLE, TIER, subscribed, task_queue
-from tests.support import activity_deps, keep_history, running_worker
+from tests.support import activity_deps, keep_history
 
 # How long the test waits, in real time, for the dying worker to reach its fault.
 FAULT_WAIT_SECONDS = 30
 
 
 class DyingRenewal(SubscriptionActivities):
-    """The real renewal, after whose first attempt the worker dies: the transaction is
-    committed, the server hears only a failure and retries it."""
+    """The real renewal, whose first attempt dies after its transaction commits: the
+    server hears only a failure and retries it, as it would for a killed worker."""
 
     def __init__(self, deps: ActivityDeps) -> None:
         super().__init__(deps)
-        self.committed = threading.Event()
+        self.died = 0
 
     @activity.defn(name="renew_addon_credits")
     def renew_addon_credits(self, renewal: Renewal) -> RenewalOutcome:
         outcome = super().renew_addon_credits(renewal)
         if activity.info().attempt > 1:
             return outcome
-        self.committed.set()
+        self.died += 1
         raise RuntimeError("the worker process died before reporting the renewal")
 
 
 async def test_worker_killed_mid_renewal_charges_and_grants_once(
     time_skipping_env, sqlite_sessions
 ):
+    # A real SIGKILL mid-step is proven for purchases (test_purchase_faults.py, on the dev
+    # server); on the time-skipping server a dead worker's pending task stalls the clock,
+    # so here the renewal's first attempt dies after its commit instead.
     client, queue = time_skipping_env.client, task_queue()
     deps = activity_deps(client, sqlite_sessions)
     dying = DyingRenewal(deps)
     activities = [a for a in all_activities(deps) if a.__name__ != "renew_addon_credits"]
-    first_worker = Worker(
+    replaying_worker = Worker(
         client,
         task_queue=queue,
         workflows=worker.WORKFLOWS,
         activities=[*activities, dying.renew_addon_credits],
         activity_executor=ThreadPoolExecutor(worker.ACTIVITY_THREADS),
-        # No sticky queue: the test server does not hand a dead worker's sticky tasks on.
+        # No cache: every workflow task replays the history, as a fresh worker would.
         max_cached_workflows=0,
     )
     # pm_card_flaky: the gateway records the charge and loses the first answer as well.
-    async with subscribed(
-        time_skipping_env,
-        sqlite_sessions,
-        "crash",
-        queue=queue,
-        with_worker=False,
-        payment_method=FLAKY_METHOD,
-    ) as sub:
-        async with first_worker:
-            clock = asyncio.create_task(sub.after_boundary(1))
-            assert await asyncio.to_thread(dying.committed.wait, FAULT_WAIT_SECONDS)
-        # A fresh worker replays the history from the start and finishes the renewal.
-        async with running_worker(client, sqlite_sessions, queue):
-            await clock
-            (charge,) = sub.charges()
-            assert (charge.status, charge.at) == (PaymentStatus.SUCCEEDED, sub.boundary(1))
-            renewals = [g for g in sub.grants() if g.source == GrantSource.RENEWAL]
-            assert [g.granted_at for g in renewals] == [sub.boundary(1)]
-            assert sub.balance() == TIER.credits_per_month
-            assert sub.expired_at(sub.boundary(1)) == TIER.credits_per_month
+    async with (
+        subscribed(
+            time_skipping_env,
+            sqlite_sessions,
+            "crash",
+            queue=queue,
+            with_worker=False,
+            payment_method=FLAKY_METHOD,
+        ) as sub,
+        replaying_worker,
+    ):
+        await sub.after_boundary(1)
+        assert dying.died == 1
+        (charge,) = sub.charges()
+        assert (charge.status, charge.at) == (PaymentStatus.SUCCEEDED, sub.boundary(1))
+        renewals = [g for g in sub.grants() if g.source == GrantSource.RENEWAL]
+        assert [g.granted_at for g in renewals] == [sub.boundary(1)]
+        assert sub.balance() == TIER.credits_per_month
+        assert sub.expired_at(sub.boundary(1)) == TIER.credits_per_month
 
-            await sub.after_boundary(2)  # and the subscription carries on
-            assert len(sub.charges()) == 2
-            assert sub.balance() == TIER.credits_per_month
-            await keep_history(sub.handle, "subscription/worker_crash")
+        await sub.after_boundary(2)  # and the subscription carries on
+        assert len(sub.charges()) == 2
+        assert sub.balance() == TIER.credits_per_month
+        await keep_history(sub.handle, "subscription/worker_crash")
 
 
 async def test_continue_as_new_in_dunning_keeps_every_field(time_skipping_env, sqlite_sessions):

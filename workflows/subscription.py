@@ -253,7 +253,7 @@ class SmsSubscriptionWorkflow:
         when there is no active add-on to keep (e.g. a late pack notification)."""
         try:
             snapshot = await self._snapshot()
-        except ActivityError:
+        except (ActivityError, ApplicationError):  # a local activity's failure can be either
             return None
         if snapshot.status is not AddonStatus.ACTIVE or snapshot.next_charge_at is None:
             return None
