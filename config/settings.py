@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     # Temporal's own settings (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, API key,
     # TEMPORAL_PROFILE) are read by temporalio.envconfig; this is the default address.
     temporal_address: str = "localhost:7233"
+    # How long an API request waits for a workflow's answer (a quote, a confirmed
+    # purchase) before it answers 503 and the client reads the purchase later.
+    sms_api_wait_seconds: Annotated[float, Field(gt=0)] = 30.0
     api_host: str = "127.0.0.1"
     api_port: Port = 8000
     # Ports of the Temporal dev server that `sms-addon dev` (`make run`) starts.

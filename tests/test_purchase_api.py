@@ -12,7 +12,7 @@ import pytest
 
 from domain.enums import BillingCycle, Plan
 from tests.purchase_support import open_shop
-from tests.support import keep_history
+from tests.support import keep_history, running_worker
 
 ADDON = {"type": "addon", "tier": "sms-1000"}
 PACK = {"type": "credit_pack", "pack": "pack-500"}
@@ -271,3 +271,23 @@ async def test_a_flaky_gateway_answer_is_charged_once(
         assert shop.counts() == (1, 1)
         payments = (await shop.get("/payments"))["payments"]
         assert len(payments) == 1
+
+
+async def test_no_worker_answers_503_and_a_retry_gets_the_quote(
+    time_skipping_env, sqlite_sessions, sqlite_url
+):
+    async with open_shop(
+        time_skipping_env, sqlite_sessions, sqlite_url, worker=False, sms_api_wait_seconds=1
+    ) as shop:
+        key = {"Idempotency-Key": "while-the-worker-was-down"}
+        waiting = await shop.buy(ADDON, **key)
+        assert (waiting.status_code, error_code(waiting)) == (503, "service_unavailable")
+        purchase_id = waiting.json()["error"]["purchase_id"]
+        async with running_worker(shop.env.client, sqlite_sessions, shop.task_queue):
+            retried = await shop.buy(ADDON, **key)
+            assert retried.status_code == 201, retried.text
+            assert retried.json()["purchase_id"] == purchase_id
+            assert retried.json()["status"] == "awaiting_confirmation"
+            done = await shop.confirm(purchase_id)
+        assert done.json()["status"] == "completed"
+        assert shop.counts() == (1, 1)

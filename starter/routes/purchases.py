@@ -7,7 +7,9 @@ refusals to API.md's codes. Purchases that have ended are read from the DB.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import NoReturn
 
@@ -20,6 +22,7 @@ from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
     WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
@@ -154,6 +157,22 @@ def _raise_update_failure(error: WorkflowUpdateFailedError) -> NoReturn:
     raise ApiError(code, str(cause.message if isinstance(cause, ApplicationError) else cause))
 
 
+async def _within(
+    services: Services, purchase_id: str, answer: Awaitable[PurchaseView]
+) -> PurchaseView:
+    """The workflow's answer, or 503 when it takes longer than the API waits (no
+    worker polling, say); the purchase goes on and can be read later."""
+    try:
+        return await asyncio.wait_for(answer, services.settings.sms_api_wait_seconds)
+    # The SDK turns wait_for's cancellation of an update call into its own error.
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
+        raise ApiError(
+            ErrorCode.SERVICE_UNAVAILABLE,
+            "The purchase is still being processed; read it again shortly.",
+            purchase_id=purchase_id,
+        ) from exc
+
+
 async def _temporal(services: Services) -> Client:
     return await services.temporal.client()
 
@@ -196,8 +215,12 @@ async def _review(services: Services, caller: Caller, row: Purchase) -> Purchase
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
     )
     try:
-        return await client.execute_update_with_start_workflow(
-            PurchaseWorkflow.review, start_workflow_operation=start
+        return await _within(
+            services,
+            row.purchase_id,
+            client.execute_update_with_start_workflow(
+                PurchaseWorkflow.review, start_workflow_operation=start
+            ),
         )
     except (RPCError, WorkflowAlreadyStartedError):
         with services.sessions() as session:
@@ -224,7 +247,11 @@ async def _decide(
         )
         update = PurchaseWorkflow.confirm if confirm else PurchaseWorkflow.cancel
         try:
-            return await handle.execute_update(update, Decision(user_id=caller.user_id))
+            return await _within(
+                services,
+                purchase_id,
+                handle.execute_update(update, Decision(user_id=caller.user_id)),
+            )
         except WorkflowUpdateFailedError as error:
             _raise_update_failure(error)
         except RPCError:
