@@ -15,6 +15,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from domain.enums import ItemType, PurchaseStatus
     from domain.errors import ErrorCode
+    from domain.money import format_money
     from domain.pricing import Quote, build_quote
     from domain.purchase import (
         TERMINAL_STATUSES,
@@ -189,7 +190,7 @@ class PurchaseWorkflow:
         """Wait on a durable timer for confirm or cancel; False when the quote expired."""
         workflow.set_current_details(
             f"Waiting for the customer to confirm or cancel; the quote of "
-            f"{quote.due_now_minor / 100:.2f} {quote.currency} expires at "
+            f"{format_money(quote.due_now_minor, quote.currency)} expires at "
             f"{quote.expires_at:%Y-%m-%d %H:%M} UTC."
         )
         try:
@@ -203,7 +204,7 @@ class PurchaseWorkflow:
 
     async def _capture(self, quote: Quote, snapshot: AccountSnapshot) -> CaptureResult:
         workflow.set_current_details(
-            f"Capturing {quote.due_now_minor / 100:.2f} {quote.currency} "
+            f"Capturing {format_money(quote.due_now_minor, quote.currency)} "
             f"from {snapshot.payment_method}."
         )
         request = CaptureRequest(
