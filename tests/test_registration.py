@@ -194,8 +194,10 @@ async def test_approved_by_operator_and_webhook_enables_us_sending(
         sent = await s.send_us()
         assert sent.status_code == 200 and sent.json()["credits_debited"] == 2
         assert (await s.finished()).status == "approved"
-        again = await s.submit(DETAILS)
-        assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
+        repeated = await s.submit(DETAILS)  # a retried POST: the same answer, nothing new
+        assert repeated.status_code == 202 and repeated.json()["submission"] == 1
+        other = await s.submit(corrected("brand", "legal_name", "Another Name LLC"))
+        assert other.status_code == 409 and other.json()["error"]["code"] == "conflict"
         await keep_history(s.handle, "registration/approved")
 
 
@@ -204,7 +206,10 @@ async def test_failed_registration_is_corrected_and_resubmitted(
 ):
     async with stack(time_skipping_env, sessions, database_url) as s:
         assert (await s.submit(DETAILS)).status_code == 202
-        in_review = await s.submit(DETAILS)
+        double_click = await s.submit(DETAILS)
+        assert double_click.status_code == 202
+        assert double_click.json() == {"status": "brand_pending", "reason": None, "submission": 1}
+        in_review = await s.submit(corrected("brand", "legal_name", "Acme Corporation Inc."))
         assert in_review.status_code == 409 and in_review.json()["error"]["code"] == "conflict"
 
         raw, headers = signed(

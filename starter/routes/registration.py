@@ -50,6 +50,7 @@ class RegistrationOut(BaseModel):
     status: RegistrationStatus
     reason: str | None
     submission: int = Field(description="How many times details were submitted; 0 for none.")
+    repeats: bool = Field(default=False, exclude=True)
 
 
 class CarrierWebhook(BaseModel):
@@ -64,14 +65,24 @@ class CarrierWebhook(BaseModel):
     submission: Annotated[int, Field(ge=1)] | None = None
 
 
-def _read(services: Services, account_id: str) -> RegistrationOut:
+def _read(
+    services: Services, account_id: str, details: RegistrationDetails | None = None
+) -> RegistrationOut:
+    """The registration as stored; ``repeats`` tells whether ``details`` are what its
+    current submission already holds (a retried POST)."""
     with services.sessions() as session:
         row = session.get(A2pRegistration, account_id)
         if row is None:
             return RegistrationOut(status=RegistrationStatus.NONE, reason=None, submission=0)
-        return RegistrationOut(
+        out = RegistrationOut(
             status=RegistrationStatus(row.status), reason=row.reason, submission=row.submission
         )
+        if details is not None:
+            out.repeats = (row.brand, row.campaign) == (
+                details.brand.model_dump(mode="json"),
+                details.campaign.model_dump(mode="json"),
+            )
+        return out
 
 
 def _out(state: RegistrationState) -> RegistrationOut:
@@ -96,11 +107,13 @@ def _start(
 
 async def _submit(
     client: Client, services: Services, account_id: str, details: RegistrationDetails
-) -> RegistrationState:
+) -> RegistrationOut:
     """Start a run for a new submission, or hand corrected details to the run that
     waits for them (a failed or timed-out registration)."""
-    current = await asyncio.to_thread(_read, services, account_id)
+    current = await asyncio.to_thread(_read, services, account_id, details)
     if current.status is RegistrationStatus.APPROVED or current.status in IN_REVIEW:
+        if current.repeats:  # a double click or a retried request: same answer, no new run
+            return current
         raise ApiError(
             ErrorCode.CONFLICT, f"The registration is {current.status.value}; nothing to submit."
         )
@@ -121,13 +134,13 @@ async def _submit(
             A2pRegistrationWorkflow.run, workflow_id(account_id)
         )
         try:
-            return await running.execute_update(A2pRegistrationWorkflow.resubmit, details)
+            return _out(await running.execute_update(A2pRegistrationWorkflow.resubmit, details))
         except WorkflowUpdateFailedError as exc:
             cause = exc.cause
             if isinstance(cause, ApplicationError) and cause.type == ErrorCode.CONFLICT.value:
                 raise ApiError(ErrorCode.CONFLICT, cause.message) from exc
             raise
-    return await handle.execute_update(A2pRegistrationWorkflow.submitted)
+    return _out(await handle.execute_update(A2pRegistrationWorkflow.submitted))
 
 
 @router.post(REGISTRATION_PATH, status_code=status.HTTP_202_ACCEPTED)
@@ -145,7 +158,7 @@ async def submit_registration(
             "Only the primary admin or a user with the billing permission may register.",
         )
     client = await services.temporal.client()
-    return _out(await _submit(client, services, account_id, details))
+    return await _submit(client, services, account_id, details)
 
 
 @router.get(REGISTRATION_PATH)
