@@ -7,9 +7,32 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.errors import HTTP_STATUS, DomainError, ErrorCode
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """API.md's error format (optional detail fields may follow ``message``)."""
+
+    error: ErrorDetail
+
+
+def error_responses(*codes: ErrorCode) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the refusals a route can answer, grouped by status."""
+    by_status: dict[int, list[str]] = {}
+    for code in codes:
+        by_status.setdefault(HTTP_STATUS[code], []).append(public_code(code).value)
+    return {
+        status: {"model": ErrorBody, "description": " or ".join(dict.fromkeys(names))}
+        for status, names in sorted(by_status.items())
+    }
 
 
 class ApiError(Exception):

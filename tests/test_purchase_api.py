@@ -28,7 +28,14 @@ def error_code(response) -> str:
     return str(response.json()["error"]["code"])
 
 
-async def test_addon_then_pack_on_a_monthly_account(shop):
+@pytest.fixture
+async def shop_on_every_database(time_skipping_env, sessions, database_url):
+    async with open_shop(time_skipping_env, sessions, database_url) as shop:
+        yield shop
+
+
+async def test_addon_then_pack_on_a_monthly_account(shop_on_every_database):
+    shop = shop_on_every_database
     quote = await shop.buy(ADDON)
     assert quote.status_code == 201, quote.text
     body = quote.json()

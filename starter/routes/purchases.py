@@ -42,7 +42,7 @@ from domain.purchase import (
     purchase_workflow_id,
 )
 from starter.deps import AccountCaller, Caller, IdempotencyKey, ServicesDep, SessionDep
-from starter.errors import ApiError
+from starter.errors import ApiError, error_responses
 from starter.services import Services
 from store.models import Payment, Purchase
 from workflows.purchase import PurchaseWorkflow
@@ -177,7 +177,19 @@ async def _temporal(services: Services) -> Client:
     return await services.temporal.client()
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(
+        ErrorCode.BILLING_PERMISSION_REQUIRED,
+        ErrorCode.PLAN_NOT_ELIGIBLE,
+        ErrorCode.ADDON_ALREADY_ACTIVE,
+        ErrorCode.ADDON_NOT_ACTIVE,
+        ErrorCode.CONFLICT,
+        ErrorCode.INVALID_REQUEST,
+        ErrorCode.SERVICE_UNAVAILABLE,
+    ),
+)
 async def create_purchase(
     account_id: str,
     body: PurchaseCreate,
@@ -227,7 +239,7 @@ async def _review(services: Services, caller: Caller, row: Purchase) -> Purchase
             return _view(session, _stored(session, caller, row.purchase_id))
 
 
-@router.get("/{purchase_id}")
+@router.get("/{purchase_id}", responses=error_responses(ErrorCode.NOT_FOUND))
 def get_purchase(
     account_id: str, purchase_id: str, caller: AccountCaller, session: SessionDep
 ) -> PurchaseView:
@@ -265,7 +277,17 @@ async def _decide(
     )
 
 
-@router.post("/{purchase_id}/confirm")
+@router.post(
+    "/{purchase_id}/confirm",
+    responses=error_responses(
+        ErrorCode.PAYMENT_DECLINED,
+        ErrorCode.BILLING_PERMISSION_REQUIRED,
+        ErrorCode.NOT_FOUND,
+        ErrorCode.QUOTE_EXPIRED,
+        ErrorCode.NOT_AWAITING_CONFIRMATION,
+        ErrorCode.SERVICE_UNAVAILABLE,
+    ),
+)
 async def confirm_purchase(
     account_id: str, purchase_id: str, caller: AccountCaller, services: ServicesDep
 ) -> PurchaseView:
@@ -276,7 +298,14 @@ async def confirm_purchase(
     return view
 
 
-@router.post("/{purchase_id}/cancel")
+@router.post(
+    "/{purchase_id}/cancel",
+    responses=error_responses(
+        ErrorCode.BILLING_PERMISSION_REQUIRED,
+        ErrorCode.NOT_FOUND,
+        ErrorCode.NOT_AWAITING_CONFIRMATION,
+    ),
+)
 async def cancel_purchase(
     account_id: str, purchase_id: str, caller: AccountCaller, services: ServicesDep
 ) -> PurchaseView:

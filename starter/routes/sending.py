@@ -19,7 +19,7 @@ from domain.enums import RegistrationStatus
 from domain.errors import ErrorCode
 from domain.segments import Encoding, count_segments, credits_for
 from starter.deps import AccountCaller, AccountIdPath, IdempotencyKey, ServicesDep, SessionDep
-from starter.errors import ApiError
+from starter.errors import ApiError, error_responses
 from store.ledger import debit_credits
 from store.models import A2pRegistration
 
@@ -92,7 +92,13 @@ def estimate(body: SendIn, services: ServicesDep) -> EstimateOut:
 
 @router.post(
     "/v1/accounts/{account_id}/sms/usage",
-    responses={409: {"description": "insufficient_credits or registration_required"}},
+    responses=error_responses(
+        ErrorCode.INSUFFICIENT_CREDITS,
+        ErrorCode.REGISTRATION_REQUIRED,
+        ErrorCode.CONFLICT,
+        ErrorCode.INVALID_REQUEST,
+        ErrorCode.NOT_FOUND,
+    ),
 )
 def record_usage(
     account_id: AccountIdPath,
