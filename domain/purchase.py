@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Self
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 from domain.catalogue import Catalogue, RecurringItem
 from domain.enums import AddonStatus, BillingCycle, ItemType, Plan, PurchaseStatus
@@ -53,6 +59,12 @@ class PurchaseItem(BaseModel):
         if getattr(self, other) is not None:
             raise ValueError(f"item of type {self.type.value} takes no `{other}`")
         return self
+
+    @model_serializer(mode="wrap")
+    def _without_the_other_id(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """``{"type": "addon", "tier": …}`` as API.md shows it, without ``"pack": null``."""
+        data: dict[str, Any] = handler(self)
+        return {key: value for key, value in data.items() if value is not None}
 
     @property
     def item_id(self) -> str:
