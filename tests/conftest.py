@@ -45,14 +45,6 @@ def sqlite_url(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def postgres_url(tmp_path: Path) -> Iterator[str]:
-    if not POSTGRES_URL:
-        pytest.skip("TEST_DATABASE_URL is not set (make test sets it in CI)")
-    with fresh_database("postgresql", tmp_path) as url:
-        yield url
-
-
-@pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     engine = migrated_engine(database_url)
     yield engine
