@@ -41,12 +41,14 @@ class Shop:
     task_queue: str
 
     async def buy(
-        self, item: dict[str, str], who: dict[str, str] | None = None, **headers: str
+        self, item: dict[str, str], who: dict[str, str] | None = None, key: str | None = None
     ) -> httpx.Response:
+        """Add to plan: the Review purchase step (``key`` is the Idempotency-Key)."""
+        idempotency = {"Idempotency-Key": key} if key is not None else {}
         return await self.api.post(
             f"/v1/accounts/{self.account_id}/sms/purchases",
             json={"item": item},
-            headers={**(who or self.admin), **headers},
+            headers={**(who or self.admin), **idempotency},
         )
 
     async def confirm(self, purchase_id: str, who: dict[str, str] | None = None) -> httpx.Response:

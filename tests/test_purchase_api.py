@@ -251,17 +251,17 @@ async def test_four_concurrent_confirms_charge_and_grant_once(shop):
 
 
 async def test_the_same_idempotency_key_gives_one_purchase(shop):
-    key = {"Idempotency-Key": "click-1"}
-    first, second = await asyncio.gather(shop.buy(ADDON, **key), shop.buy(ADDON, **key))
+    key = "click-1"
+    first, second = await asyncio.gather(shop.buy(ADDON, key=key), shop.buy(ADDON, key=key))
     assert first.status_code == second.status_code == 201
     assert first.json()["purchase_id"] == second.json()["purchase_id"]
     assert first.json()["quote"] == second.json()["quote"]
-    reused = await shop.buy(PACK, **key)
+    reused = await shop.buy(PACK, key=key)
     assert (reused.status_code, error_code(reused)) == (409, "conflict")
-    other = await shop.buy(ADDON, **{"Idempotency-Key": "click-2"})
+    other = await shop.buy(ADDON, key="click-2")
     assert other.json()["purchase_id"] != first.json()["purchase_id"]
     await shop.confirm(first.json()["purchase_id"])
-    replay = await shop.buy(ADDON, **key)
+    replay = await shop.buy(ADDON, key=key)
     assert replay.status_code == 201
     assert replay.json()["status"] == "completed"
     assert shop.counts() == (1, 1)
@@ -286,12 +286,12 @@ async def test_no_worker_answers_503_and_a_retry_gets_the_quote(
     async with open_shop(
         time_skipping_env, sqlite_sessions, sqlite_url, worker=False, sms_api_wait_seconds=1
     ) as shop:
-        key = {"Idempotency-Key": "while-the-worker-was-down"}
-        waiting = await shop.buy(ADDON, **key)
+        key = "while-the-worker-was-down"
+        waiting = await shop.buy(ADDON, key=key)
         assert (waiting.status_code, error_code(waiting)) == (503, "service_unavailable")
         purchase_id = waiting.json()["error"]["purchase_id"]
         async with running_worker(shop.env.client, sqlite_sessions, shop.task_queue):
-            retried = await shop.buy(ADDON, **key)
+            retried = await shop.buy(ADDON, key=key)
             assert retried.status_code == 201, retried.text
             assert retried.json()["purchase_id"] == purchase_id
             assert retried.json()["status"] == "awaiting_confirmation"
