@@ -3,20 +3,32 @@ change (through the admin API, as an operator makes it)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from domain.calendar import billing_period, days_left
-from domain.enums import BillingCycle, EntryKind, GrantSource
+from domain.enums import AddonStatus, BillingCycle, EntryKind, GrantSource
 from domain.pricing import prorate
 from domain.subscription import (
     ALLOTMENT_CHANGED_SIGNAL,
     GRANT_GOODWILL_UPDATE,
+    SUBSCRIPTION_WORKFLOW,
     AllotmentChanged,
     GoodwillGranted,
     GrantGoodwill,
+    SubscriptionStart,
+    subscription_workflow_id,
 )
 from tests.subscription_support import PACK, TIER, subscribed
-from tests.support import ADMIN_TOKEN, api_client, bearer, keep_history, settings_for
+from tests.support import (
+    ADMIN_TOKEN,
+    api_client,
+    bearer,
+    create_account,
+    keep_history,
+    running_worker,
+    settings_for,
+)
 
 MID_MONTH = timedelta(days=10)
 # Long enough for a signal to be handled, far from any boundary.
@@ -116,3 +128,21 @@ async def test_billing_cycle_change_applies_at_the_end_of_the_paid_period(
         assert (addon.billing_cycle, addon.next_charge_at) == ("annual", sub.boundary(24))
         assert sub.balance() == TIER.credits_per_month
         await keep_history(sub.first_run(), "subscription/billing_cycle_change")
+
+
+async def test_a_subscription_without_an_add_on_ends_at_once(time_skipping_env, sqlite_sessions):
+    """A late pack notification (signal-with-start) for an account whose add-on row is
+    gone starts nothing it could charge."""
+    env = time_skipping_env
+    now = await env.get_current_time()
+    create_account(sqlite_sessions, "no-addon", anchor=now.date(), now=now)
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    async with running_worker(env.client, sqlite_sessions, queue):
+        status = await env.client.execute_workflow(
+            SUBSCRIPTION_WORKFLOW,
+            SubscriptionStart(account_id="no-addon", purchase_id="pur_gone"),
+            id=subscription_workflow_id("no-addon"),
+            task_queue=queue,
+            result_type=AddonStatus,
+        )
+    assert status is AddonStatus.INACTIVE

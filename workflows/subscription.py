@@ -131,7 +131,11 @@ class SmsSubscriptionWorkflow:
     async def _renew(self, boundary: datetime) -> None:
         """A new credit month: charge if billing is due, then expire and grant."""
         state = self.state
-        _apply_account_terms(state, await self._snapshot(), boundary)
+        snapshot = await self._snapshot()
+        if snapshot is None:  # the add-on row is gone: nothing is left to renew or charge
+            await self._end(AddonStatus.CANCELLED, boundary)
+            return
+        _apply_account_terms(state, snapshot, boundary)
         if state.ends_by(boundary):
             assert state.ends_at is not None
             await self._end(AddonStatus.CANCELLED, state.ends_at)
@@ -255,7 +259,11 @@ class SmsSubscriptionWorkflow:
             snapshot = await self._snapshot()
         except (ActivityError, ApplicationError):  # a local activity's failure can be either
             return None
-        if snapshot.status is not AddonStatus.ACTIVE or snapshot.next_charge_at is None:
+        if (
+            snapshot is None
+            or snapshot.status is not AddonStatus.ACTIVE
+            or snapshot.next_charge_at is None
+        ):
             return None
         state = AddonState(
             account_id=start.account_id,
@@ -272,11 +280,12 @@ class SmsSubscriptionWorkflow:
         _apply_account_terms(state, snapshot, workflow.now())
         return state
 
-    async def _snapshot(self) -> AddonSnapshot:
-        snapshot: AddonSnapshot = await workflow.execute_local_activity(
+    async def _snapshot(self) -> AddonSnapshot | None:
+        """The account's terms and add-on; None when the account has no add-on row."""
+        snapshot: AddonSnapshot | None = await workflow.execute_local_activity(
             "load_addon_snapshot",
             self._account_id,
-            result_type=AddonSnapshot,
+            result_type=AddonSnapshot | None,  # type: ignore[arg-type]
             start_to_close_timeout=READ_TIMEOUT,
         )
         return snapshot
