@@ -13,6 +13,7 @@ from activities.deps import ActivityDeps
 from domain.enums import AddonStatus, BillingCycle, ItemType, Plan, Role
 from domain.errors import ErrorCode
 from domain.purchase import (
+    GRANT_FAILED,
     AccountSnapshot,
     CallerCheck,
     CaptureRequest,
@@ -148,7 +149,7 @@ class PurchaseActivities:
         if item is None:
             raise ApplicationError(
                 f"{request.item.item_id} left the catalogue",
-                type="grant_failed",
+                type=GRANT_FAILED,
                 non_retryable=True,
             )
         with transaction(self._sessions) as session:
@@ -171,7 +172,7 @@ class PurchaseActivities:
                     at=request.at,
                 )
             except LookupError as exc:
-                raise ApplicationError(str(exc), type="grant_failed", non_retryable=True) from exc
+                raise ApplicationError(str(exc), type=GRANT_FAILED, non_retryable=True) from exc
 
     @activity.defn
     def refund_payment(self, request: RefundRequest) -> PaymentRef:

@@ -29,6 +29,10 @@ TERMINAL_STATUSES = frozenset(
 )
 
 
+# Why a paid purchase was refunded: its credits could not be granted.
+GRANT_FAILED = "grant_failed"
+
+
 def purchase_workflow_id(account_id: str, purchase_id: str) -> str:
     return f"sms-purchase:{account_id}:{purchase_id}"
 

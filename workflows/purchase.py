@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.money import format_money
     from domain.pricing import Quote, build_quote
     from domain.purchase import (
+        GRANT_FAILED,
         TERMINAL_STATUSES,
         AccountSnapshot,
         CallerCheck,
@@ -101,7 +102,7 @@ class PurchaseWorkflow:
             await self._refund(capture.payment)
             return await self._end(
                 PurchaseStatus.REFUNDED,
-                "grant_failed",
+                GRANT_FAILED,
                 "The credits could not be granted; the payment was refunded.",
             )
         await self._reach_subscription()
