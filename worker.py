@@ -8,14 +8,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from temporalio.activity import _Definition as _ActivityDefinition
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities import all_activities
 from activities.deps import ActivityDeps
+from boundary.interceptor import ActivityErrorMapping
 from config.settings import Settings, get_settings
 from config.startup import StartupRefused, connect_checked, load_checked
 from config.temporal import ensure_search_attributes
@@ -32,18 +37,56 @@ WORKFLOWS: list[type[Any]] = [
     A2pRegistrationWorkflow,
     SmsSubscriptionWorkflow,
 ]
-# Activities are synchronous (SQLAlchemy, gateway calls); they run on these threads.
-ACTIVITY_THREADS = 16
+# A workflow task of a dead worker's sticky queue moves to the shared queue after this,
+# so another worker picks the workflow up within seconds (DESIGN.md §5).
+STICKY_SCHEDULE_TO_START = timedelta(seconds=2)
 
 
-def build_worker(client: Client, deps: ActivityDeps, task_queue: str) -> Worker:
+@dataclass(frozen=True)
+class Capacity:
+    """How much work one worker takes at once. Activities are synchronous (SQLAlchemy,
+    gateway calls) and each slot has a thread of its own: a started activity's
+    start-to-close clock never runs while it waits for a thread."""
+
+    activities: int = 16
+    local_activities: int = 8
+
+    @property
+    def threads(self) -> int:
+        return self.activities + self.local_activities
+
+
+def build_worker(
+    client: Client,
+    deps: ActivityDeps,
+    task_queue: str,
+    capacity: Capacity = Capacity(),
+    *,
+    stand_ins: Sequence[Callable[..., Any]] = (),
+    **options: Any,
+) -> Worker:
+    """The worker of every workflow and activity. ``stand_ins`` replace the activities of
+    the same name (the tests' fault drills); ``options`` go to ``Worker`` as they are."""
+    replaced = {activity_name(stand_in) for stand_in in stand_ins}
+    activities = [a for a in all_activities(deps) if activity_name(a) not in replaced]
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=all_activities(deps),
-        activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS),
+        activities=[*activities, *stand_ins],
+        activity_executor=ThreadPoolExecutor(capacity.threads),
+        max_concurrent_activities=capacity.activities,
+        max_concurrent_local_activities=capacity.local_activities,
+        sticky_queue_schedule_to_start_timeout=STICKY_SCHEDULE_TO_START,
+        interceptors=[ActivityErrorMapping()],
+        **options,
     )
+
+
+def activity_name(activity: Callable[..., Any]) -> str:
+    name = _ActivityDefinition.must_from_callable(activity).name
+    assert name is not None, "every activity of the service has a name"
+    return name
 
 
 async def run_worker(settings: Settings) -> None:
@@ -60,7 +103,11 @@ async def run_worker(settings: Settings) -> None:
     )
     if (advice := await ensure_search_attributes(client)) is not None:
         log.warning(advice)
-    worker = build_worker(client, deps, settings.sms_task_queue)
+    capacity = Capacity(
+        activities=settings.sms_worker_activity_slots,
+        local_activities=settings.sms_worker_local_activity_slots,
+    )
+    worker = build_worker(client, deps, settings.sms_task_queue, capacity)
     log.info("worker polling task queue %s", settings.sms_task_queue)
     await worker.run()
 

@@ -22,6 +22,8 @@ def all_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:
     activities: list[Callable[..., Any]] = [
         purchase.check_permission,
         purchase.check_eligibility,
+        purchase.price_quote,
+        purchase.claim_item,
         purchase.record_purchase,
         purchase.capture_payment,
         purchase.grant_purchase,

@@ -1,43 +1,43 @@
 """Activities of the purchase workflow.
 
-The checks are short reads run as local activities; capture, grant, refund and
-the purchase record are regular activities, each idempotent by the purchase id.
+The checks and the quote are short reads run as local activities; the claim,
+capture, grant, refund and the purchase record are regular activities, each
+idempotent by the purchase id. Exceptions are mapped to typed failures once, at
+the worker's boundary (``boundary.interceptor``).
 """
 
 from __future__ import annotations
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from activities.deps import ActivityDeps
+from boundary.errors import Fault, refusal
 from domain.enums import AddonStatus, BillingCycle, ItemType, Plan, Role
 from domain.errors import ErrorCode
+from domain.pricing import Quote
 from domain.purchase import (
-    GRANT_FAILED,
+    HELD_ADDON_STATUSES,
     AccountSnapshot,
     CallerCheck,
     CaptureRequest,
     CaptureResult,
+    ClaimRequest,
     EligibilityCheck,
     GrantRequest,
     PaymentRef,
+    PriceRequest,
     PurchaseView,
     RefundRequest,
+    eligibility_refusal,
+    may_buy,
     payment_key,
     refund_key,
 )
 from payments.gateway import PaymentResult
-from store.db import transaction
-from store.models import Account, AddonSubscription, Purchase, User
+from store.db import read_only, transaction
+from store.models import Account, AddonSubscription, User
+from store.purchases import claim_item, save_purchase_view
 from store.subscriptions import activate_addon, add_credit_pack
-
-# Add-on states in which the add-on is held and cannot be bought again.
-HELD = {AddonStatus.ACTIVE, AddonStatus.PAST_DUE, AddonStatus.CANCELLING}
-
-
-def refusal(code: ErrorCode, message: str) -> ApplicationError:
-    """A business refusal: final, never retried, mapped by the API to API.md's code."""
-    return ApplicationError(message, type=code.value, non_retryable=True)
 
 
 def _payment_ref(result: PaymentResult) -> PaymentRef:
@@ -55,9 +55,9 @@ class PurchaseActivities:
     @activity.defn
     def check_permission(self, check: CallerCheck) -> None:
         """Read-only: the user, as stored now, may buy for the account (DESIGN.md rule 1)."""
-        with self._sessions() as session:
+        with read_only(self._sessions) as session:
             user = session.get(User, (check.account_id, check.user_id))
-        if user is None or not (user.role == Role.PRIMARY_ADMIN or user.billing_permission):
+        if user is None or not may_buy(Role(user.role), user.billing_permission):
             raise refusal(
                 ErrorCode.BILLING_PERMISSION_REQUIRED,
                 "Only the primary admin or a user with the billing permission can buy this.",
@@ -69,26 +69,24 @@ class PurchaseActivities:
         item = check.item.priced_in(self._catalogue)
         if item is None:
             raise refusal(
-                ErrorCode.UNKNOWN_ITEM,
+                ErrorCode.INVALID_REQUEST,
                 f"There is no {check.item.type.value} called {check.item.item_id!r}.",
             )
-        with self._sessions() as session:
+        with read_only(self._sessions) as session:
             account = session.get(Account, check.account_id)
             if account is None:
                 raise refusal(ErrorCode.NOT_FOUND, f"Account {check.account_id} was not found.")
             addon = session.get(AddonSubscription, check.account_id)
         plan = Plan(account.plan)
-        if not self._catalogue.plan_eligible(plan):
-            raise refusal(
-                ErrorCode.PLAN_NOT_ELIGIBLE,
-                "The SMS add-on needs a Plus, Professional or Enterprise plan.",
-            )
         status = AddonStatus(addon.status) if addon else AddonStatus.INACTIVE
-        if check.item.type is ItemType.ADDON and status in HELD:
-            raise refusal(ErrorCode.ADDON_ALREADY_ACTIVE, "The SMS add-on is already active.")
-        if check.item.type is ItemType.CREDIT_PACK and status is not AddonStatus.ACTIVE:
-            raise refusal(ErrorCode.ADDON_NOT_ACTIVE, "Credit packs need an active SMS add-on.")
-        held = addon is not None and status in HELD
+        refused = eligibility_refusal(
+            item_type=check.item.type,
+            plan_eligible=self._catalogue.plan_eligible(plan),
+            addon_status=status,
+        )
+        if refused is not None:
+            raise refusal(*refused)
+        held = addon is not None and status in HELD_ADDON_STATUSES
         return AccountSnapshot(
             account_id=account.id,
             plan=plan,
@@ -103,28 +101,33 @@ class PurchaseActivities:
         )
 
     @activity.defn
+    def price_quote(self, request: PriceRequest) -> Quote:
+        """The quote, priced once and recorded in the history: a deploy that changes the
+        pricing rules never changes what an in-flight purchase charges."""
+        return request.quote()
+
+    @activity.defn
+    def claim_item(self, claim: ClaimRequest) -> None:
+        """Take the right to the item before any money moves, or refuse (the account's
+        lock serializes claims). Idempotent by the purchase id."""
+        with transaction(self._sessions) as session:
+            claim_item(session, claim, self._catalogue)
+
+    @activity.defn
     def record_purchase(self, view: PurchaseView) -> None:
         """Write the purchase's status and outcome. Idempotent: keyed by purchase_id,
         it sets the row to ``view`` whatever it held."""
         with transaction(self._sessions) as session:
-            purchase = session.get(Purchase, view.purchase_id, with_for_update=True)
-            if purchase is None:
-                raise ApplicationError(f"Purchase {view.purchase_id} has no record.")
-            purchase.status = view.status.value
-            purchase.quote = view.quote.model_dump(mode="json") if view.quote else None
-            purchase.payment_id = view.payment.payment_id if view.payment else None
-            purchase.failure_code = view.failure.code if view.failure else None
-            purchase.failure_message = view.failure.message if view.failure else None
-            purchase.completed_at = view.completed_at
-            purchase.updated_at = view.completed_at or purchase.updated_at
+            save_purchase_view(session, view)
 
     @activity.defn
     def capture_payment(self, request: CaptureRequest) -> CaptureResult:
         """Charge the account's payment method. Key ``purchase:{purchase_id}``: a retry,
         or a lost gateway answer, returns the first charge and never a second."""
-        with self._sessions() as session:
+        with read_only(self._sessions) as session:
             account = session.get(Account, request.account_id)
-            assert account is not None, "eligibility was checked"
+            if account is None:
+                raise LookupError(f"Account {request.account_id} does not exist.")
             method = account.payment_method
         result = self._gateway.capture(
             account_id=request.account_id,
@@ -144,14 +147,11 @@ class PurchaseActivities:
     @activity.defn
     def grant_purchase(self, request: GrantRequest) -> None:
         """Grant the credits and activate the add-on (or raise the allotment) in one
-        transaction. Keyed by purchase_id: a retry finds its line and grants nothing twice."""
+        transaction. Keyed by purchase_id: a retry finds its line and grants nothing twice.
+        Refuses with ``grant_failed`` only when no retry can help (the workflow refunds)."""
         item = request.item.priced_in(self._catalogue)
         if item is None:
-            raise ApplicationError(
-                f"{request.item.item_id} left the catalogue",
-                type=GRANT_FAILED,
-                non_retryable=True,
-            )
+            raise refusal(Fault.GRANT_FAILED, f"{request.item.item_id} left the catalogue")
         with transaction(self._sessions) as session:
             if request.item.type is ItemType.ADDON:
                 activate_addon(
@@ -172,7 +172,7 @@ class PurchaseActivities:
                     at=request.at,
                 )
             except LookupError as exc:
-                raise ApplicationError(str(exc), type=GRANT_FAILED, non_retryable=True) from exc
+                raise refusal(Fault.GRANT_FAILED, str(exc)) from exc
 
     @activity.defn
     def refund_payment(self, request: RefundRequest) -> PaymentRef:

@@ -151,7 +151,8 @@ class SubscriptionActivities:
                 at=end.at,
                 reference=f"add-on {end.row.status.value}",
             )
-            save_addon(session, end.row, end.at)
+            if session.get(AddonSubscription, end.row.account_id) is not None:
+                save_addon(session, end.row, end.at)  # a row deleted by hand stays deleted
         return expired
 
     @activity.defn

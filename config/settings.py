@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # How long an API request waits for a workflow's answer (a quote, a confirmed
     # purchase) before it answers 503 and the client reads the purchase later.
     sms_api_wait_seconds: Annotated[float, Field(gt=0)] = 30.0
+    # Activities (and local activities) one worker runs at once, each on its own thread.
+    sms_worker_activity_slots: Annotated[int, Field(ge=1, le=512)] = 16
+    sms_worker_local_activity_slots: Annotated[int, Field(ge=1, le=512)] = 8
     api_host: str = "127.0.0.1"
     api_port: Port = 8000
     # Ports of the Temporal dev server that `sms-addon dev` (`make run`) starts.

@@ -1,7 +1,8 @@
 """Stable refusal codes shared by workflows, activities and the API.
 
 A workflow or activity refuses with ``ApplicationError(message, type=code,
-non_retryable=True)``; the API maps the ``type`` to the status of API.md.
+non_retryable=True)`` (``boundary.errors`` maps exceptions to it); the API maps
+the ``type`` to the status of API.md with ``HTTP_STATUS``.
 """
 
 from enum import StrEnum
@@ -21,7 +22,6 @@ class ErrorCode(StrEnum):
     NOT_AWAITING_CONFIRMATION = "not_awaiting_confirmation"
     INSUFFICIENT_CREDITS = "insufficient_credits"
     REGISTRATION_REQUIRED = "registration_required"
-    UNKNOWN_ITEM = "unknown_item"  # answered as 422 invalid_request
     SERVICE_UNAVAILABLE = "service_unavailable"
 
 
@@ -39,7 +39,6 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.NOT_AWAITING_CONFIRMATION: 409,
     ErrorCode.INSUFFICIENT_CREDITS: 409,
     ErrorCode.REGISTRATION_REQUIRED: 409,
-    ErrorCode.UNKNOWN_ITEM: 422,
     ErrorCode.SERVICE_UNAVAILABLE: 503,
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from typing import Any, Self
 
 from pydantic import (
@@ -14,8 +15,9 @@ from pydantic import (
 )
 
 from domain.catalogue import Catalogue, RecurringItem
-from domain.enums import AddonStatus, BillingCycle, ItemType, Plan, PurchaseStatus
-from domain.pricing import Quote
+from domain.enums import AddonStatus, BillingCycle, ItemType, Plan, PurchaseStatus, Role
+from domain.errors import ErrorCode
+from domain.pricing import Quote, build_quote
 
 TERMINAL_STATUSES = frozenset(
     {
@@ -28,9 +30,50 @@ TERMINAL_STATUSES = frozenset(
     }
 )
 
+# Add-on states in which the add-on is held and cannot be bought again.
+HELD_ADDON_STATUSES = frozenset({AddonStatus.ACTIVE, AddonStatus.PAST_DUE, AddonStatus.CANCELLING})
 
-# Why a paid purchase was refunded: its credits could not be granted.
-GRANT_FAILED = "grant_failed"
+
+class Phase(StrEnum):
+    """Where a purchase workflow is; the one state its messages are validated against."""
+
+    PRICING = "pricing"  # permission, eligibility and the quote are being worked out
+    AWAITING_DECISION = "awaiting_decision"  # the quote waits for confirm, cancel or expiry
+    CONFIRMED = "confirmed"  # claim, capture and grant under way; a second confirm joins
+    CANCELLED = "cancelled"  # the customer cancelled; the purchase is ending
+    ENDED = "ended"  # the outcome is recorded; no message changes it
+
+
+def may_buy(role: Role, billing_permission: bool) -> bool:
+    """DESIGN.md rule 1: the primary admin, or a user with the billing permission."""
+    return role is Role.PRIMARY_ADMIN or billing_permission
+
+
+def eligibility_refusal(
+    *,
+    item_type: ItemType,
+    plan_eligible: bool,
+    addon_status: AddonStatus,
+    addon_purchase_in_flight: bool = False,
+) -> tuple[ErrorCode, str] | None:
+    """Why the account may not receive the item now (DESIGN.md rules 2 and 8), or None.
+
+    ``addon_purchase_in_flight``: another purchase of the add-on holds its claim
+    (confirmed, money moving), so the add-on is as good as held.
+    """
+    if not plan_eligible:
+        return (
+            ErrorCode.PLAN_NOT_ELIGIBLE,
+            "The SMS add-on needs a Plus, Professional or Enterprise plan.",
+        )
+    held = addon_status in HELD_ADDON_STATUSES or addon_purchase_in_flight
+    if item_type is ItemType.ADDON and held:
+        return ErrorCode.ADDON_ALREADY_ACTIVE, "The SMS add-on is already active."
+    if item_type is ItemType.CREDIT_PACK and (
+        addon_status is not AddonStatus.ACTIVE or addon_purchase_in_flight
+    ):
+        return ErrorCode.ADDON_NOT_ACTIVE, "Credit packs need an active SMS add-on."
+    return None
 
 
 def purchase_workflow_id(account_id: str, purchase_id: str) -> str:
@@ -87,6 +130,8 @@ class PurchaseInput(BaseModel):
     user_id: str
     item: PurchaseItem
     quote_ttl: timedelta
+    # When the purchase was recorded (its row); one moment, shown everywhere.
+    created_at: datetime | None = None
 
 
 class CallerCheck(BaseModel):
@@ -120,6 +165,38 @@ class AccountSnapshot(BaseModel):
     monthly_credits: int
     recurring_minor: int
     item: RecurringItem
+
+
+class PriceRequest(BaseModel):
+    """Input of the quote step: the eligible account's snapshot, priced at ``at``."""
+
+    snapshot: AccountSnapshot
+    at: datetime
+    ttl: timedelta
+
+    def quote(self) -> Quote:
+        snapshot = self.snapshot
+        return build_quote(
+            item=snapshot.item,
+            cycle=snapshot.billing_cycle,
+            anchor=snapshot.billing_anchor,
+            currency=snapshot.currency,
+            current_monthly_credits=snapshot.monthly_credits,
+            current_recurring_minor=snapshot.recurring_minor,
+            now=self.at,
+            ttl=self.ttl,
+        )
+
+
+class ClaimRequest(BaseModel):
+    """Take the right to the item before any money moves (API.md: purchases never race)."""
+
+    account_id: str
+    purchase_id: str
+    item: PurchaseItem
+    # The quote was priced for the credit month ending here; past it, it is stale.
+    quote_month_end: datetime
+    at: datetime
 
 
 class Failure(BaseModel):

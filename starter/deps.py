@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session
 
 from domain.enums import Role
 from domain.errors import ErrorCode
+from domain.purchase import may_buy
 from starter.errors import ApiError
 from starter.security import hash_token, same_secret
 from starter.services import Services
+from store.db import read_only
 from store.models import ApiToken, User
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
@@ -54,6 +56,15 @@ def get_session(services: ServicesDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
+def get_read_session(services: ServicesDep) -> Iterator[Session]:
+    """A session that only reads: on SQLite it never waits for (or blocks) a writer."""
+    with read_only(services.sessions) as session:
+        yield session
+
+
+ReadSession = Annotated[Session, Depends(get_read_session)]
+
+
 @dataclass(frozen=True)
 class Caller:
     """The user a token acts for."""
@@ -65,7 +76,7 @@ class Caller:
 
     @property
     def may_buy(self) -> bool:
-        return self.role is Role.PRIMARY_ADMIN or self.billing_permission
+        return may_buy(self.role, self.billing_permission)
 
 
 def _unauthenticated() -> ApiError:
@@ -75,7 +86,7 @@ def _unauthenticated() -> ApiError:
 def get_caller(credentials: Credentials, services: ServicesDep) -> Caller:
     if credentials is None:
         raise _unauthenticated()
-    with services.sessions() as session:
+    with read_only(services.sessions) as session:
         token = session.get(ApiToken, hash_token(credentials.credentials))
         user = None if token is None else session.get(User, (token.account_id, token.user_id))
         if user is None:
@@ -95,6 +106,20 @@ def account_caller(account_id: AccountIdPath, caller: CallerDep) -> Caller:
 
 
 AccountCaller = Annotated[Caller, Depends(account_caller)]
+
+
+def billing_caller(caller: AccountCaller) -> Caller:
+    """The caller, who must be allowed to buy (DESIGN.md rule 1): cancelling, resuming
+    and registering are billing decisions too."""
+    if not caller.may_buy:
+        raise ApiError(
+            ErrorCode.BILLING_PERMISSION_REQUIRED,
+            "Only the primary admin or a user with the billing permission can do this.",
+        )
+    return caller
+
+
+BillingCaller = Annotated[Caller, Depends(billing_caller)]
 
 
 def require_admin(credentials: Credentials, services: ServicesDep) -> None:

@@ -28,7 +28,7 @@ def error_responses(*codes: ErrorCode) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` for the refusals a route can answer, grouped by status."""
     by_status: dict[int, list[str]] = {}
     for code in codes:
-        by_status.setdefault(HTTP_STATUS[code], []).append(public_code(code).value)
+        by_status.setdefault(HTTP_STATUS[code], []).append(code.value)
     return {
         status: {"model": ErrorBody, "description": " or ".join(dict.fromkeys(names))}
         for status, names in sorted(by_status.items())
@@ -47,13 +47,8 @@ class ApiError(Exception):
         return HTTP_STATUS[self.code]
 
 
-def public_code(code: ErrorCode) -> ErrorCode:
-    """Codes that are internal refinements answer with API.md's public code."""
-    return ErrorCode.INVALID_REQUEST if code is ErrorCode.UNKNOWN_ITEM else code
-
-
 def error_response(code: ErrorCode, message: str, **details: Any) -> JSONResponse:
-    body: dict[str, Any] = {"code": public_code(code).value, "message": message, **details}
+    body: dict[str, Any] = {"code": code.value, "message": message, **details}
     return JSONResponse({"error": body}, status_code=HTTP_STATUS[code])
 
 

@@ -4,6 +4,9 @@ SQLite is the embedded default; its driver would run a transaction's first
 SELECT outside the transaction and lose concurrent updates (DESIGN.md §5), so
 every SQLite transaction here starts with ``BEGIN IMMEDIATE`` under WAL and a
 busy timeout. PostgreSQL uses row locks (``SELECT ... FOR UPDATE``).
+
+Reads use :func:`read_only`: a deferred ``BEGIN`` on SQLite, so a reader never
+queues behind (or blocks) a writer; WAL gives it a consistent snapshot.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY = "sms_read_only"  # execution option: this transaction only reads
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -39,8 +43,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin_immediate(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    def _begin(conn: Any) -> None:
+        reading = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -53,4 +58,12 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
     with factory() as session, session.begin():
+        yield session
+
+
+@contextmanager
+def read_only(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session for reads only: on SQLite it takes no write lock."""
+    with factory() as session:
+        session.connection(execution_options={READ_ONLY: True})
         yield session

@@ -207,6 +207,9 @@ class Purchase(Base):
     failure_code: Mapped[str | None] = mapped_column(String(64))
     failure_message: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str | None] = mapped_column(KEY)
+    # Set when the confirmed purchase took the right to its item (before any money
+    # moved); the claim holds while the purchase has not ended.
+    claimed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]

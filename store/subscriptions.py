@@ -15,6 +15,7 @@ from domain.addon import AddonRow, AddonTotals
 from domain.calendar import billing_period, credit_month
 from domain.catalogue import RecurringItem
 from domain.enums import AddonStatus, BillingCycle, GrantSource, ItemType
+from domain.errors import DomainError, ErrorCode
 from store.ledger import grant_credits, lock_account
 from store.models import Account, AddonSubscription, SubscriptionItem
 
@@ -166,7 +167,7 @@ def save_addon(session: Session, row: AddonRow, at: datetime) -> AddonTotals:
     totals and the next charge's amount come from the active lines."""
     addon = session.get(AddonSubscription, row.account_id, with_for_update=True)
     if addon is None:
-        raise LookupError(f"Account {row.account_id} has no add-on.")
+        raise DomainError(ErrorCode.ADDON_NOT_ACTIVE, f"Account {row.account_id} has no add-on.")
     totals = addon_totals(session, row.account_id)
     addon.monthly_credits = totals.monthly_credits
     addon.recurring_minor = totals.recurring_minor(row.billing_cycle)

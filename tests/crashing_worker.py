@@ -10,15 +10,12 @@ import asyncio
 import os
 import signal
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Worker
 
 import worker
-from activities import all_activities
 from domain.purchase import GrantRequest
 from store.db import make_engine, make_session_factory
 from tests.support import activity_deps
@@ -34,14 +31,7 @@ def die_while_granting(_: GrantRequest) -> None:
 async def main(address: str, task_queue: str, database_url: str) -> None:
     client = await Client.connect(address, data_converter=pydantic_data_converter)
     deps = activity_deps(client, make_session_factory(make_engine(database_url)))
-    activities = [a for a in all_activities(deps) if a.__name__ != "grant_purchase"]
-    crashing = Worker(
-        client,
-        task_queue=task_queue,
-        workflows=worker.WORKFLOWS,
-        activities=[*activities, die_while_granting],
-        activity_executor=ThreadPoolExecutor(worker.ACTIVITY_THREADS),
-    )
+    crashing = worker.build_worker(client, deps, task_queue, stand_ins=[die_while_granting])
     async with crashing:
         print(READY, flush=True)
         await asyncio.Event().wait()

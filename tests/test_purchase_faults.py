@@ -6,14 +6,11 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
-from temporalio.worker import Worker
 
 import worker
-from activities import all_activities
 from domain.purchase import GrantRequest
 from tests.crashing_worker import READY
 from tests.purchase_support import open_shop
@@ -68,17 +65,9 @@ async def test_a_grant_that_fails_for_good_is_refunded(
     env = time_skipping_env
     async with open_shop(env, sqlite_sessions, sqlite_url, worker=False) as shop:
         task_queue = shop.task_queue
-        activities = [
-            a
-            for a in all_activities(activity_deps(env.client, sqlite_sessions))
-            if a.__name__ != "grant_purchase"
-        ]
-        async with Worker(
-            env.client,
-            task_queue=task_queue,
-            workflows=worker.WORKFLOWS,
-            activities=[*activities, grant_fails_for_good],
-            activity_executor=ThreadPoolExecutor(4),
+        deps = activity_deps(env.client, sqlite_sessions)
+        async with worker.build_worker(
+            env.client, deps, task_queue, stand_ins=[grant_fails_for_good]
         ):
             quote = (await shop.buy(ADDON)).json()
             refunded = await shop.confirm(quote["purchase_id"])

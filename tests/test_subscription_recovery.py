@@ -3,14 +3,10 @@ as new in the middle of dunning."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 from temporalio import activity
 from temporalio.client import WorkflowExecutionStatus
-from temporalio.worker import Worker
 
 import worker
-from activities import all_activities
 from activities.deps import ActivityDeps
 from activities.subscription import SubscriptionActivities
 from domain.enums import AddonStatus, GrantSource, PaymentStatus
@@ -54,13 +50,11 @@ async def test_worker_killed_mid_renewal_charges_and_grants_once(
     client, queue = time_skipping_env.client, task_queue()
     deps = activity_deps(client, sqlite_sessions)
     dying = DyingRenewal(deps)
-    activities = [a for a in all_activities(deps) if a.__name__ != "renew_addon_credits"]
-    replaying_worker = Worker(
+    replaying_worker = worker.build_worker(
         client,
-        task_queue=queue,
-        workflows=worker.WORKFLOWS,
-        activities=[*activities, dying.renew_addon_credits],
-        activity_executor=ThreadPoolExecutor(worker.ACTIVITY_THREADS),
+        deps,
+        queue,
+        stand_ins=[dying.renew_addon_credits],
         # No cache: every workflow task replays the history, as a fresh worker would.
         max_cached_workflows=0,
     )

@@ -1,7 +1,9 @@
 """The purchase of the SMS add-on or a recurring credit pack (DESIGN.md §3).
 
-review quote → wait for confirm / cancel / expiry → capture → grant → subscription.
-The API starts it with update-with-start on ``review`` and answers with the quote.
+check permission and eligibility → quote (recorded) → wait for confirm, cancel or
+expiry → check permission, claim the item → capture → grant → reach the
+subscription. The API starts it with update-with-start on ``review`` and answers
+with the quote.
 """
 
 from __future__ import annotations
@@ -9,39 +11,45 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import TimeoutError as ActivityTimeoutError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.purchase import PurchaseActivities
+    from activities.subscription_link import SubscriptionLinkActivities
+    from boundary.errors import Fault, refusal_of
+    from boundary.options import DATABASE_WRITE, GATEWAY_CALL, READ_CHECK, TEMPORAL_CALL
     from domain.enums import ItemType, PurchaseStatus
     from domain.errors import ErrorCode
     from domain.money import format_money
-    from domain.pricing import Quote, build_quote
+    from domain.pricing import Quote
     from domain.purchase import (
-        GRANT_FAILED,
-        TERMINAL_STATUSES,
         AccountSnapshot,
         CallerCheck,
         CaptureRequest,
         CaptureResult,
+        ClaimRequest,
         Decision,
         EligibilityCheck,
         Failure,
         GrantRequest,
         PaymentRef,
+        Phase,
+        PriceRequest,
         PurchaseInput,
         PurchaseView,
         RefundRequest,
     )
     from domain.subscription import AllotmentChanged, SubscriptionStart
     from workflows.search_attributes import ACCOUNT_ID, SMS_PURCHASE_STATUS
+    from workflows.summaries import moment
 
-CHECK_TIMEOUT = timedelta(seconds=10)
-# A write takes milliseconds; past this an attempt is presumed lost (its worker died).
-WRITE_TIMEOUT = timedelta(seconds=10)
-WRITE_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
-# A grant that keeps failing after the money was taken is refunded, not retried forever.
-GRANT_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30), maximum_attempts=8)
+# Versions of this workflow's steps (workflow.patched): histories recorded before each
+# change keep replaying the old step.
+QUOTE_RECORDED = "quote-recorded"  # the quote is a local activity's result
+CLAIM_BEFORE_CAPTURE = "claim-before-capture"  # a confirm claims the item under a lock
+
+Refusal = ActivityError | ApplicationError
 
 
 @workflow.defn(name="SmsPurchase")
@@ -49,15 +57,14 @@ class PurchaseWorkflow:
     @workflow.init
     def __init__(self, request: PurchaseInput) -> None:
         self._request = request
+        self._phase = Phase.PRICING
         self._status = PurchaseStatus.PROCESSING
-        self._quoted_or_ended = False
         self._quote: Quote | None = None
         self._payment: PaymentRef | None = None
         self._failure: Failure | None = None
-        self._created_at = workflow.now()
+        self._created_at = request.created_at or workflow.now()
         self._completed_at: datetime | None = None
         self._confirmed_by: str | None = None
-        self._cancelled = False
 
     @workflow.run
     async def run(self, request: PurchaseInput) -> PurchaseView:
@@ -65,30 +72,31 @@ class PurchaseWorkflow:
         try:
             await self._check_permission(request.user_id)
             snapshot = await self._check_eligibility()
+            quote = await self._price(snapshot)
         except (ActivityError, ApplicationError) as error:
             return await self._reject(error)
-        self._quote = self._price(snapshot)
+        self._quote = quote
         await self._set_status(PurchaseStatus.AWAITING_CONFIRMATION)
-        self._quoted_or_ended = True
+        self._phase = Phase.AWAITING_DECISION
 
-        if not await self._wait_for_decision(self._quote):
+        if not await self._wait_for_decision(quote):
             return await self._end(
                 PurchaseStatus.EXPIRED,
                 ErrorCode.QUOTE_EXPIRED,
                 "The quote expired before it was confirmed.",
             )
-        if self._cancelled:
+        if self._phase is Phase.CANCELLED:
             return await self._end(PurchaseStatus.CANCELLED)
 
         await self._set_status(PurchaseStatus.PROCESSING)
         try:
             assert self._confirmed_by is not None
             await self._check_permission(self._confirmed_by)
-            snapshot = await self._check_eligibility()
+            await self._claim(quote)
         except (ActivityError, ApplicationError) as error:
             return await self._reject(error)
 
-        capture = await self._capture(self._quote, snapshot)
+        capture = await self._capture(quote)
         self._payment = capture.payment
         if not capture.succeeded:
             return await self._end(
@@ -97,12 +105,17 @@ class PurchaseWorkflow:
                 capture.decline_reason or "The payment was declined.",
             )
         try:
-            await self._grant(snapshot)
-        except ActivityError:
+            await self._grant(quote)
+        except ActivityError as error:
+            # Only a refusal means the credits can never be granted; anything else was
+            # retried until it stopped (the grant is idempotent), so it is not a refund.
+            failure = refusal_of(error)
+            if failure is None or failure.type != Fault.GRANT_FAILED:
+                raise
             await self._refund(capture.payment)
             return await self._end(
                 PurchaseStatus.REFUNDED,
-                GRANT_FAILED,
+                Fault.GRANT_FAILED,
                 "The credits could not be granted; the payment was refunded.",
             )
         await self._reach_subscription()
@@ -113,7 +126,7 @@ class PurchaseWorkflow:
     @workflow.update
     async def review(self) -> PurchaseView:
         """The quote (or the refusal), answered to the API's update-with-start."""
-        await workflow.wait_condition(lambda: self._quoted_or_ended)
+        await workflow.wait_condition(lambda: self._phase is not Phase.PRICING)
         return self._view()
 
     @workflow.update
@@ -121,36 +134,36 @@ class PurchaseWorkflow:
         """Confirm the quote; answers once the purchase has ended (captured and granted,
         or not). A confirm that arrives while one is in flight joins it."""
         await self._check_permission(decision.user_id)
-        self._validate_confirm(decision)
-        self._confirmed_by = self._confirmed_by or decision.user_id
-        await workflow.wait_condition(lambda: self._status in TERMINAL_STATUSES)
+        self._validate_confirm(decision)  # again: the phase may have moved meanwhile
+        if self._phase is Phase.AWAITING_DECISION:
+            self._phase, self._confirmed_by = Phase.CONFIRMED, decision.user_id
+        await workflow.wait_condition(lambda: self._phase is Phase.ENDED)
         return self._view()
 
     @confirm.validator
     def _validate_confirm(self, decision: Decision) -> None:
-        undecided = self._confirmed_by is None and not self._cancelled
-        awaiting = self._status is PurchaseStatus.AWAITING_CONFIRMATION and undecided
-        assert self._quote is not None or not awaiting
-        if self._status is PurchaseStatus.EXPIRED or (
-            awaiting and self._quote is not None and workflow.now() >= self._quote.expires_at
-        ):
-            raise ApplicationError("The quote has expired.", type=ErrorCode.QUOTE_EXPIRED.value)
-        joining = self._confirmed_by is not None and self._status not in TERMINAL_STATUSES
-        if not (awaiting or joining):
-            raise self._not_awaiting()
+        if self._phase is Phase.AWAITING_DECISION:
+            assert self._quote is not None
+            if workflow.now() >= self._quote.expires_at:
+                raise self._quote_expired()
+            return
+        if self._phase is Phase.CONFIRMED:
+            return  # joins the confirm in flight
+        if self._status is PurchaseStatus.EXPIRED:
+            raise self._quote_expired()
+        raise self._not_awaiting()
 
     @workflow.update
     async def cancel(self, decision: Decision) -> PurchaseView:
         await self._check_permission(decision.user_id)
         self._validate_cancel(decision)
-        self._cancelled = True
-        await workflow.wait_condition(lambda: self._status in TERMINAL_STATUSES)
+        self._phase = Phase.CANCELLED
+        await workflow.wait_condition(lambda: self._phase is Phase.ENDED)
         return self._view()
 
     @cancel.validator
     def _validate_cancel(self, decision: Decision) -> None:
-        undecided = self._confirmed_by is None and not self._cancelled
-        if self._status is not PurchaseStatus.AWAITING_CONFIRMATION or not undecided:
+        if self._phase is not Phase.AWAITING_DECISION:
             raise self._not_awaiting()
 
     @workflow.query
@@ -160,31 +173,49 @@ class PurchaseWorkflow:
     # -- steps --------------------------------------------------------------------
 
     async def _check_permission(self, user_id: str) -> None:
-        check = CallerCheck(account_id=self._request.account_id, user_id=user_id)
-        await workflow.execute_local_activity(
-            "check_permission", check, start_to_close_timeout=CHECK_TIMEOUT
+        await workflow.execute_local_activity_method(
+            PurchaseActivities.check_permission,
+            CallerCheck(account_id=self._request.account_id, user_id=user_id),
+            summary=f"may {user_id} buy?",
+            **READ_CHECK,
         )
 
     async def _check_eligibility(self) -> AccountSnapshot:
-        check = EligibilityCheck(account_id=self._request.account_id, item=self._request.item)
-        snapshot: AccountSnapshot = await workflow.execute_local_activity(
-            "check_eligibility",
-            check,
-            result_type=AccountSnapshot,
-            start_to_close_timeout=CHECK_TIMEOUT,
+        return await workflow.execute_local_activity_method(
+            PurchaseActivities.check_eligibility,
+            EligibilityCheck(account_id=self._request.account_id, item=self._request.item),
+            summary=f"may the account have {self._request.item.item_id}?",
+            **READ_CHECK,
         )
-        return snapshot
 
-    def _price(self, snapshot: AccountSnapshot) -> Quote:
-        return build_quote(
-            item=snapshot.item,
-            cycle=snapshot.billing_cycle,
-            anchor=snapshot.billing_anchor,
-            currency=snapshot.currency,
-            current_monthly_credits=snapshot.monthly_credits,
-            current_recurring_minor=snapshot.recurring_minor,
-            now=workflow.now(),
-            ttl=self._request.quote_ttl,
+    async def _price(self, snapshot: AccountSnapshot) -> Quote:
+        request = PriceRequest(snapshot=snapshot, at=workflow.now(), ttl=self._request.quote_ttl)
+        if not workflow.patched(QUOTE_RECORDED):
+            return request.quote()
+        return await workflow.execute_local_activity_method(
+            PurchaseActivities.price_quote,
+            request,
+            summary=f"price {self._request.item.item_id}",
+            **READ_CHECK,
+        )
+
+    async def _claim(self, quote: Quote) -> None:
+        """Take the right to the item before any money moves (or be refused)."""
+        if not workflow.patched(CLAIM_BEFORE_CAPTURE):
+            await self._check_eligibility()
+            return
+        claim = ClaimRequest(
+            account_id=self._request.account_id,
+            purchase_id=self._request.purchase_id,
+            item=self._request.item,
+            quote_month_end=quote.credits_expire_at,
+            at=workflow.now(),
+        )
+        await workflow.execute_activity_method(
+            PurchaseActivities.claim_item,
+            claim,
+            summary=f"claim {self._request.item.item_id}",
+            **DATABASE_WRITE,
         )
 
     async def _wait_for_decision(self, quote: Quote) -> bool:
@@ -192,22 +223,21 @@ class PurchaseWorkflow:
         workflow.set_current_details(
             f"Waiting for the customer to confirm or cancel; the quote of "
             f"{format_money(quote.due_now_minor, quote.currency)} expires at "
-            f"{quote.expires_at:%Y-%m-%d %H:%M} UTC."
+            f"{moment(quote.expires_at)}."
         )
         try:
             await workflow.wait_condition(
-                lambda: self._confirmed_by is not None or self._cancelled,
+                lambda: self._phase is not Phase.AWAITING_DECISION,
                 timeout=max(quote.expires_at - workflow.now(), timedelta(0)),
+                timeout_summary=f"quote expires {moment(quote.expires_at)}",
             )
         except TimeoutError:
             return False
         return True
 
-    async def _capture(self, quote: Quote, snapshot: AccountSnapshot) -> CaptureResult:
-        workflow.set_current_details(
-            f"Capturing {format_money(quote.due_now_minor, quote.currency)} "
-            f"from {snapshot.payment_method}."
-        )
+    async def _capture(self, quote: Quote) -> CaptureResult:
+        money = format_money(quote.due_now_minor, quote.currency)
+        workflow.set_current_details(f"Capturing {money}.")
         request = CaptureRequest(
             account_id=self._request.account_id,
             purchase_id=self._request.purchase_id,
@@ -215,29 +245,24 @@ class PurchaseWorkflow:
             currency=quote.currency,
             at=workflow.now(),
         )
-        result: CaptureResult = await workflow.execute_activity(
-            "capture_payment",
-            request,
-            result_type=CaptureResult,
-            start_to_close_timeout=WRITE_TIMEOUT,
-            retry_policy=WRITE_RETRY,
+        return await workflow.execute_activity_method(
+            PurchaseActivities.capture_payment, request, summary=f"capture {money}", **GATEWAY_CALL
         )
-        return result
 
-    async def _grant(self, snapshot: AccountSnapshot) -> None:
+    async def _grant(self, quote: Quote) -> None:
         workflow.set_current_details("Payment captured; granting the credits.")
         request = GrantRequest(
             account_id=self._request.account_id,
             purchase_id=self._request.purchase_id,
             item=self._request.item,
-            currency=snapshot.currency,
+            currency=quote.currency,
             at=workflow.now(),
         )
-        await workflow.execute_activity(
-            "grant_purchase",
+        await workflow.execute_activity_method(
+            PurchaseActivities.grant_purchase,
             request,
-            start_to_close_timeout=WRITE_TIMEOUT,
-            retry_policy=GRANT_RETRY,
+            summary=f"grant {quote.credits_now:,} credits",
+            **DATABASE_WRITE,
         )
 
     async def _refund(self, payment: PaymentRef) -> None:
@@ -248,35 +273,48 @@ class PurchaseWorkflow:
             payment_id=payment.payment_id,
             at=workflow.now(),
         )
-        await workflow.execute_activity(
-            "refund_payment",
+        await workflow.execute_activity_method(
+            PurchaseActivities.refund_payment,
             request,
-            result_type=PaymentRef,
-            start_to_close_timeout=WRITE_TIMEOUT,
-            retry_policy=WRITE_RETRY,
+            summary=f"refund {format_money(payment.amount_minor, payment.currency)}",
+            **GATEWAY_CALL,
         )
 
     async def _reach_subscription(self) -> None:
         """Start the subscription (add-on) or tell it the allotment grew (pack)."""
         account_id, purchase_id = self._request.account_id, self._request.purchase_id
         if self._request.item.type is ItemType.ADDON:
-            name: str = "start_subscription"
-            message: object = SubscriptionStart(account_id=account_id, purchase_id=purchase_id)
+            await workflow.execute_activity_method(
+                SubscriptionLinkActivities.start_subscription,
+                SubscriptionStart(account_id=account_id, purchase_id=purchase_id),
+                summary="start the subscription",
+                **TEMPORAL_CALL,
+            )
         else:
-            name = "notify_allotment_changed"
-            message = AllotmentChanged(account_id=account_id, purchase_id=purchase_id)
-        await workflow.execute_activity(
-            name, message, start_to_close_timeout=WRITE_TIMEOUT, retry_policy=WRITE_RETRY
-        )
+            await workflow.execute_activity_method(
+                SubscriptionLinkActivities.notify_allotment_changed,
+                AllotmentChanged(account_id=account_id, purchase_id=purchase_id),
+                summary="raise the subscription's allotment",
+                **TEMPORAL_CALL,
+            )
 
     # -- status -------------------------------------------------------------------
 
-    async def _reject(self, error: ActivityError | ApplicationError) -> PurchaseView:
-        """End as rejected on a business refusal; anything else fails loudly."""
-        refusal = error.cause if isinstance(error, ActivityError) else error
-        if not isinstance(refusal, ApplicationError) or refusal.type is None:
-            raise error
-        return await self._end(PurchaseStatus.REJECTED, refusal.type, refusal.message)
+    async def _reject(self, error: Refusal) -> PurchaseView:
+        """End without money moving: rejected on a refusal (expired for a stale quote),
+        or rejected as ``service_unavailable`` when a check ran out of time."""
+        failure = refusal_of(error)
+        if failure is not None and failure.type == ErrorCode.QUOTE_EXPIRED:
+            return await self._end(PurchaseStatus.EXPIRED, failure.type, failure.message)
+        if failure is not None and failure.type is not None:
+            return await self._end(PurchaseStatus.REJECTED, failure.type, failure.message)
+        if isinstance(error, ActivityError) and isinstance(error.cause, ActivityTimeoutError):
+            return await self._end(
+                PurchaseStatus.REJECTED,
+                ErrorCode.SERVICE_UNAVAILABLE,
+                "The purchase could not be checked in time; nothing was charged. Try again.",
+            )
+        raise error
 
     async def _end(
         self, status: PurchaseStatus, code: str | None = None, message: str = ""
@@ -285,8 +323,11 @@ class PurchaseWorkflow:
             self._failure = Failure(code=code, message=message)
         self._completed_at = workflow.now()
         await self._set_status(status)
-        self._quoted_or_ended = True
-        workflow.set_current_details(f"Ended {status.value}." + (f" {message}" if message else ""))
+        self._phase = Phase.ENDED
+        workflow.set_current_details(
+            f"Ended {status.value} at {moment(self._completed_at)}."
+            + (f" {message}" if message else "")
+        )
         # Let every waiting review/confirm/cancel answer before the run closes.
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._view()
@@ -294,11 +335,11 @@ class PurchaseWorkflow:
     async def _set_status(self, status: PurchaseStatus) -> None:
         """Record first, then publish: the API never shows a status the DB lacks."""
         view = self._view().model_copy(update={"status": status})
-        await workflow.execute_activity(
-            "record_purchase",
+        await workflow.execute_activity_method(
+            PurchaseActivities.record_purchase,
             view,
-            start_to_close_timeout=WRITE_TIMEOUT,
-            retry_policy=WRITE_RETRY,
+            summary=f"record {status.value}",
+            **DATABASE_WRITE,
         )
         self._status = status
         workflow.upsert_search_attributes([SMS_PURCHASE_STATUS.value_set(status.value)])
@@ -321,3 +362,7 @@ class PurchaseWorkflow:
             "The purchase is not awaiting confirmation.",
             type=ErrorCode.NOT_AWAITING_CONFIRMATION.value,
         )
+
+    @staticmethod
+    def _quote_expired() -> ApplicationError:
+        return ApplicationError("The quote has expired.", type=ErrorCode.QUOTE_EXPIRED.value)

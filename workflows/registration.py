@@ -14,10 +14,11 @@ import asyncio
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.registration import RegistrationActivities
+    from boundary.options import DATABASE_WRITE
     from domain.enums import RegistrationStatus
     from domain.errors import ErrorCode
     from domain.registration import (
@@ -33,9 +34,7 @@ with workflow.unsafe.imports_passed_through():
         RegistrationStep,
     )
     from workflows import search_attributes
-
-ACTIVITY_TIMEOUT = timedelta(seconds=30)
-ACTIVITY_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
+    from workflows.summaries import moment
 
 
 @workflow.defn(name="A2pRegistration")
@@ -47,6 +46,8 @@ class A2pRegistrationWorkflow:
         self._reviewing = 0
         self._decision: CarrierDecision | None = None
         self._correction: RegistrationDetails | None = None
+        # Set when the run has decided to end: no resubmit is accepted after it.
+        self._closing = False
 
     @workflow.run
     async def run(self, start: RegistrationStart) -> RegistrationState:
@@ -58,11 +59,16 @@ class A2pRegistrationWorkflow:
         while True:
             approved_brand = await self._review(start, details, submission, approved_brand)
             if self._state.status is RegistrationStatus.APPROVED:
-                return self._state
+                break
             correction = await self._await_correction(start.decision_timeout)
             if correction is None:
-                return self._state
+                break
             details, submission = correction, submission + 1
+        workflow.set_current_details(
+            f"Registration {self._state.status.value} at {moment(workflow.now())}."
+        )
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._state
 
     @workflow.signal
     def decide(self, decision: CarrierDecision) -> None:
@@ -86,7 +92,7 @@ class A2pRegistrationWorkflow:
 
     @resubmit.validator
     def _may_resubmit(self, details: RegistrationDetails) -> None:
-        if self._state.status not in CORRECTABLE or self._correction is not None:
+        if self._closing or self._state.status not in CORRECTABLE or self._correction is not None:
             raise ApplicationError(
                 f"The registration is {self._state.status.value}; only a failed or "
                 "timed-out registration can be resubmitted.",
@@ -144,7 +150,7 @@ class A2pRegistrationWorkflow:
         deadline = since + start.decision_timeout
         workflow.set_current_details(
             f"Waiting for the carrier's decision on the {step.value} of submission "
-            f"{submission} (webhook or `decide` signal); times out at {deadline.isoformat()}."
+            f"{submission} (webhook or `decide` signal); times out at {moment(deadline)}."
         )
         sandbox = None
         if start.sandbox_carrier_delay is not None:
@@ -195,14 +201,25 @@ class A2pRegistrationWorkflow:
         self._decision = decision
 
     async def _await_correction(self, window: timedelta) -> RegistrationDetails | None:
+        until = workflow.now() + window
         workflow.set_current_details(
             f"Registration {self._state.status.value}: waiting for corrected details "
-            f"(POST the registration again) until {(workflow.now() + window).isoformat()}."
+            f"(POST the registration again) until {moment(until)}."
         )
         try:
-            await workflow.wait_condition(lambda: self._correction is not None, timeout=window)
+            await workflow.wait_condition(
+                lambda: self._correction is not None,
+                timeout=window,
+                timeout_summary=f"corrections close {moment(until)}",
+            )
         except TimeoutError:
-            return None
+            # A resubmit accepted as the window closed is honoured, never stranded.
+            self._closing = True
+            await workflow.wait_condition(
+                lambda: self._correction is not None or workflow.all_handlers_finished()
+            )
+            if self._correction is None:
+                return None
         correction, self._correction = self._correction, None
         return correction
 
@@ -214,8 +231,8 @@ class A2pRegistrationWorkflow:
         number: int,
         since: datetime,
     ) -> None:
-        await workflow.execute_activity(
-            "remind_a2p_registration",
+        await workflow.execute_activity_method(
+            RegistrationActivities.remind,
             RegistrationReminder(
                 account_id=account_id,
                 step=step,
@@ -224,8 +241,8 @@ class A2pRegistrationWorkflow:
                 waiting_since=since,
                 at=workflow.now(),
             ),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
+            summary=f"reminder {number} about the {step.value}",
+            **DATABASE_WRITE,
         )
         self._state = self._state.model_copy(
             update={"reminders_sent": self._state.reminders_sent + 1}
@@ -241,8 +258,8 @@ class A2pRegistrationWorkflow:
     ) -> None:
         """Write the row first, then expose the state: a caller told "recorded"
         finds the row saying so."""
-        await workflow.execute_activity(
-            "record_a2p_registration",
+        await workflow.execute_activity_method(
+            RegistrationActivities.record_registration,
             RegistrationRecord(
                 account_id=start.account_id,
                 status=status,
@@ -251,8 +268,8 @@ class A2pRegistrationWorkflow:
                 submission=submission,
                 at=workflow.now(),
             ),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
+            summary=f"record {status.value}",
+            **DATABASE_WRITE,
         )
         self._state = self._state.model_copy(
             update={"status": status, "reason": reason, "submission": submission}

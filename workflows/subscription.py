@@ -15,10 +15,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.subscription import SubscriptionActivities
+    from boundary.errors import refusal_of
+    from boundary.options import DATABASE_WRITE, GATEWAY_CALL, READ_CHECK
     from domain.addon import CANCELLABLE_STATUSES, AddonState, AddonTotals, BillingCharge
     from domain.calendar import Period, credit_month
     from domain.enums import AddonStatus
@@ -52,10 +54,8 @@ with workflow.unsafe.imports_passed_through():
         SubscriptionStart,
     )
     from workflows.search_attributes import ACCOUNT_ID, SMS_ADDON_STATUS
+    from workflows.summaries import day
 
-READ_TIMEOUT = timedelta(seconds=10)
-WRITE_TIMEOUT = timedelta(seconds=30)
-WRITE_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 # Continue as new at least once a year, so that new code reaches every subscription.
 RENEWALS_PER_RUN = 12
 
@@ -168,11 +168,11 @@ class SmsSubscriptionWorkflow:
     async def _end(self, status: AddonStatus, at: datetime) -> None:
         """Cancelled or suspended: the balance goes to 0 and nothing is charged again."""
         self.state.ended(status, at)
-        await workflow.execute_activity(
-            "end_addon",
+        await workflow.execute_activity_method(
+            SubscriptionActivities.end_addon,
             AddonChange(at=at, row=self.state.row()),
-            start_to_close_timeout=WRITE_TIMEOUT,
-            retry_policy=WRITE_RETRY,
+            summary=f"end the add-on ({status.value}) on {day(at)}",
+            **DATABASE_WRITE,
         )
         self._publish()
 
@@ -182,27 +182,27 @@ class SmsSubscriptionWorkflow:
     async def allotment_changed(self, change: AllotmentChanged) -> None:
         """A pack was bought: its credits are granted already; the lines raise the next
         grant and charge. Re-reading them is idempotent."""
-        await self._apply(lambda state: True)
+        await self._apply_signal(lambda state: True)
 
     @workflow.signal(name=PLAN_CHANGED_SIGNAL)
     async def plan_changed(self, change: PlanChanged) -> None:
         """A plan that may not have the add-on (Starter) cancels it at period end."""
         if not change.eligible:
-            await self._apply(lambda state: state.schedule_end(workflow.now()))
+            await self._apply_signal(lambda state: state.schedule_end(workflow.now()))
 
     @workflow.signal(name=BILLING_CYCLE_CHANGED_SIGNAL)
     async def billing_cycle_changed(self, change: BillingCycleChanged) -> None:
-        await self._apply(lambda state: state.change_billing_cycle(change.billing_cycle))
+        await self._apply_signal(lambda state: state.change_billing_cycle(change.billing_cycle))
 
     @workflow.signal(name=PAYMENT_METHOD_CHANGED_SIGNAL)
     async def payment_method_changed(self, change: PaymentMethodChanged) -> None:
         """A new payment method retries a past-due charge at once."""
-        await self._apply(lambda state: state.request_retry())
+        await self._apply_signal(lambda state: state.request_retry())
 
     @workflow.signal(name=RETRY_PAYMENT_SIGNAL)
     async def retry_payment(self, request: RetryPayment) -> None:
         """An operator retries a past-due charge now."""
-        await self._apply(lambda state: state.request_retry())
+        await self._apply_signal(lambda state: state.request_retry())
 
     @workflow.update(name=CANCEL_UPDATE)
     async def cancel(self, request: CancelAddon) -> CancelAccepted:
@@ -223,14 +223,12 @@ class SmsSubscriptionWorkflow:
         async with self._lock:
             if not self.state.live:
                 raise _not_active()
-            granted: GoodwillGranted = await workflow.execute_activity(
-                "grant_goodwill_credits",
+            return await workflow.execute_activity_method(
+                SubscriptionActivities.grant_goodwill_credits,
                 GoodwillRequest(grant=grant, expires_at=self.state.month.end, at=workflow.now()),
-                result_type=GoodwillGranted,
-                start_to_close_timeout=WRITE_TIMEOUT,
-                retry_policy=WRITE_RETRY,
+                summary=f"goodwill {grant.credits:,} credits",
+                **DATABASE_WRITE,
             )
-        return granted
 
     @grant_goodwill.validator
     def _validate_goodwill(self, grant: GrantGoodwill) -> None:
@@ -243,12 +241,28 @@ class SmsSubscriptionWorkflow:
 
     async def _apply(self, change: Callable[[AddonState], bool]) -> None:
         """Apply a message's change between steps; record it and wake the main loop
-        when it changed anything."""
+        when it changed anything. A permanent failure of the write is raised as its
+        typed refusal (an update answers it) and never holds the lock."""
         await workflow.wait_condition(lambda: self._state is not None)
         async with self._lock:
             if self.state.live and change(self.state):
-                await self._save()
-                self._woken = True
+                try:
+                    await self._save()
+                except ActivityError as error:
+                    refusal = refusal_of(error)
+                    if refusal is None:
+                        raise
+                    raise refusal from error
+                finally:
+                    self._woken = True
+
+    async def _apply_signal(self, change: Callable[[AddonState], bool]) -> None:
+        """A signal has nobody to answer: a refused change is logged, and the row is
+        reconciled from the database at the next step (DESIGN.md §3)."""
+        try:
+            await self._apply(change)
+        except ApplicationError as refusal:
+            workflow.logger.warning("A message could not be applied: %s", refusal.message)
 
     # -- activities and bookkeeping -------------------------------------------------------
 
@@ -282,13 +296,12 @@ class SmsSubscriptionWorkflow:
 
     async def _snapshot(self) -> AddonSnapshot | None:
         """The account's terms and add-on; None when the account has no add-on row."""
-        snapshot: AddonSnapshot | None = await workflow.execute_local_activity(
-            "load_addon_snapshot",
+        return await workflow.execute_local_activity_method(
+            SubscriptionActivities.load_addon_snapshot,
             self._account_id,
-            result_type=AddonSnapshot | None,  # type: ignore[arg-type]
-            start_to_close_timeout=READ_TIMEOUT,
+            summary="read the account and its add-on",
+            **READ_CHECK,
         )
-        return snapshot
 
     async def _charge(
         self, charge: BillingCharge, month: Period, attempt: int, at: datetime
@@ -300,33 +313,29 @@ class SmsSubscriptionWorkflow:
             attempt=attempt,
             at=at,
         )
-        outcome: ChargeOutcome = await workflow.execute_activity(
-            "charge_addon_renewal",
+        return await workflow.execute_activity_method(
+            SubscriptionActivities.charge_addon_renewal,
             request,
-            result_type=ChargeOutcome,
-            start_to_close_timeout=WRITE_TIMEOUT,
-            retry_policy=WRITE_RETRY,
+            summary=f"charge for the month of {day(month.start)}, attempt {attempt}",
+            **GATEWAY_CALL,
         )
-        return outcome
 
     async def _renew_credits(self, month: Period, *, grant: bool, at: datetime) -> None:
-        outcome: RenewalOutcome = await workflow.execute_activity(
-            "renew_addon_credits",
+        outcome: RenewalOutcome = await workflow.execute_activity_method(
+            SubscriptionActivities.renew_addon_credits,
             Renewal(month=month, grant=grant, at=at, row=self.state.row()),
-            result_type=RenewalOutcome,
-            start_to_close_timeout=WRITE_TIMEOUT,
-            retry_policy=WRITE_RETRY,
+            summary=f"renewal of {day(month.start)}" + ("" if grant else " (no credits: unpaid)"),
+            **DATABASE_WRITE,
         )
         self.state.totals = outcome.totals
         self._publish()
 
     async def _save(self) -> None:
-        totals: AddonTotals = await workflow.execute_activity(
-            "save_addon_state",
+        totals: AddonTotals = await workflow.execute_activity_method(
+            SubscriptionActivities.save_addon_state,
             AddonChange(at=workflow.now(), row=self.state.row()),
-            result_type=AddonTotals,
-            start_to_close_timeout=WRITE_TIMEOUT,
-            retry_policy=WRITE_RETRY,
+            summary=f"save the add-on ({self.state.status.value})",
+            **DATABASE_WRITE,
         )
         self.state.totals = totals
         self._publish()
@@ -340,7 +349,20 @@ class SmsSubscriptionWorkflow:
         if delay <= timedelta(0):
             return
         with contextlib.suppress(TimeoutError):  # the timer ran out: the step is due
-            await workflow.wait_condition(lambda: self._woken, timeout=delay)
+            await workflow.wait_condition(
+                lambda: self._woken,
+                timeout=delay,
+                timeout_summary=self._next_step_summary(),
+            )
+
+    def _next_step_summary(self) -> str:
+        state = self.state
+        at = day(state.next_step_at())
+        if state.ends_at is not None and state.next_step_at() >= state.ends_at:
+            return f"end of the add-on on {at}"
+        if state.dunning is not None:
+            return f"payment retry on {at}"
+        return f"renewal of {at}"
 
     def _time_for_new_run(self) -> bool:
         return (

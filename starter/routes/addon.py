@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 from fastapi import APIRouter
 from pydantic import BaseModel
-from temporalio.client import WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
 
 from domain.addon import CANCELLABLE_STATUSES
 from domain.enums import AddonStatus
@@ -19,9 +17,11 @@ from domain.subscription import (
     CancelAddon,
     subscription_workflow_id,
 )
-from starter.deps import AccountCaller, ServicesDep
-from starter.errors import ApiError
+from starter.deps import BillingCaller, ServicesDep
+from starter.errors import ApiError, error_responses
 from starter.services import Services
+from starter.temporal_calls import WorkflowGone, answer
+from store.db import read_only
 from store.models import AddonSubscription
 
 router = APIRouter(prefix="/v1/accounts/{account_id}/sms/addon", tags=["addon"])
@@ -37,34 +37,32 @@ def _not_active() -> ApiError:
 
 
 def _addon_status(services: Services, account_id: str) -> AddonStatus:
-    with services.sessions() as session:
+    with read_only(services.sessions) as session:
         addon = session.get(AddonSubscription, account_id)
         return AddonStatus.INACTIVE if addon is None else AddonStatus(addon.status)
 
 
-@router.post("/cancel")
-async def cancel_addon(account_id: str, caller: AccountCaller, services: ServicesDep) -> CancelOut:
+@router.post(
+    "/cancel",
+    responses=error_responses(
+        ErrorCode.UNAUTHENTICATED,
+        ErrorCode.BILLING_PERMISSION_REQUIRED,
+        ErrorCode.NOT_FOUND,
+        ErrorCode.ADDON_NOT_ACTIVE,
+        ErrorCode.SERVICE_UNAVAILABLE,
+    ),
+)
+async def cancel_addon(account_id: str, caller: BillingCaller, services: ServicesDep) -> CancelOut:
     """Cancel at the end of the paid period: credits keep renewing until then, and
     nothing is charged again. Repeating it answers the same end."""
-    if not caller.may_buy:
-        raise ApiError(
-            ErrorCode.BILLING_PERMISSION_REQUIRED,
-            "Only the primary admin or a user with the billing permission can cancel the add-on.",
-        )
-    if _addon_status(services, account_id) not in CANCELLABLE_STATUSES:
+    if await asyncio.to_thread(_addon_status, services, account_id) not in CANCELLABLE_STATUSES:
         raise _not_active()
     client = await services.temporal.client()
     handle = client.get_workflow_handle(subscription_workflow_id(account_id))
     request = CancelAddon(account_id=account_id, requested_by=caller.user_id)
+    call = handle.execute_update(CANCEL_UPDATE, request, result_type=CancelAccepted)
     try:
-        accepted = await handle.execute_update(CANCEL_UPDATE, request, result_type=CancelAccepted)
-    except WorkflowUpdateFailedError as error:
-        cause = error.cause
-        if isinstance(cause, ApplicationError) and cause.type == ErrorCode.ADDON_NOT_ACTIVE:
-            raise _not_active() from error
-        raise
-    except RPCError as error:
-        if error.status is RPCStatusCode.NOT_FOUND:  # the add-on ended meanwhile
-            raise _not_active() from error
-        raise
+        accepted = await answer(services, call, "The cancellation is still being processed.")
+    except WorkflowGone as gone:  # the add-on ended meanwhile
+        raise _not_active() from gone
     return CancelOut(status=accepted.status, ends_at=accepted.ends_at)

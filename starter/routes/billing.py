@@ -12,7 +12,7 @@ from sqlalchemy import select
 from domain.catalogue import RecurringItem
 from domain.enums import AddonStatus, BillingCycle, EntryKind, PaymentKind, PaymentStatus, Plan
 from domain.errors import ErrorCode
-from starter.deps import AccountCaller, ServicesDep, SessionDep
+from starter.deps import AccountCaller, ReadSession, ServicesDep
 from starter.errors import ApiError
 from store.models import Account, AddonSubscription, CreditEntry, Payment
 
@@ -88,7 +88,7 @@ class Payments(BaseModel):
     payments: list[PaymentOut]
 
 
-def _account(session: SessionDep, account_id: str) -> Account:
+def _account(session: ReadSession, account_id: str) -> Account:
     account = session.get(Account, account_id)
     if account is None:
         raise ApiError(ErrorCode.NOT_FOUND, f"Account {account_id} was not found.")
@@ -114,7 +114,7 @@ def _addon(addon: AddonSubscription | None) -> AddonOut:
 
 
 @router.get("")
-def billing_page(account_id: str, caller: AccountCaller, session: SessionDep) -> BillingPage:
+def billing_page(account_id: str, caller: AccountCaller, session: ReadSession) -> BillingPage:
     account = _account(session, caller.account_id)
     addon = _addon(session.get(AddonSubscription, account.id))
     return BillingPage(
@@ -137,7 +137,7 @@ def _offer(item: RecurringItem, cycle: BillingCycle) -> Offer:
 
 @router.get("/offers")
 def offers(
-    account_id: str, caller: AccountCaller, session: SessionDep, services: ServicesDep
+    account_id: str, caller: AccountCaller, session: ReadSession, services: ServicesDep
 ) -> Offers:
     cycle = BillingCycle(_account(session, caller.account_id).billing_cycle)
     catalogue = services.catalogue
@@ -152,7 +152,7 @@ def offers(
 
 @router.get("/ledger")
 def ledger(
-    account_id: str, caller: AccountCaller, session: SessionDep, limit: Limit = DEFAULT_LIMIT
+    account_id: str, caller: AccountCaller, session: ReadSession, limit: Limit = DEFAULT_LIMIT
 ) -> Ledger:
     rows = session.scalars(
         select(CreditEntry)
@@ -176,7 +176,7 @@ def ledger(
 
 @router.get("/payments")
 def payments(
-    account_id: str, caller: AccountCaller, session: SessionDep, limit: Limit = DEFAULT_LIMIT
+    account_id: str, caller: AccountCaller, session: ReadSession, limit: Limit = DEFAULT_LIMIT
 ) -> Payments:
     rows = session.scalars(
         select(Payment)

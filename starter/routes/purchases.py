@@ -1,53 +1,47 @@
-"""Purchases of the add-on and credit packs: create (quote), read, confirm, cancel.
+"""Purchases of the add-on and credit packs: create (quote), read, list, confirm, cancel.
 
 The purchase itself is a workflow; this layer authenticates, keeps the
-Idempotency-Key promise, starts it with update-with-start and maps its
-refusals to API.md's codes. Purchases that have ended are read from the DB.
+Idempotency-Key promise, starts it with update-with-start and answers with what
+it says (``starter.temporal_calls``). Purchases that have ended are read from the DB.
 """
 
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import NoReturn
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
-from temporalio.client import (
-    Client,
-    WithStartWorkflowOperation,
-    WorkflowUpdateFailedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
-)
+from temporalio.client import WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from domain.enums import PurchaseStatus
 from domain.errors import ErrorCode
-from domain.pricing import Quote
 from domain.purchase import (
     TERMINAL_STATUSES,
     Decision,
-    Failure,
-    PaymentRef,
     PurchaseInput,
     PurchaseItem,
     PurchaseView,
     purchase_workflow_id,
 )
-from starter.deps import AccountCaller, Caller, IdempotencyKey, ServicesDep, SessionDep
+from starter.deps import AccountCaller, Caller, IdempotencyKey, ServicesDep
 from starter.errors import ApiError, error_responses
 from starter.services import Services
-from store.models import Payment, Purchase
+from starter.temporal_calls import WorkflowGone, answer
+from store.db import read_only, transaction
+from store.models import Purchase
+from store.purchases import find_purchase, item_of, record_new_purchase, view_of
 from workflows.purchase import PurchaseWorkflow
 
 router = APIRouter(prefix="/v1/accounts/{account_id}/sms/purchases", tags=["purchases"])
+
+STILL_PROCESSING = "The purchase is still being processed; read it again shortly."
+# What a confirm answers, by how the purchase ended (a refusal keeps its own code).
+CONFIRM_REFUSED = {PurchaseStatus.DECLINED, PurchaseStatus.EXPIRED, PurchaseStatus.REJECTED}
 
 
 class PurchaseCreate(BaseModel):
@@ -56,131 +50,42 @@ class PurchaseCreate(BaseModel):
     item: PurchaseItem
 
 
-def _view(session: Session, row: Purchase) -> PurchaseView:
-    payment = session.get(Payment, row.payment_id) if row.payment_id else None
-    return PurchaseView(
-        purchase_id=row.purchase_id,
-        status=PurchaseStatus(row.status),
-        item=PurchaseItem.model_validate({"type": row.item_type, _id_field(row): row.item_id}),
-        quote=Quote.model_validate(row.quote) if row.quote else None,
-        payment=PaymentRef(
-            payment_id=payment.payment_id,
-            amount_minor=payment.amount_minor,
-            currency=payment.currency,
-        )
-        if payment
-        else None,
-        failure=Failure(code=row.failure_code, message=row.failure_message or "")
-        if row.failure_code
-        else None,
-        created_at=row.created_at,
-        completed_at=row.completed_at,
-    )
-
-
-def _id_field(row: Purchase) -> str:
-    return "tier" if row.item_type == "addon" else "pack"
-
-
-def _stored(session: Session, caller: Caller, purchase_id: str) -> Purchase:
-    row = session.get(Purchase, purchase_id)
-    if row is None or row.account_id != caller.account_id:
-        raise ApiError(ErrorCode.NOT_FOUND, f"Purchase {purchase_id} was not found.")
-    return row
-
-
-def _record_new(session: Session, caller: Caller, item: PurchaseItem, key: str | None) -> Purchase:
-    """The purchase's row, created before its workflow so that an Idempotency-Key
-    maps to one purchase; a concurrent request with the same key finds the winner's."""
-    try:
-        with session.begin():
-            existing = _by_key(session, caller, key)
-            if existing is not None:
-                if (existing.item_type, existing.item_id) != (item.type.value, item.item_id):
-                    raise ApiError(
-                        ErrorCode.CONFLICT,
-                        "This Idempotency-Key was already used for another purchase.",
-                    )
-                return existing
-            now = datetime.now(UTC)
-            row = Purchase(
-                purchase_id=f"pur_{uuid.uuid4().hex[:20]}",
-                account_id=caller.account_id,
-                user_id=caller.user_id,
-                item_type=item.type.value,
-                item_id=item.item_id,
-                status=PurchaseStatus.PROCESSING.value,
-                idempotency_key=key,
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(row)
-        return row
-    except IntegrityError:
-        with session.begin():
-            winner = _by_key(session, caller, key)
-        if winner is None:
-            raise
-        return winner
-
-
-def _by_key(session: Session, caller: Caller, key: str | None) -> Purchase | None:
-    if key is None:
-        return None
-    return session.scalars(
-        select(Purchase).where(
-            Purchase.account_id == caller.account_id, Purchase.idempotency_key == key
-        )
-    ).first()
-
-
-def _error_code(code: str | None) -> ErrorCode | None:
-    try:
-        return ErrorCode(code) if code else None
-    except ValueError:
-        return None
+class PurchaseList(BaseModel):
+    purchases: list[PurchaseView]
 
 
 def _refused(view: PurchaseView) -> NoReturn:
     """Raise the API error for a purchase that ended without success."""
     assert view.failure is not None
-    code = _error_code(view.failure.code) or ErrorCode.CONFLICT
+    try:
+        code = ErrorCode(view.failure.code)
+    except ValueError:
+        code = ErrorCode.CONFLICT
     raise ApiError(code, view.failure.message, purchase=view.model_dump(mode="json"))
 
 
-def _raise_update_failure(error: WorkflowUpdateFailedError) -> NoReturn:
-    """A refused confirm or cancel (validator or permission) as API.md's error."""
-    cause = error.cause
-    code = _error_code(cause.type) if isinstance(cause, ApplicationError) else None
-    if code is None:
-        raise error
-    raise ApiError(code, str(cause.message if isinstance(cause, ApplicationError) else cause))
+def _read(services: Services, caller: Caller, purchase_id: str) -> PurchaseView:
+    with read_only(services.sessions) as session:
+        row = find_purchase(session, caller.account_id, purchase_id)
+        if row is None:
+            raise ApiError(ErrorCode.NOT_FOUND, f"Purchase {purchase_id} was not found.")
+        return view_of(session, row)
 
 
-async def _within(
-    services: Services, purchase_id: str, answer: Awaitable[PurchaseView]
-) -> PurchaseView:
-    """The workflow's answer, or 503 when it takes longer than the API waits (no
-    worker polling, say); the purchase goes on and can be read later."""
-    try:
-        return await asyncio.wait_for(answer, services.settings.sms_api_wait_seconds)
-    # The SDK turns wait_for's cancellation of an update call into its own error.
-    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
-        raise ApiError(
-            ErrorCode.SERVICE_UNAVAILABLE,
-            "The purchase is still being processed; read it again shortly.",
-            purchase_id=purchase_id,
-        ) from exc
-
-
-async def _temporal(services: Services) -> Client:
-    return await services.temporal.client()
+def _forget_unstarted(services: Services, purchase_id: str) -> None:
+    """A purchase whose workflow could not be started leaves no record behind; the
+    same Idempotency-Key then starts afresh. Money never moves without the record."""
+    with transaction(services.sessions) as session:
+        row = session.get(Purchase, purchase_id, with_for_update=True)
+        if row is not None and row.status == PurchaseStatus.PROCESSING.value and not row.quote:
+            session.delete(row)
 
 
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(
+        ErrorCode.UNAUTHENTICATED,
         ErrorCode.BILLING_PERMISSION_REQUIRED,
         ErrorCode.PLAN_NOT_ELIGIBLE,
         ErrorCode.ADDON_ALREADY_ACTIVE,
@@ -195,82 +100,105 @@ async def create_purchase(
     body: PurchaseCreate,
     caller: AccountCaller,
     services: ServicesDep,
-    session: SessionDep,
     idempotency_key: IdempotencyKey = None,
 ) -> PurchaseView:
     """Check permission and eligibility, price the item, and answer with the quote."""
-    row = _record_new(session, caller, body.item, idempotency_key)
-    if PurchaseStatus(row.status) in TERMINAL_STATUSES:
-        view = _view(session, row)
-    else:
-        view = await _review(services, caller, row)
+    view = await review_purchase(services, caller, body.item, idempotency_key)
     if view.status is PurchaseStatus.REJECTED:
         _refused(view)
     return view
 
 
-async def _review(services: Services, caller: Caller, row: Purchase) -> PurchaseView:
-    client = await _temporal(services)
+async def review_purchase(
+    services: Services, caller: Caller, item: PurchaseItem, key: str | None
+) -> PurchaseView:
+    """The purchase's record, then its workflow's answer: the quote or the refusal."""
+    row = await asyncio.to_thread(
+        record_new_purchase,
+        services.sessions,
+        account_id=caller.account_id,
+        user_id=caller.user_id,
+        item=item,
+        key=key,
+        at=datetime.now(UTC),
+    )
+    if PurchaseStatus(row.status) in TERMINAL_STATUSES:
+        return await asyncio.to_thread(_read, services, caller, row.purchase_id)
+    client = await services.temporal.client()
     start = WithStartWorkflowOperation(
         PurchaseWorkflow.run,
         PurchaseInput(
             purchase_id=row.purchase_id,
             account_id=row.account_id,
             user_id=row.user_id,
-            item=PurchaseItem.model_validate({"type": row.item_type, _id_field(row): row.item_id}),
+            item=item_of(row),
             quote_ttl=services.settings.quote_ttl,
+            created_at=row.created_at,
         ),
         id=purchase_workflow_id(caller.account_id, row.purchase_id),
+        static_summary=f"{caller.account_id}: buy {item.type.value} {item.item_id}",
         task_queue=services.settings.sms_task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         # An ended purchase is never started again; its outcome is in the DB.
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
     )
+    update = client.execute_update_with_start_workflow(
+        PurchaseWorkflow.review, start_workflow_operation=start
+    )
     try:
-        return await _within(
-            services,
-            row.purchase_id,
-            client.execute_update_with_start_workflow(
-                PurchaseWorkflow.review, start_workflow_operation=start
-            ),
-        )
-    except (RPCError, WorkflowAlreadyStartedError):
-        with services.sessions() as session:
-            return _view(session, _stored(session, caller, row.purchase_id))
+        return await answer(services, update, STILL_PROCESSING, purchase_id=row.purchase_id)
+    except WorkflowGone:
+        return await asyncio.to_thread(_read, services, caller, row.purchase_id)
+    except ApiError as error:
+        if isinstance(error.__cause__, RPCError):  # not started (or it fails without charging)
+            await asyncio.to_thread(_forget_unstarted, services, row.purchase_id)
+        raise
 
 
-@router.get("/{purchase_id}", responses=error_responses(ErrorCode.NOT_FOUND))
+@router.get("", responses=error_responses(ErrorCode.UNAUTHENTICATED, ErrorCode.NOT_FOUND))
+def list_purchases(
+    account_id: str,
+    caller: AccountCaller,
+    services: ServicesDep,
+    status: PurchaseStatus | None = None,
+    limit: int = 50,
+) -> PurchaseList:
+    """The account's purchases, newest first; ``status`` filters (e.g. the pending quotes)."""
+    limit = max(1, min(limit, 200))
+    query = select(Purchase).where(Purchase.account_id == caller.account_id)
+    if status is not None:
+        query = query.where(Purchase.status == status.value)
+    query = query.order_by(Purchase.created_at.desc(), Purchase.purchase_id).limit(limit)
+    with read_only(services.sessions) as session:
+        return PurchaseList(purchases=[view_of(session, row) for row in session.scalars(query)])
+
+
+@router.get(
+    "/{purchase_id}", responses=error_responses(ErrorCode.UNAUTHENTICATED, ErrorCode.NOT_FOUND)
+)
 def get_purchase(
-    account_id: str, purchase_id: str, caller: AccountCaller, session: SessionDep
+    account_id: str, purchase_id: str, caller: AccountCaller, services: ServicesDep
 ) -> PurchaseView:
-    return _view(session, _stored(session, caller, purchase_id))
+    return _read(services, caller, purchase_id)
 
 
-async def _decide(
+async def decide_purchase(
     services: Services, caller: Caller, purchase_id: str, confirm: bool
 ) -> PurchaseView:
-    with services.sessions() as session:
-        row = _stored(session, caller, purchase_id)
-        ended = PurchaseStatus(row.status) in TERMINAL_STATUSES
-    if not ended:
-        client = await _temporal(services)
+    """Send ``confirm`` or ``cancel`` to the purchase and answer when it has ended."""
+    view = await asyncio.to_thread(_read, services, caller, purchase_id)
+    if view.status not in TERMINAL_STATUSES:
+        client = await services.temporal.client()
         handle = client.get_workflow_handle_for(
             PurchaseWorkflow.run, purchase_workflow_id(caller.account_id, purchase_id)
         )
         update = PurchaseWorkflow.confirm if confirm else PurchaseWorkflow.cancel
+        call = handle.execute_update(update, Decision(user_id=caller.user_id))
         try:
-            return await _within(
-                services,
-                purchase_id,
-                handle.execute_update(update, Decision(user_id=caller.user_id)),
-            )
-        except WorkflowUpdateFailedError as error:
-            _raise_update_failure(error)
-        except RPCError:
-            pass  # the workflow ended meanwhile: its outcome is in the DB
-    with services.sessions() as session:
-        final = PurchaseStatus(_stored(session, caller, purchase_id).status)
-    if confirm and final is PurchaseStatus.EXPIRED:
+            return await answer(services, call, STILL_PROCESSING, purchase_id=purchase_id)
+        except WorkflowGone:  # it ended meanwhile: its outcome is in the DB
+            view = await asyncio.to_thread(_read, services, caller, purchase_id)
+    if confirm and view.status is PurchaseStatus.EXPIRED:
         raise ApiError(ErrorCode.QUOTE_EXPIRED, "The quote has expired.")
     raise ApiError(
         ErrorCode.NOT_AWAITING_CONFIRMATION, "The purchase is not awaiting confirmation."
@@ -280,20 +208,24 @@ async def _decide(
 @router.post(
     "/{purchase_id}/confirm",
     responses=error_responses(
+        ErrorCode.UNAUTHENTICATED,
         ErrorCode.PAYMENT_DECLINED,
         ErrorCode.BILLING_PERMISSION_REQUIRED,
         ErrorCode.NOT_FOUND,
         ErrorCode.QUOTE_EXPIRED,
         ErrorCode.NOT_AWAITING_CONFIRMATION,
+        ErrorCode.ADDON_ALREADY_ACTIVE,
+        ErrorCode.ADDON_NOT_ACTIVE,
+        ErrorCode.PLAN_NOT_ELIGIBLE,
         ErrorCode.SERVICE_UNAVAILABLE,
     ),
 )
 async def confirm_purchase(
     account_id: str, purchase_id: str, caller: AccountCaller, services: ServicesDep
 ) -> PurchaseView:
-    """Capture the payment and grant the credits; answers when both are done."""
-    view = await _decide(services, caller, purchase_id, confirm=True)
-    if view.status in {PurchaseStatus.DECLINED, PurchaseStatus.EXPIRED, PurchaseStatus.REJECTED}:
+    """Claim the item, capture the payment and grant the credits; answers when done."""
+    view = await decide_purchase(services, caller, purchase_id, confirm=True)
+    if view.status in CONFIRM_REFUSED:
         _refused(view)
     return view
 
@@ -301,12 +233,14 @@ async def confirm_purchase(
 @router.post(
     "/{purchase_id}/cancel",
     responses=error_responses(
+        ErrorCode.UNAUTHENTICATED,
         ErrorCode.BILLING_PERMISSION_REQUIRED,
         ErrorCode.NOT_FOUND,
         ErrorCode.NOT_AWAITING_CONFIRMATION,
+        ErrorCode.SERVICE_UNAVAILABLE,
     ),
 )
 async def cancel_purchase(
     account_id: str, purchase_id: str, caller: AccountCaller, services: ServicesDep
 ) -> PurchaseView:
-    return await _decide(services, caller, purchase_id, confirm=False)
+    return await decide_purchase(services, caller, purchase_id, confirm=False)

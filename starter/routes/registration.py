@@ -9,15 +9,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+from collections.abc import Awaitable
 from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Request, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from config.settings import Settings
@@ -33,9 +34,10 @@ from domain.registration import (
     RegistrationStep,
     workflow_id,
 )
-from starter.deps import ID_PATTERN, AccountCaller, AccountIdPath, ServicesDep
+from starter.deps import ID_PATTERN, AccountCaller, AccountIdPath, BillingCaller, ServicesDep
 from starter.errors import ApiError
 from starter.services import Services
+from starter.temporal_calls import WorkflowGone, answer, unavailable
 from store.models import A2pRegistration
 from workflows.registration import A2pRegistrationWorkflow
 
@@ -133,30 +135,31 @@ async def _submit(
         running = client.get_workflow_handle_for(
             A2pRegistrationWorkflow.run, workflow_id(account_id)
         )
-        try:
-            return _out(await running.execute_update(A2pRegistrationWorkflow.resubmit, details))
-        except WorkflowUpdateFailedError as exc:
-            cause = exc.cause
-            if isinstance(cause, ApplicationError) and cause.type == ErrorCode.CONFLICT.value:
-                raise ApiError(ErrorCode.CONFLICT, cause.message) from exc
-            raise
-    return _out(await handle.execute_update(A2pRegistrationWorkflow.submitted))
+        resubmitted = running.execute_update(A2pRegistrationWorkflow.resubmit, details)
+        return _out(await _answer(services, resubmitted))
+    except RPCError as exc:
+        raise unavailable("Temporal did not take the registration; try again soon.") from exc
+    return _out(await _answer(services, handle.execute_update(A2pRegistrationWorkflow.submitted)))
+
+
+async def _answer(services: Services, call: Awaitable[RegistrationState]) -> RegistrationState:
+    try:
+        return await answer(services, call, "The registration is still being recorded.")
+    except WorkflowGone as gone:
+        raise ApiError(
+            ErrorCode.CONFLICT, "The registration's run has just ended; submit it again."
+        ) from gone
 
 
 @router.post(REGISTRATION_PATH, status_code=status.HTTP_202_ACCEPTED)
 async def submit_registration(
     account_id: AccountIdPath,
     details: RegistrationDetails,
-    caller: AccountCaller,
+    caller: BillingCaller,
     services: ServicesDep,
 ) -> RegistrationOut:
     """Submit brand and campaign details (or corrected ones after a failure); the
     carrier's review then runs in the background."""
-    if not caller.may_buy:
-        raise ApiError(
-            ErrorCode.BILLING_PERMISSION_REQUIRED,
-            "Only the primary admin or a user with the billing permission may register.",
-        )
     client = await services.temporal.client()
     return await _submit(client, services, account_id, details)
 
@@ -210,7 +213,7 @@ async def carrier_webhook(
         await handle.signal(A2pRegistrationWorkflow.decide, decision)
     except RPCError as exc:
         if exc.status != RPCStatusCode.NOT_FOUND:
-            raise
+            raise unavailable("Temporal did not take the decision; send it again.") from exc
         raise ApiError(
             ErrorCode.NOT_FOUND, f"No registration of {event.account_id} is in review."
         ) from exc

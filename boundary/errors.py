@@ -1,0 +1,92 @@
+"""One error mapping, both directions.
+
+Worker side: :func:`to_application_error` decides, once for every activity,
+whether an exception is a business refusal or a permanent fault (non-retryable,
+typed) or a transient one (retryable). API and workflow side: :func:`refusal_of`
+finds the typed refusal inside whatever Temporal wrapped it in, and
+:func:`error_code_of` names it as an :class:`~domain.errors.ErrorCode`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from temporalio.exceptions import ApplicationError, FailureError
+
+from domain.errors import DomainError, ErrorCode
+from payments.gateway import GatewayUnavailable, UnknownPayment
+
+
+class Fault(StrEnum):
+    """Failure types that are not refusals a customer sees, but that a workflow or an
+    operator must tell apart."""
+
+    GRANT_FAILED = "grant_failed"  # the credits could not be granted: refund the payment
+    UNKNOWN_PAYMENT = "unknown_payment"  # a refund named a payment never captured
+    MISSING_RECORD = "missing_record"  # a row the step needs does not exist
+    GATEWAY_UNAVAILABLE = "gateway_unavailable"  # retryable: the gateway's answer was lost
+    DATABASE_UNAVAILABLE = "database_unavailable"  # retryable
+    INTERNAL = "internal_error"  # retryable: a defect a deploy can fix; the step resumes then
+
+
+# Failure types that no retry can change: every retry policy lists them.
+PERMANENT_TYPES: tuple[str, ...] = (
+    *(code.value for code in ErrorCode if code is not ErrorCode.SERVICE_UNAVAILABLE),
+    Fault.GRANT_FAILED.value,
+    Fault.UNKNOWN_PAYMENT.value,
+    Fault.MISSING_RECORD.value,
+)
+
+
+def refusal(code: ErrorCode | Fault, message: str) -> ApplicationError:
+    """A permanent, typed failure: never retried, mapped by the API to API.md's code."""
+    return ApplicationError(message, type=code.value, non_retryable=True)
+
+
+def to_application_error(error: Exception) -> ApplicationError:
+    """The activity boundary: every exception leaves an activity as an ApplicationError
+    whose ``type`` says what it is and whose ``non_retryable`` says, on purpose, whether
+    trying again can help."""
+    if isinstance(error, ApplicationError):
+        return error
+    if isinstance(error, DomainError):
+        return refusal(error.code, error.message)
+    if isinstance(error, UnknownPayment):
+        return refusal(Fault.UNKNOWN_PAYMENT, str(error))
+    if isinstance(error, LookupError):
+        return refusal(Fault.MISSING_RECORD, str(error))
+    if isinstance(error, GatewayUnavailable):
+        return ApplicationError(str(error), type=Fault.GATEWAY_UNAVAILABLE.value)
+    if _is_database_outage(error):
+        return ApplicationError(str(error), type=Fault.DATABASE_UNAVAILABLE.value)
+    return ApplicationError(f"{type(error).__name__}: {error}", type=Fault.INTERNAL.value)
+
+
+def _is_database_outage(error: Exception) -> bool:
+    # Imported here so that workflow code, which imports this module, never loads SQLAlchemy.
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    return isinstance(error, OperationalError | DBAPIError)
+
+
+def refusal_of(error: BaseException | None) -> ApplicationError | None:
+    """The permanent, typed ApplicationError behind ``error`` (an ActivityError, an
+    update or workflow failure), or None when the failure was not one."""
+    while error is not None:
+        if isinstance(error, ApplicationError) and error.type in PERMANENT_TYPES:
+            return error
+        if not isinstance(error, FailureError):
+            return None
+        error = error.cause
+    return None
+
+
+def error_code_of(error: BaseException | None) -> ErrorCode | None:
+    """The API.md code of a refusal, or None when the failure is not a customer refusal."""
+    found = refusal_of(error)
+    if found is None or found.type is None:
+        return None
+    try:
+        return ErrorCode(found.type)
+    except ValueError:
+        return None

@@ -1,0 +1,64 @@
+"""How long each kind of work may take and how it is retried, named once.
+
+A workflow passes one of these to every activity call:
+``await workflow.execute_activity_method(Steps.grant, request, **DATABASE_WRITE)``.
+
+Short start-to-close timeouts on fast steps let another worker take over within
+seconds when one dies (DESIGN.md §5); the failure types that no retry can change
+are listed in every retry policy, so a permanent error never holds a workflow.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TypedDict
+
+from temporalio.common import RetryPolicy
+
+from boundary.errors import PERMANENT_TYPES
+
+
+class ActivityOptions(TypedDict, total=False):
+    start_to_close_timeout: timedelta
+    schedule_to_close_timeout: timedelta
+    retry_policy: RetryPolicy
+
+
+def _retry(maximum_interval: timedelta) -> RetryPolicy:
+    """Retried until it succeeds (each step is idempotent by its key), except for
+    the permanent failure types."""
+    return RetryPolicy(
+        initial_interval=timedelta(milliseconds=200),
+        maximum_interval=maximum_interval,
+        non_retryable_error_types=list(PERMANENT_TYPES),
+    )
+
+
+# A transaction on our own database: milliseconds; past 5 s the attempt is presumed
+# lost (its worker died) and tried again elsewhere.
+DATABASE_WRITE = ActivityOptions(
+    start_to_close_timeout=timedelta(seconds=5),
+    retry_policy=_retry(timedelta(seconds=10)),
+)
+
+# A payment provider may take seconds to answer; a lost answer is settled by the key.
+GATEWAY_CALL = ActivityOptions(
+    start_to_close_timeout=timedelta(seconds=30),
+    retry_policy=_retry(timedelta(seconds=30)),
+)
+
+# Starting or signalling another workflow: one RPC to the Temporal frontend.
+TEMPORAL_CALL = ActivityOptions(
+    start_to_close_timeout=timedelta(seconds=5),
+    retry_policy=_retry(timedelta(seconds=5)),
+)
+
+# Read-only checks run as local activities while the API waits for the answer: their
+# whole budget stays below the API's wait (SMS_API_WAIT_SECONDS, checked at start-up),
+# so the API answers a refusal or 503, never a stale "processing".
+CHECK_DEADLINE = timedelta(seconds=20)
+READ_CHECK = ActivityOptions(
+    start_to_close_timeout=timedelta(seconds=5),
+    schedule_to_close_timeout=CHECK_DEADLINE,
+    retry_policy=_retry(timedelta(seconds=2)),
+)

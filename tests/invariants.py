@@ -1,0 +1,104 @@
+"""The money invariants every test and fault drill checks after it runs (README,
+"Money invariants"). Read straight from the database, the record of what happened.
+
+1. Ledger: the sum of the ledger's entries = the cached balance = what the grants
+   still hold; no balance below zero.
+2. Purchases: a completed purchase was captured once, for exactly its quote's
+   ``due_now_minor``, and granted once; a refunded one was captured and refunded in
+   full and granted nothing; any other purchase moved no money and granted nothing.
+3. Renewals: at most one succeeded charge and one grant per credit month.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.purchase import payment_key, refund_key
+from store.models import Account, CreditEntry, CreditGrant, Payment, Purchase
+from store.subscriptions import purchase_grant_key
+
+
+def check_ledger(session: Session, account_id: str) -> int:
+    account = session.get(Account, account_id)
+    assert account is not None
+    entries = session.scalar(
+        select(func.coalesce(func.sum(CreditEntry.credits), 0)).where(
+            CreditEntry.account_id == account_id
+        )
+    )
+    held = session.scalar(
+        select(func.coalesce(func.sum(CreditGrant.remaining), 0)).where(
+            CreditGrant.account_id == account_id
+        )
+    )
+    assert account.credit_balance >= 0
+    assert entries == account.credit_balance == held, (entries, account.credit_balance, held)
+    return account.credit_balance
+
+
+def _payment(session: Session, key: str) -> Payment | None:
+    return session.scalars(select(Payment).where(Payment.idempotency_key == key)).first()
+
+
+def check_purchases(session: Session, account_id: str) -> Counter[str]:
+    """Checks every purchase of the account; returns how many ended in each status."""
+    outcomes: Counter[str] = Counter()
+    for purchase in session.scalars(select(Purchase).where(Purchase.account_id == account_id)):
+        outcomes[purchase.status] += 1
+        capture = _payment(session, payment_key(purchase.purchase_id))
+        refund = _payment(session, refund_key(purchase.purchase_id))
+        grant = session.scalars(
+            select(CreditGrant).where(
+                CreditGrant.idempotency_key == purchase_grant_key(purchase.purchase_id)
+            )
+        ).first()
+        captured = capture is not None and capture.status == "succeeded"
+        if purchase.status == "completed":
+            assert captured and capture is not None and purchase.quote is not None
+            assert capture.amount_minor == purchase.quote["due_now_minor"]
+            assert refund is None and grant is not None
+        elif purchase.status == "refunded":
+            assert captured and capture is not None and refund is not None
+            assert refund.amount_minor == capture.amount_minor and grant is None
+        elif purchase.status in {"declined", "processing"}:
+            assert not captured or purchase.status == "processing"
+            assert grant is None or purchase.status == "processing"
+        else:  # rejected, cancelled, expired, awaiting_confirmation: no money, no credits
+            assert capture is None, (purchase.purchase_id, purchase.status)
+            assert grant is None and refund is None
+    return outcomes
+
+
+def check_renewals(session: Session, account_id: str) -> None:
+    grants = Counter(
+        session.scalars(
+            select(CreditGrant.idempotency_key).where(
+                CreditGrant.account_id == account_id,
+                CreditGrant.idempotency_key.like("renewal:%"),
+            )
+        )
+    )
+    assert all(count == 1 for count in grants.values())
+    paid_months = Counter(
+        key.rsplit(":attempt-", 1)[0]
+        for key in session.scalars(
+            select(Payment.idempotency_key).where(
+                Payment.account_id == account_id,
+                Payment.kind == "capture",
+                Payment.status == "succeeded",
+                Payment.idempotency_key.like("renewal:%"),
+            )
+        )
+    )
+    assert all(count == 1 for count in paid_months.values()), paid_months
+
+
+def check_money(sessions: sessionmaker[Session], account_id: str) -> Counter[str]:
+    """Every invariant of one account; returns the purchases' outcomes."""
+    with sessions() as session:
+        check_ledger(session, account_id)
+        check_renewals(session, account_id)
+        return check_purchases(session, account_id)
