@@ -179,5 +179,5 @@ def test_concurrent_claims_of_the_addon_admit_one(sessions):
         thread.join()
     assert refusals == [ErrorCode.ADDON_ALREADY_ACTIVE] * (len(ids) - 1)
     with sessions() as session:
-        claimed = [p for p in ids if session.get(Purchase, p).claimed_at is not None]  # type: ignore[union-attr]
+        claimed = [p for p in ids if session.get(Purchase, p).claimed_at is not None]
     assert len(claimed) == 1
