@@ -1,41 +1,68 @@
-"""A real worker process that is killed (SIGKILL) the moment it starts granting credits:
-the payment is captured, the grant never runs. Used by test_purchase_faults.py.
+"""A real worker process that kills itself (SIGKILL) at one step: before the step's
+activity does anything, or after it has done its work (committed, charged) but before
+its answer reaches Temporal. The fault drills (tests/test_fault_drills.py) start it.
 
-Usage: python -m tests.crashing_worker TEMPORAL_ADDRESS TASK_QUEUE DATABASE_URL
+Usage: python -m tests.crashing_worker TEMPORAL_ADDRESS TASK_QUEUE DATABASE_URL STEP WHEN
+(WHEN is ``before`` or ``after``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import os
 import signal
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 import worker
-from domain.purchase import GrantRequest
+from activities import all_activities
 from store.db import make_engine, make_session_factory
 from tests.support import activity_deps
 
 READY = "worker ready"
 
 
-@activity.defn(name="grant_purchase")
-def die_while_granting(_: GrantRequest) -> None:
+def _die() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-async def main(address: str, task_queue: str, database_url: str) -> None:
+def dying(real: Callable[..., Any], after: bool) -> Callable[..., Any]:
+    """``real`` under its own name, killing the process before or after it runs."""
+    if inspect.iscoroutinefunction(real):
+
+        @functools.wraps(real)
+        async def stand_in_async(*args: Any) -> Any:
+            if after:
+                await real(*args)
+            _die()
+
+        return activity.defn(name=worker.activity_name(real))(stand_in_async)
+
+    @functools.wraps(real)
+    def stand_in(*args: Any) -> Any:
+        if after:
+            real(*args)
+        _die()
+
+    return activity.defn(name=worker.activity_name(real))(stand_in)
+
+
+async def main(address: str, task_queue: str, database_url: str, step: str, when: str) -> None:
     client = await Client.connect(address, data_converter=pydantic_data_converter)
     deps = activity_deps(client, make_session_factory(make_engine(database_url)))
-    crashing = worker.build_worker(client, deps, task_queue, stand_ins=[die_while_granting])
-    async with crashing:
+    real = next(a for a in all_activities(deps) if worker.activity_name(a) == step)
+    stand_in = dying(real, after=when == "after")
+    async with worker.build_worker(client, deps, task_queue, stand_ins=[stand_in]):
         print(READY, flush=True)
         await asyncio.Event().wait()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(*sys.argv[1:4]))
+    asyncio.run(main(*sys.argv[1:6]))

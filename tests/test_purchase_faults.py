@@ -31,6 +31,8 @@ async def test_worker_killed_after_capture_then_restarted(dev_env, sqlite_sessio
                 env.client.service_client.config.target_host,
                 task_queue,
                 sqlite_url,
+                "grant_purchase",
+                "before",
             ],
             stdout=subprocess.PIPE,
             text=True,

@@ -23,7 +23,14 @@ from store.models import Purchase
 from store.purchases import claim_item, new_purchase_id
 from tests.invariants import check_money
 from tests.purchase_support import open_shop
-from tests.support import ADMIN_TOKEN, bearer, catalogue, create_account, create_user
+from tests.support import (
+    ADMIN_TOKEN,
+    bearer,
+    catalogue,
+    create_account,
+    create_user,
+    keep_history,
+)
 
 SMALL = {"type": "addon", "tier": "sms-500"}
 LARGE = {"type": "addon", "tier": "sms-1000"}
@@ -54,6 +61,8 @@ async def test_two_addons_confirmed_at_once_charge_once(shop):
     assert len(won) == 1 and len(lost) == 1, [a.text for a in answers]
     assert (lost[0].status_code, code(lost[0])) == (409, "addon_already_active")
     assert lost[0].json()["error"]["purchase"]["payment"] is None
+    loser = lost[0].json()["error"]["purchase"]["purchase_id"]
+    await keep_history(shop.handle(loser), "purchase/claim_refused")
     winner = won[0].json()
     page = await shop.get()
     assert page["addon"]["tier"] == winner["item"]["tier"]

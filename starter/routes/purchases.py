@@ -113,6 +113,7 @@ async def review_purchase(
     services: Services, caller: Caller, item: PurchaseItem, key: str | None
 ) -> PurchaseView:
     """The purchase's record, then its workflow's answer: the quote or the refusal."""
+    client = await services.temporal.client()  # unreachable: 503 before anything is recorded
     row = await asyncio.to_thread(
         record_new_purchase,
         services.sessions,
@@ -124,7 +125,6 @@ async def review_purchase(
     )
     if PurchaseStatus(row.status) in TERMINAL_STATUSES:
         return await asyncio.to_thread(_read, services, caller, row.purchase_id)
-    client = await services.temporal.client()
     start = WithStartWorkflowOperation(
         PurchaseWorkflow.run,
         PurchaseInput(
