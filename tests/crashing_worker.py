@@ -43,7 +43,7 @@ def dying(real: Callable[..., Any], after: bool) -> Callable[..., Any]:
                 await real(*args)
             _die()
 
-        return activity.defn(name=worker.activity_name(real))(stand_in_async)
+        return _as_activity(real, stand_in_async)
 
     @functools.wraps(real)
     def stand_in(*args: Any) -> Any:
@@ -51,6 +51,13 @@ def dying(real: Callable[..., Any], after: bool) -> Callable[..., Any]:
             real(*args)
         _die()
 
+    return _as_activity(real, stand_in)
+
+
+def _as_activity(real: Callable[..., Any], stand_in: Callable[..., Any]) -> Callable[..., Any]:
+    # functools.wraps copied the real one's activity definition too; it gets its own.
+    for attribute in [name for name in vars(stand_in) if name.startswith("__temporal")]:
+        delattr(stand_in, attribute)
     return activity.defn(name=worker.activity_name(real))(stand_in)
 
 
