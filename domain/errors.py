@@ -23,6 +23,7 @@ class ErrorCode(StrEnum):
     REGISTRATION_REQUIRED = "registration_required"
     UNKNOWN_ITEM = "unknown_item"  # answered as 422 invalid_request
     SERVICE_UNAVAILABLE = "service_unavailable"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
 
 
 HTTP_STATUS: dict[ErrorCode, int] = {
@@ -41,6 +42,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.REGISTRATION_REQUIRED: 409,
     ErrorCode.UNKNOWN_ITEM: 422,
     ErrorCode.SERVICE_UNAVAILABLE: 503,
+    ErrorCode.PAYLOAD_TOO_LARGE: 413,
 }
 
 

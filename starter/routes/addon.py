@@ -20,7 +20,7 @@ from domain.subscription import (
     subscription_workflow_id,
 )
 from starter.deps import AccountCaller, ServicesDep
-from starter.errors import ApiError
+from starter.errors import ApiError, error_responses
 from starter.services import Services
 from store.models import AddonSubscription
 
@@ -42,7 +42,14 @@ def _addon_status(services: Services, account_id: str) -> AddonStatus:
         return AddonStatus.INACTIVE if addon is None else AddonStatus(addon.status)
 
 
-@router.post("/cancel")
+@router.post(
+    "/cancel",
+    responses=error_responses(
+        ErrorCode.BILLING_PERMISSION_REQUIRED,
+        ErrorCode.ADDON_NOT_ACTIVE,
+        ErrorCode.SERVICE_UNAVAILABLE,
+    ),
+)
 async def cancel_addon(account_id: str, caller: AccountCaller, services: ServicesDep) -> CancelOut:
     """Cancel at the end of the paid period: credits keep renewing until then, and
     nothing is charged again. Repeating it answers the same end."""

@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from typing import NoReturn
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -41,19 +40,15 @@ from domain.purchase import (
     PurchaseView,
     purchase_workflow_id,
 )
-from starter.deps import AccountCaller, Caller, IdempotencyKey, ServicesDep, SessionDep
+from starter.deps import AccountCaller, Caller, IdPath, ServicesDep, SessionDep
 from starter.errors import ApiError, error_responses
+from starter.idempotency import IdempotencyDep
+from starter.purchase_request import PurchaseCreate
 from starter.services import Services
 from store.models import Payment, Purchase
 from workflows.purchase import PurchaseWorkflow
 
 router = APIRouter(prefix="/v1/accounts/{account_id}/sms/purchases", tags=["purchases"])
-
-
-class PurchaseCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    item: PurchaseItem
 
 
 def _view(session: Session, row: Purchase) -> PurchaseView:
@@ -196,10 +191,11 @@ async def create_purchase(
     caller: AccountCaller,
     services: ServicesDep,
     session: SessionDep,
-    idempotency_key: IdempotencyKey = None,
+    idempotency: IdempotencyDep,
 ) -> PurchaseView:
     """Check permission and eligibility, price the item, and answer with the quote."""
-    row = _record_new(session, caller, body.item, idempotency_key)
+    idempotency.claim(caller.account_id, body)
+    row = _record_new(session, caller, body.purchase_item, idempotency.key)
     if PurchaseStatus(row.status) in TERMINAL_STATUSES:
         view = _view(session, row)
     else:
@@ -241,7 +237,7 @@ async def _review(services: Services, caller: Caller, row: Purchase) -> Purchase
 
 @router.get("/{purchase_id}", responses=error_responses(ErrorCode.NOT_FOUND))
 def get_purchase(
-    account_id: str, purchase_id: str, caller: AccountCaller, session: SessionDep
+    account_id: str, purchase_id: IdPath, caller: AccountCaller, session: SessionDep
 ) -> PurchaseView:
     return _view(session, _stored(session, caller, purchase_id))
 
@@ -289,7 +285,7 @@ async def _decide(
     ),
 )
 async def confirm_purchase(
-    account_id: str, purchase_id: str, caller: AccountCaller, services: ServicesDep
+    account_id: str, purchase_id: IdPath, caller: AccountCaller, services: ServicesDep
 ) -> PurchaseView:
     """Capture the payment and grant the credits; answers when both are done."""
     view = await _decide(services, caller, purchase_id, confirm=True)
@@ -304,9 +300,10 @@ async def confirm_purchase(
         ErrorCode.BILLING_PERMISSION_REQUIRED,
         ErrorCode.NOT_FOUND,
         ErrorCode.NOT_AWAITING_CONFIRMATION,
+        ErrorCode.SERVICE_UNAVAILABLE,
     ),
 )
 async def cancel_purchase(
-    account_id: str, purchase_id: str, caller: AccountCaller, services: ServicesDep
+    account_id: str, purchase_id: IdPath, caller: AccountCaller, services: ServicesDep
 ) -> PurchaseView:
     return await _decide(services, caller, purchase_id, confirm=False)

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Request, status
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, Field, StringConstraints, ValidationError
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
@@ -23,6 +23,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from config.settings import Settings
 from domain.enums import RegistrationStatus
 from domain.errors import ErrorCode
+from domain.inputs import Choice, Id, InputModel
 from domain.registration import (
     IN_REVIEW,
     CarrierDecision,
@@ -33,8 +34,8 @@ from domain.registration import (
     RegistrationStep,
     workflow_id,
 )
-from starter.deps import ID_PATTERN, AccountCaller, AccountIdPath, ServicesDep
-from starter.errors import ApiError
+from starter.deps import AccountCaller, AccountIdPath, ServicesDep
+from starter.errors import ApiError, error_responses
 from starter.services import Services
 from store.models import A2pRegistration
 from workflows.registration import A2pRegistrationWorkflow
@@ -53,13 +54,11 @@ class RegistrationOut(BaseModel):
     repeats: bool = Field(default=False, exclude=True)
 
 
-class CarrierWebhook(BaseModel):
+class CarrierWebhook(InputModel):
     """A carrier's decision on one step, signed with the shared webhook secret."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    account_id: Annotated[str, StringConstraints(pattern=ID_PATTERN)]
-    step: RegistrationStep
+    account_id: Id
+    step: Choice[RegistrationStep]
     outcome: Literal["approved", "failed"]
     reason: Annotated[str, StringConstraints(max_length=1000)] | None = None
     submission: Annotated[int, Field(ge=1)] | None = None
@@ -143,7 +142,13 @@ async def _submit(
     return _out(await handle.execute_update(A2pRegistrationWorkflow.submitted))
 
 
-@router.post(REGISTRATION_PATH, status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    REGISTRATION_PATH,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=error_responses(
+        ErrorCode.BILLING_PERMISSION_REQUIRED, ErrorCode.CONFLICT, ErrorCode.SERVICE_UNAVAILABLE
+    ),
+)
 async def submit_registration(
     account_id: AccountIdPath,
     details: RegistrationDetails,
@@ -178,7 +183,10 @@ def _signature_valid(secret: str, body: bytes, signature: str | None) -> bool:
 @webhooks.post(
     "/v1/webhooks/a2p_10dlc",
     status_code=status.HTTP_202_ACCEPTED,
-    responses={401: {"description": "Missing or wrong signature; nothing changes."}},
+    responses={
+        401: {"description": "Missing or wrong signature; nothing changes."},
+        **error_responses(ErrorCode.NOT_FOUND, ErrorCode.SERVICE_UNAVAILABLE),
+    },
 )
 async def carrier_webhook(
     request: Request,
