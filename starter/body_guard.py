@@ -30,7 +30,8 @@ def body_limit(path: str) -> int:
 
 
 def _claims_json(headers: Headers) -> bool:
-    """FastAPI parses a body as JSON when it has no content type or a JSON one."""
+    """A JSON content type, or none (FastAPI then refuses the body, but bytes that
+    are not JSON at all get the one answer API.md gives them)."""
     content_type = headers.get("content-type")
     if not content_type:
         return True
