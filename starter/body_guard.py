@@ -21,6 +21,8 @@ MAX_BODY_BYTES = 64 * KIB
 # A campaign's batch of up to 1,000 messages.
 MAX_BATCH_BODY_BYTES = 2 * KIB * KIB
 BATCH_PATH_SUFFIX = "/sms/usage/batch"
+# Routes read bodies only of these; a body sent with a GET is never read, so never bounded.
+BODY_METHODS = frozenset({"post", "put", "patch"})
 # Deeper than any request model; a body nested deeper is refused before it is parsed again.
 MAX_JSON_DEPTH = 32
 
@@ -75,7 +77,7 @@ class BodyGuard:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["method"].lower() not in BODY_METHODS:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)

@@ -5,8 +5,9 @@ kind can answer is added here once, from what the operation is:
 
 - it needs a bearer token (FastAPI lists ``security``) → 401 ``unauthenticated``;
   under ``/v1/accounts/{account_id}`` also 404 (another account's path);
-- it has parameters or a body → 422 in API.md's error format (not FastAPI's own);
-- it has a body → 413 ``payload_too_large`` (starter/body_guard.py);
+- it has parameters or is a POST/PUT/PATCH → 422 in API.md's error format (not
+  FastAPI's own): a body that is not JSON answers 422 even where none is expected;
+- it is a POST/PUT/PATCH → 413 ``payload_too_large`` (starter/body_guard.py);
 - it takes an ``Idempotency-Key`` → 409 ``conflict``;
 - a field marked ``CATALOGUE_ENUM`` lists the loaded catalogue's values.
 """
@@ -21,6 +22,7 @@ from fastapi.openapi.utils import get_openapi
 
 from domain.catalogue import Catalogue
 from domain.errors import HTTP_STATUS, ErrorCode
+from starter.body_guard import BODY_METHODS
 from starter.errors import ErrorBody, public_code
 
 # A schema keyword naming the catalogue list whose values a field takes ("countries").
@@ -47,23 +49,26 @@ def _add(responses: dict[str, Any], code: ErrorCode) -> None:
     entry = responses.get(status)
     if entry is None:
         responses[status] = _error(code)
-    elif name not in entry.get("description", ""):
+        return
+    entry.setdefault("content", {"application/json": {"schema": ERROR_REF}})
+    if name not in entry.get("description", ""):
         entry["description"] = f"{entry['description']} or {name}"
 
 
-def _complete_operation(path: str, operation: dict[str, Any]) -> None:
+def _complete_operation(path: str, method: str, operation: dict[str, Any]) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     parameters = operation.get("parameters", [])
     if operation.get("security"):
         _add(responses, ErrorCode.UNAUTHENTICATED)
         if path.startswith(_ACCOUNT_PATH):
             _add(responses, ErrorCode.NOT_FOUND)
-    if parameters or "requestBody" in operation:
+    takes_body = method in BODY_METHODS
+    if parameters or takes_body:
         listed = responses.get("422", {}).get("description", "")
         responses["422"] = _error(
             ErrorCode.INVALID_REQUEST, listed if "invalid_request" in listed else None
         )
-    if "requestBody" in operation:
+    if takes_body:
         _add(responses, ErrorCode.PAYLOAD_TOO_LARGE)
     if any(p.get("name") == "Idempotency-Key" for p in parameters):
         _add(responses, ErrorCode.CONFLICT)
@@ -84,8 +89,8 @@ def _fill_catalogue_enums(node: Any, values: dict[str, list[str]]) -> None:
 
 def complete(document: dict[str, Any], catalogue: Catalogue) -> dict[str, Any]:
     for path, operations in document.get("paths", {}).items():
-        for operation in operations.values():
-            _complete_operation(path, operation)
+        for method, operation in operations.items():
+            _complete_operation(path, method, operation)
     schemas: dict[str, Any] = document.setdefault("components", {}).setdefault("schemas", {})
     for name in _FASTAPI_ERRORS:
         schemas.pop(name, None)

@@ -35,7 +35,7 @@ from domain.registration import (
     workflow_id,
 )
 from starter.deps import AccountCaller, AccountIdPath, ServicesDep
-from starter.errors import ApiError, error_responses
+from starter.errors import ApiError, ErrorBody, error_responses
 from starter.services import Services
 from store.models import A2pRegistration
 from workflows.registration import A2pRegistrationWorkflow
@@ -184,7 +184,7 @@ def _signature_valid(secret: str, body: bytes, signature: str | None) -> bool:
     "/v1/webhooks/a2p_10dlc",
     status_code=status.HTTP_202_ACCEPTED,
     responses={
-        401: {"description": "Missing or wrong signature; nothing changes."},
+        401: {"model": ErrorBody, "description": "Missing or wrong signature; nothing changes."},
         **error_responses(ErrorCode.NOT_FOUND, ErrorCode.SERVICE_UNAVAILABLE),
     },
 )
