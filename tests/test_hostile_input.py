@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,7 +37,7 @@ def token(sessions: sessionmaker[Session]) -> str:
 
 
 @pytest.fixture
-async def api(database_url: str, engine) -> AsyncIterator:
+async def api(database_url: str, engine) -> AsyncIterator[httpx.AsyncClient]:
     # No Temporal: nothing here may get as far as a workflow.
     async with api_client(settings_for(database_url), None) as client:
         yield client

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from domain.catalogue import load_catalogue
@@ -50,12 +52,14 @@ OPERATIONS = [
 ERROR_REF = "#/components/schemas/ErrorBody"
 
 
-def _schema(name: str) -> dict:
-    return SPEC["components"]["schemas"][name]
+def _schema(name: str) -> dict[str, Any]:
+    schema: dict[str, Any] = SPEC["components"]["schemas"][name]
+    return schema
 
 
-def _error_schema(response: dict) -> str | None:
-    return response.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref")
+def _error_schema(response: dict[str, Any]) -> str | None:
+    ref = response.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref")
+    return None if ref is None else str(ref)
 
 
 @pytest.mark.parametrize(("path", "method", "operation"), OPERATIONS)
