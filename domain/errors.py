@@ -23,6 +23,7 @@ class ErrorCode(StrEnum):
     INSUFFICIENT_CREDITS = "insufficient_credits"
     REGISTRATION_REQUIRED = "registration_required"
     SERVICE_UNAVAILABLE = "service_unavailable"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
 
 
 HTTP_STATUS: dict[ErrorCode, int] = {
@@ -40,6 +41,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.INSUFFICIENT_CREDITS: 409,
     ErrorCode.REGISTRATION_REQUIRED: 409,
     ErrorCode.SERVICE_UNAVAILABLE: 503,
+    ErrorCode.PAYLOAD_TOO_LARGE: 413,
 }
 
 

@@ -16,14 +16,28 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from domain.enums import RegistrationStatus
+from domain.inputs import MAX_EMAIL_CHARS, Choice, InputModel
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=20, max_length=2048)]
+# ``[^\x00]``: no NUL (InputModel refuses it; the pattern tells the OpenAPI document).
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=255, pattern=r"^[^\x00]+$"),
+]
+LongText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=20, max_length=2048, pattern=r"^[^\x00]+$"),
+]
 SampleMessage = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=20, max_length=1024)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=20, max_length=1024, pattern=r"^[^\x00]+$"),
 ]
 Keyword = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,20}$")]
-Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)]
+Email = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$", max_length=MAX_EMAIL_CHARS
+    ),
+]
 PhoneE164 = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{7,14}$")]
 Website = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/$.?#][^\s]*$", max_length=255)]
 # A US Employer Identification Number: nine digits, written 12-3456789 or 123456789.
@@ -31,6 +45,7 @@ TaxId = Annotated[str, StringConstraints(pattern=r"^[0-9]{2}-?[0-9]{7}$")]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 
 MAX_SAMPLE_MESSAGES = 5
+MAX_KEYWORDS = 10
 # Carriers require recipients to be able to stop messages and ask for help.
 REQUIRED_OPT_OUT_KEYWORD = "STOP"
 REQUIRED_HELP_KEYWORD = "HELP"
@@ -38,6 +53,12 @@ REQUIRED_HELP_KEYWORD = "HELP"
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Input(InputModel):
+    """Details a customer submits: strict and bounded like every request body."""
+
+    model_config = ConfigDict(frozen=True)
 
 
 class EntityType(StrEnum):
@@ -77,7 +98,7 @@ class UseCase(StrEnum):
     LOW_VOLUME = "low_volume"
 
 
-class Address(_Strict):
+class Address(_Input):
     street: Text
     city: Text
     state: Text
@@ -85,13 +106,23 @@ class Address(_Strict):
     country: CountryCode
 
 
-class BrandDetails(_Strict):
+class BrandDetails(_Input):
+    # The OpenAPI document states the rule of ``_tax_id_unless_sole_proprietor``.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"properties": {"entity_type": {"const": "sole_proprietor"}}},
+                {"required": ["tax_id"], "properties": {"tax_id": {"type": "string"}}},
+            ]
+        }
+    )
+
     legal_name: Text
-    entity_type: EntityType
+    entity_type: Choice[EntityType]
     # Sole proprietors register without an EIN; every other entity needs one.
     tax_id: TaxId | None = None
     website: Website
-    vertical: Vertical
+    vertical: Choice[Vertical]
     contact_email: Email
     contact_phone: PhoneE164
     address: Address
@@ -103,15 +134,29 @@ class BrandDetails(_Strict):
         return self
 
 
-class CampaignDetails(_Strict):
-    use_case: UseCase
+class CampaignDetails(_Input):
+    use_case: Choice[UseCase]
     description: LongText
     sample_messages: Annotated[
         list[SampleMessage], Field(min_length=1, max_length=MAX_SAMPLE_MESSAGES)
     ]
     opt_in_description: LongText
-    opt_out_keywords: Annotated[list[Keyword], Field(min_length=1)] = [REQUIRED_OPT_OUT_KEYWORD]
-    help_keywords: Annotated[list[Keyword], Field(min_length=1)] = [REQUIRED_HELP_KEYWORD]
+    opt_out_keywords: Annotated[
+        list[Keyword],
+        Field(
+            min_length=1,
+            max_length=MAX_KEYWORDS,
+            json_schema_extra={"contains": {"const": REQUIRED_OPT_OUT_KEYWORD}},
+        ),
+    ] = [REQUIRED_OPT_OUT_KEYWORD]
+    help_keywords: Annotated[
+        list[Keyword],
+        Field(
+            min_length=1,
+            max_length=MAX_KEYWORDS,
+            json_schema_extra={"contains": {"const": REQUIRED_HELP_KEYWORD}},
+        ),
+    ] = [REQUIRED_HELP_KEYWORD]
     help_message: LongText
     embedded_links: bool = False
     embedded_phone: bool = False
@@ -125,7 +170,7 @@ class CampaignDetails(_Strict):
         return self
 
 
-class RegistrationDetails(_Strict):
+class RegistrationDetails(_Input):
     """The body of a registration (or a corrected resubmission)."""
 
     brand: BrandDetails

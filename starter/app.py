@@ -10,7 +10,10 @@ from temporalio.client import Client
 
 from config.settings import Settings, get_settings
 from config.startup import load_checked
+from domain.catalogue import load_catalogue
+from starter.body_guard import BodyGuard
 from starter.errors import install_error_handlers
+from starter.openapi import install_openapi
 from starter.routes import (
     addon,
     admin,
@@ -66,6 +69,8 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(BodyGuard)
+    install_openapi(app, lambda: load_catalogue(settings.sms_catalogue_path))
     for router in ROUTERS:
         app.include_router(router)
     return app

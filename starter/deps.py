@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from domain.enums import Role
 from domain.errors import ErrorCode
+from domain.inputs import ID_PATTERN
 from domain.purchase import may_buy
 from starter.errors import ApiError
 from starter.security import hash_token, same_secret
@@ -19,8 +20,10 @@ from starter.services import Services
 from store.db import read_only
 from store.models import ApiToken, User
 
-ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+# Path ids are checked before anything reads them: a NUL or a megabyte of text
+# answers 422 and never reaches the database or a workflow.
 AccountIdPath = Annotated[str, Path(pattern=ID_PATTERN)]
+IdPath = Annotated[str, Path(pattern=ID_PATTERN)]
 
 # API.md: 1-255 printable characters; the same key from the same account never
 # creates a second resource.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -52,7 +53,30 @@ def error_response(code: ErrorCode, message: str, **details: Any) -> JSONRespons
     return JSONResponse({"error": body}, status_code=HTTP_STATUS[code])
 
 
-_STATUS_CODES = {401: ErrorCode.UNAUTHENTICATED, 404: ErrorCode.NOT_FOUND, 409: ErrorCode.CONFLICT}
+_STATUS_CODES = {
+    401: ErrorCode.UNAUTHENTICATED,
+    404: ErrorCode.NOT_FOUND,
+    409: ErrorCode.CONFLICT,
+    413: ErrorCode.PAYLOAD_TOO_LARGE,
+}
+INVALID_JSON = "The body is not valid JSON."
+
+
+def _field(loc: Sequence[Any]) -> str:
+    """``("body", "item", "tier")`` → ``item.tier``; path, query and header keep their prefix."""
+    return ".".join(str(part) for part in loc if part != "body") or "body"
+
+
+def invalid_request(errors: Sequence[Any]) -> JSONResponse:
+    """422 naming each field that failed, never a position in the raw bytes."""
+    if any(err.get("type") == "json_invalid" for err in errors):
+        details = [{"field": "body", "message": INVALID_JSON}]
+        return error_response(ErrorCode.INVALID_REQUEST, INVALID_JSON, details=details)
+    details = [{"field": _field(err["loc"]), "message": err["msg"]} for err in errors]
+    fields = ", ".join(dict.fromkeys(d["field"] for d in details))
+    return error_response(
+        ErrorCode.INVALID_REQUEST, f"The request is not valid: {fields}.", details=details
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -66,17 +90,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [
-            {
-                "field": ".".join(str(part) for part in err["loc"] if part != "body") or "body",
-                "message": err["msg"],
-            }
-            for err in exc.errors()
-        ]
-        fields = ", ".join(d["field"] for d in details)
-        return error_response(
-            ErrorCode.INVALID_REQUEST, f"The request is not valid: {fields}.", details=details
-        )
+        return invalid_request(exc.errors())
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -228,3 +228,19 @@ class A2pRegistration(Base):
     submission: Mapped[int] = mapped_column(Integer, default=1)
     submitted_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class RequestFingerprint(Base):
+    """The request an ``Idempotency-Key`` was first used for, so that the same key
+    with another request answers 409 instead of the first result. The key is kept
+    only as its SHA-256 digest: any key up to 255 characters fits, and none is shown."""
+
+    __tablename__ = "request_fingerprints"
+
+    # The account (or ``admin:{account}``) whose key it is: keys of two accounts never meet.
+    scope: Mapped[str] = mapped_column(String(80), primary_key=True)
+    key_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(255))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(index=True)

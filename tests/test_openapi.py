@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from domain.catalogue import load_catalogue
+from domain.inputs import ID_PATTERN
 from starter.app import create_app
 
 API_MD = [
@@ -38,3 +42,77 @@ def test_purchase_refusals_are_documented() -> None:
     create = SPEC["paths"]["/v1/accounts/{account_id}/sms/purchases"]["post"]["responses"]
     assert set(create) >= {"201", "403", "409", "422"}
     assert "addon_already_active" in create["409"]["description"]
+
+
+OPERATIONS = [
+    (path, method, operation)
+    for path, operations in SPEC["paths"].items()
+    for method, operation in operations.items()
+]
+ERROR_REF = "#/components/schemas/ErrorBody"
+
+
+def _schema(name: str) -> dict[str, Any]:
+    schema: dict[str, Any] = SPEC["components"]["schemas"][name]
+    return schema
+
+
+def _error_schema(response: dict[str, Any]) -> str | None:
+    ref = response.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref")
+    return None if ref is None else str(ref)
+
+
+@pytest.mark.parametrize(("path", "method", "operation"), OPERATIONS)
+def test_every_authenticated_operation_lists_401(path, method, operation):
+    if operation.get("security") or path == "/v1/webhooks/a2p_10dlc":
+        assert "401" in operation["responses"], f"{method.upper()} {path}"
+        assert _error_schema(operation["responses"]["401"]) == ERROR_REF
+
+
+@pytest.mark.parametrize(("path", "method", "operation"), OPERATIONS)
+def test_errors_use_api_md_format(path, method, operation):
+    """422 answers API.md's {"error": …}, never FastAPI's {"detail": […]}; bodies may be 413."""
+    responses = operation["responses"]
+    for status, response in responses.items():
+        if status.startswith(("4", "5")) and path != "/healthz":
+            assert _error_schema(response) == ERROR_REF, f"{method.upper()} {path} {status}"
+    if method in {"post", "put"}:
+        assert {"413", "422"} <= set(responses), f"{method.upper()} {path}"
+    assert "HTTPValidationError" not in SPEC["components"]["schemas"]
+
+
+def test_addon_cancel_lists_its_refusals():
+    cancel = SPEC["paths"]["/v1/accounts/{account_id}/sms/addon/cancel"]["post"]["responses"]
+    assert "addon_not_active" in cancel["409"]["description"]
+    assert {"401", "403", "404", "409"} <= set(cancel)
+
+
+def test_an_addon_item_needs_its_tier_and_a_pack_its_pack():
+    item = _schema("PurchaseCreate")["properties"]["item"]
+    assert item["discriminator"]["propertyName"] == "type"
+    addon, pack = _schema("AddonItemIn"), _schema("CreditPackItemIn")
+    assert (addon["required"], addon["additionalProperties"]) == (["type", "tier"], False)
+    assert (pack["required"], pack["additionalProperties"]) == (["type", "pack"], False)
+    assert addon["properties"]["tier"]["pattern"] == ID_PATTERN
+
+
+def test_a_brand_needs_a_tax_id_unless_a_sole_proprietor():
+    brand = _schema("BrandDetails")
+    assert {"required": ["tax_id"], "properties": {"tax_id": {"type": "string"}}} in brand["anyOf"]
+    assert {"properties": {"entity_type": {"const": "sole_proprietor"}}} in brand["anyOf"]
+
+
+def test_countries_are_the_catalogue_s():
+    country = _schema("SendIn")["properties"]["country"]
+    assert country["enum"] == [c.code for c in load_catalogue().countries]
+    assert "pattern" not in country
+
+
+def test_request_types_are_strict_json_types():
+    send = _schema("SendIn")["properties"]
+    assert send["recipients"]["type"] == "integer"
+    assert _schema("UserIn")["properties"]["billing_permission"]["type"] == "boolean"
+    anchor = _schema("AccountIn")["properties"]["billing_anchor"]["anyOf"][0]
+    assert anchor == {"type": "string", "format": "date"}
+    user = _schema("UserIn")["properties"]
+    assert user["email"]["maxLength"] == 254 and user["user_id"]["pattern"] == ID_PATTERN

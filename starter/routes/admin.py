@@ -7,13 +7,14 @@ from typing import Annotated
 
 from anyio import from_thread
 from fastapi import APIRouter, Response, status
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.exc import IntegrityError
 
 from domain.enums import AddonStatus, BillingCycle, Plan, Role
 from domain.errors import ErrorCode
-from starter.deps import ID_PATTERN, AccountIdPath, AdminDep, ServicesDep, SessionDep
-from starter.errors import ApiError
+from domain.inputs import Choice, Email, Id, InputModel, IsoDate, Name
+from starter.deps import AccountIdPath, AdminDep, ServicesDep, SessionDep
+from starter.errors import ApiError, error_responses
 from starter.security import hash_token, new_token
 from starter.subscription_notify import (
     BillingTerms,
@@ -29,17 +30,14 @@ DEFAULT_PAYMENT_METHOD = "pm_card_visa"
 # Add-on states in which the billing anchor is in use and must not move.
 ANCHOR_LOCKED = {AddonStatus.ACTIVE, AddonStatus.PAST_DUE, AddonStatus.CANCELLING}
 
-Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)]
 PaymentMethod = Annotated[str, StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,60}$")]
 
 
-class AccountIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
-    plan: Plan | None = None
-    billing_cycle: BillingCycle | None = None
-    billing_anchor: date | None = None
+class AccountIn(InputModel):
+    name: Name | None = None
+    plan: Choice[Plan] | None = None
+    billing_cycle: Choice[BillingCycle] | None = None
+    billing_anchor: IsoDate | None = None
     payment_method: PaymentMethod | None = None
 
 
@@ -67,12 +65,10 @@ class AccountOut(BaseModel):
         )
 
 
-class UserIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    user_id: Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+class UserIn(InputModel):
+    user_id: Id
     email: Email
-    role: Role
+    role: Choice[Role]
     billing_permission: bool = False
 
 
@@ -121,7 +117,13 @@ def _update(account: Account, body: AccountIn, session: SessionDep, now: datetim
     account.updated_at = now
 
 
-@router.put("/accounts/{account_id}", responses={201: {"model": AccountOut}})
+@router.put(
+    "/accounts/{account_id}",
+    responses={
+        201: {"model": AccountOut},
+        **error_responses(ErrorCode.CONFLICT, ErrorCode.SERVICE_UNAVAILABLE),
+    },
+)
 def put_account(
     account_id: AccountIdPath,
     body: AccountIn,
@@ -146,7 +148,11 @@ def put_account(
     return AccountOut.of(account)
 
 
-@router.post("/accounts/{account_id}/users", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/accounts/{account_id}/users",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(ErrorCode.NOT_FOUND, ErrorCode.CONFLICT),
+)
 def add_user(account_id: AccountIdPath, body: UserIn, session: SessionDep) -> UserOut:
     token = new_token()
     now = datetime.now(UTC)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from starter.deps import ServicesDep
@@ -33,7 +35,17 @@ async def _temporal_ok(services: Services) -> bool:
         return False
 
 
-@router.get("/healthz")
+class Health(BaseModel):
+    status: Literal["ok", "unavailable"]
+    database: Literal["ok", "unreachable"]
+    temporal: Literal["ok", "unreachable"]
+
+
+@router.get(
+    "/healthz",
+    response_model=Health,
+    responses={503: {"model": Health, "description": "The database or Temporal is unreachable"}},
+)
 async def healthz(services: ServicesDep) -> JSONResponse:
     database_ok = await asyncio.to_thread(_database_ok, services)
     temporal_ok = await _temporal_ok(services)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import NoReturn
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 from sqlalchemy import select
 from temporalio.client import WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -28,8 +28,10 @@ from domain.purchase import (
     PurchaseView,
     purchase_workflow_id,
 )
-from starter.deps import AccountCaller, Caller, IdempotencyKey, ServicesDep
+from starter.deps import AccountCaller, Caller, IdPath, ServicesDep
 from starter.errors import ApiError, error_responses
+from starter.idempotency import IdempotencyDep
+from starter.purchase_request import PurchaseCreate
 from starter.services import Services
 from starter.temporal_calls import WorkflowGone, answer
 from store.db import read_only, transaction
@@ -42,12 +44,6 @@ router = APIRouter(prefix="/v1/accounts/{account_id}/sms/purchases", tags=["purc
 STILL_PROCESSING = "The purchase is still being processed; read it again shortly."
 # What a confirm answers, by how the purchase ended (a refusal keeps its own code).
 CONFIRM_REFUSED = {PurchaseStatus.DECLINED, PurchaseStatus.EXPIRED, PurchaseStatus.REJECTED}
-
-
-class PurchaseCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    item: PurchaseItem
 
 
 class PurchaseList(BaseModel):
@@ -100,10 +96,11 @@ async def create_purchase(
     body: PurchaseCreate,
     caller: AccountCaller,
     services: ServicesDep,
-    idempotency_key: IdempotencyKey = None,
+    idempotency: IdempotencyDep,
 ) -> PurchaseView:
     """Check permission and eligibility, price the item, and answer with the quote."""
-    view = await review_purchase(services, caller, body.item, idempotency_key)
+    await asyncio.to_thread(idempotency.claim, caller.account_id, body)
+    view = await review_purchase(services, caller, body.purchase_item, idempotency.key)
     if view.status is PurchaseStatus.REJECTED:
         _refused(view)
     return view
@@ -177,7 +174,7 @@ def list_purchases(
     "/{purchase_id}", responses=error_responses(ErrorCode.UNAUTHENTICATED, ErrorCode.NOT_FOUND)
 )
 def get_purchase(
-    account_id: str, purchase_id: str, caller: AccountCaller, services: ServicesDep
+    account_id: str, purchase_id: IdPath, caller: AccountCaller, services: ServicesDep
 ) -> PurchaseView:
     return _read(services, caller, purchase_id)
 
@@ -221,7 +218,7 @@ async def decide_purchase(
     ),
 )
 async def confirm_purchase(
-    account_id: str, purchase_id: str, caller: AccountCaller, services: ServicesDep
+    account_id: str, purchase_id: IdPath, caller: AccountCaller, services: ServicesDep
 ) -> PurchaseView:
     """Claim the item, capture the payment and grant the credits; answers when done."""
     view = await decide_purchase(services, caller, purchase_id, confirm=True)
@@ -241,6 +238,6 @@ async def confirm_purchase(
     ),
 )
 async def cancel_purchase(
-    account_id: str, purchase_id: str, caller: AccountCaller, services: ServicesDep
+    account_id: str, purchase_id: IdPath, caller: AccountCaller, services: ServicesDep
 ) -> PurchaseView:
     return await decide_purchase(services, caller, purchase_id, confirm=False)

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Request, status
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, Field, StringConstraints, ValidationError
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -24,6 +24,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from config.settings import Settings
 from domain.enums import RegistrationStatus
 from domain.errors import ErrorCode
+from domain.inputs import Choice, Id, InputModel
 from domain.registration import (
     IN_REVIEW,
     CarrierDecision,
@@ -34,8 +35,8 @@ from domain.registration import (
     RegistrationStep,
     workflow_id,
 )
-from starter.deps import ID_PATTERN, AccountCaller, AccountIdPath, BillingCaller, ServicesDep
-from starter.errors import ApiError
+from starter.deps import AccountCaller, AccountIdPath, BillingCaller, ServicesDep
+from starter.errors import ApiError, ErrorBody, error_responses
 from starter.services import Services
 from starter.temporal_calls import WorkflowGone, answer, unavailable
 from store.models import A2pRegistration
@@ -55,13 +56,11 @@ class RegistrationOut(BaseModel):
     repeats: bool = Field(default=False, exclude=True)
 
 
-class CarrierWebhook(BaseModel):
+class CarrierWebhook(InputModel):
     """A carrier's decision on one step, signed with the shared webhook secret."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    account_id: Annotated[str, StringConstraints(pattern=ID_PATTERN)]
-    step: RegistrationStep
+    account_id: Id
+    step: Choice[RegistrationStep]
     outcome: Literal["approved", "failed"]
     reason: Annotated[str, StringConstraints(max_length=1000)] | None = None
     submission: Annotated[int, Field(ge=1)] | None = None
@@ -151,7 +150,13 @@ async def _answer(services: Services, call: Awaitable[RegistrationState]) -> Reg
         ) from gone
 
 
-@router.post(REGISTRATION_PATH, status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    REGISTRATION_PATH,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=error_responses(
+        ErrorCode.BILLING_PERMISSION_REQUIRED, ErrorCode.CONFLICT, ErrorCode.SERVICE_UNAVAILABLE
+    ),
+)
 async def submit_registration(
     account_id: AccountIdPath,
     details: RegistrationDetails,
@@ -181,7 +186,10 @@ def _signature_valid(secret: str, body: bytes, signature: str | None) -> bool:
 @webhooks.post(
     "/v1/webhooks/a2p_10dlc",
     status_code=status.HTTP_202_ACCEPTED,
-    responses={401: {"description": "Missing or wrong signature; nothing changes."}},
+    responses={
+        401: {"model": ErrorBody, "description": "Missing or wrong signature; nothing changes."},
+        **error_responses(ErrorCode.NOT_FOUND, ErrorCode.SERVICE_UNAVAILABLE),
+    },
 )
 async def carrier_webhook(
     request: Request,

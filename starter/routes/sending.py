@@ -11,15 +11,19 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.orm import Session
 
 from domain.catalogue import Catalogue, Country
 from domain.enums import RegistrationStatus
 from domain.errors import ErrorCode
+from domain.inputs import InputModel
 from domain.segments import Encoding, count_segments, credits_for
-from starter.deps import AccountCaller, AccountIdPath, IdempotencyKey, ServicesDep, SessionDep
+from starter.deps import AccountCaller, AccountIdPath, ServicesDep, SessionDep
 from starter.errors import ApiError, error_responses
+from starter.idempotency import IdempotencyDep
+from starter.openapi import CATALOGUE_ENUM
+from store.idempotency import bounded_key
 from store.ledger import debit_credits
 from store.models import A2pRegistration
 
@@ -30,12 +34,17 @@ MAX_RECIPIENTS = 100_000
 MAX_TEXT_CHARS = 1_600
 
 
-class SendIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    country: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")]
+class SendIn(InputModel):
+    # The OpenAPI document lists the catalogue's countries (starter/openapi.py).
+    country: Annotated[
+        str,
+        StringConstraints(pattern=r"^[A-Z]{2}$"),
+        Field(json_schema_extra={CATALOGUE_ENUM: "countries"}),
+    ]
     recipients: Annotated[int, Field(ge=1, le=MAX_RECIPIENTS)]
-    text: Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_CHARS)]
+    text: Annotated[
+        str, StringConstraints(min_length=1, max_length=MAX_TEXT_CHARS, pattern=r"^[^\x00]+$")
+    ]
 
 
 class UsageOut(BaseModel):
@@ -106,11 +115,12 @@ def record_usage(
     caller: AccountCaller,
     services: ServicesDep,
     session: SessionDep,
-    idempotency_key: IdempotencyKey = None,
+    idempotency: IdempotencyDep,
 ) -> UsageOut:
     """Debit a send's credits from the soonest-expiring grants, in one transaction."""
     country, cost = _estimate(services.catalogue, body)
-    key = f"usage:{account_id}:{idempotency_key or uuid.uuid4()}"
+    idempotency.claim(account_id, body)
+    key = bounded_key("usage", account_id, idempotency.key or str(uuid.uuid4()))
     reference = (
         f"SMS to {country.code}: {cost.segments} segment(s) × {body.recipients} recipient(s)"
     )

@@ -1,0 +1,55 @@
+"""The ``Idempotency-Key`` header of every POST that takes one, as a dependency.
+
+A route declares ``idempotency: IdempotencyDep`` and, once its body is valid,
+calls ``idempotency.claim(scope, body)``: 409 ``conflict`` when the key was first
+used for another request; otherwise the route goes on and, keyed by
+``idempotency.key``, answers the first result (store/idempotency.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from pydantic import BaseModel
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.errors import ErrorCode
+from starter.deps import IdempotencyKey, ServicesDep
+from starter.errors import ApiError
+from store.idempotency import same_request
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    key: str | None
+    method: str
+    path: str
+    sessions: sessionmaker[Session]
+
+    def claim(self, scope: str, body: BaseModel | None = None) -> None:
+        """Raise 409 ``conflict`` if this key was first used for another request."""
+        if self.key is None:
+            return
+        if not same_request(
+            self.sessions,
+            scope=scope,
+            key=self.key,
+            method=self.method,
+            path=self.path,
+            body=None if body is None else body.model_dump(mode="json"),
+            now=datetime.now(UTC),
+        ):
+            raise ApiError(
+                ErrorCode.CONFLICT,
+                "This Idempotency-Key was already used for a different request.",
+            )
+
+
+def idempotency(request: Request, services: ServicesDep, key: IdempotencyKey = None) -> Idempotency:
+    return Idempotency(key, request.method, request.url.path, services.sessions)
+
+
+IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]
