@@ -16,11 +16,14 @@ from temporalio.worker import Worker
 
 from activities import all_activities
 from activities.deps import ActivityDeps
+from activities.payment_janitor import payment_janitor_activities
+from config.payment_janitor import ensure_payment_janitor
 from config.settings import Settings, get_settings
 from config.startup import StartupRefused, connect_checked, load_checked
 from config.temporal import ensure_search_attributes
-from payments.sandbox import SandboxGateway
+from payments.factory import build_gateway
 from store.db import make_session_factory
+from workflows.payment_janitor import PaymentJanitorWorkflow
 from workflows.purchase import PurchaseWorkflow
 from workflows.registration import A2pRegistrationWorkflow
 from workflows.subscription import SmsSubscriptionWorkflow
@@ -31,6 +34,7 @@ WORKFLOWS: list[type[Any]] = [
     PurchaseWorkflow,
     A2pRegistrationWorkflow,
     SmsSubscriptionWorkflow,
+    PaymentJanitorWorkflow,
 ]
 # Activities are synchronous (SQLAlchemy, gateway calls); they run on these threads.
 ACTIVITY_THREADS = 16
@@ -41,7 +45,7 @@ def build_worker(client: Client, deps: ActivityDeps, task_queue: str) -> Worker:
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=all_activities(deps),
+        activities=[*all_activities(deps), *payment_janitor_activities(deps)],
         activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS),
     )
 
@@ -54,12 +58,13 @@ async def run_worker(settings: Settings) -> None:
     deps = ActivityDeps(
         sessions=sessions,
         catalogue=catalogue,
-        gateway=SandboxGateway(sessions),
+        gateway=build_gateway(settings, sessions),
         client=client,
         dunning_retry_days=tuple(settings.sms_dunning_retry_days),
     )
     if (advice := await ensure_search_attributes(client)) is not None:
         log.warning(advice)
+    await ensure_payment_janitor(client, settings)
     worker = build_worker(client, deps, settings.sms_task_queue)
     log.info("worker polling task queue %s", settings.sms_task_queue)
     await worker.run()
