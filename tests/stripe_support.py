@@ -93,11 +93,11 @@ async def stripe_worker(
 
 
 def intents_of(base: str, account_id: str) -> list[stripe.PaymentIntent]:
-    """Every PaymentIntent Stripe holds for the account (by our metadata), oldest first.
+    """Every PaymentIntent Stripe holds for the account (by our metadata).
     localstripe cannot list by customer, so this lists all and filters."""
     listed = stripe_client(base).v1.payment_intents.list({"limit": 100}).auto_paging_iter()
     mine = [i for i in listed if metadata(i.metadata).get("account_id") == account_id]
-    return sorted(mine, key=lambda i: (i.created, i.id))
+    return mine
 
 
 def refunds_of(base: str, intent_id: str) -> list[stripe.Refund]:

@@ -46,16 +46,12 @@ class CrashingGateway(StripeGateway):
 
 def crashing(sessions, base: str, at: str) -> CrashingGateway:
     plain = stripe_gateway(sessions, base)
-    return CrashingGateway(
-        sessions, stripe_client(base), localstripe=plain._localstripe, at=at
-    )
+    return CrashingGateway(sessions, stripe_client(base), localstripe=plain._localstripe, at=at)
 
 
 def account(sessions, payment_method: str = "pm_card_visa") -> str:
     account_id = f"acct-{uuid.uuid4().hex[:8]}"
-    create_account(
-        sessions, account_id, anchor=NOW.date(), payment_method=payment_method, now=NOW
-    )
+    create_account(sessions, account_id, anchor=NOW.date(), payment_method=payment_method, now=NOW)
     return account_id
 
 
@@ -139,7 +135,9 @@ def test_a_crash_mid_capture_is_settled_by_the_retry_without_a_second_charge(
         charge(crashing(sqlite_sessions, localstripe, crash_at), account_id, "purchase:c1")
     assert row(sqlite_sessions, "purchase:c1").status == "pending"
     (intent,) = intents_of(localstripe, account_id)
-    assert intent.status == ("requires_confirmation" if crash_at == "before_confirm" else "succeeded")
+    assert intent.status == (
+        "requires_confirmation" if crash_at == "before_confirm" else "succeeded"
+    )
 
     retried = charge(stripe_gateway(sqlite_sessions, localstripe), account_id, "purchase:c1")
     assert retried.status is PaymentStatus.SUCCEEDED
