@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import stripe
@@ -62,7 +63,7 @@ def stripe_client(base: str) -> stripe.StripeClient:
     return stripe.StripeClient(API_KEY, base_addresses={"api": base}, max_network_retries=0)
 
 
-def stripe_settings(base: str) -> dict[str, object]:
+def stripe_settings(base: str) -> dict[str, Any]:
     return {
         "sms_payment_gateway": "stripe",
         "stripe_api_key": API_KEY,

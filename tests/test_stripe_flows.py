@@ -16,9 +16,15 @@ from temporalio.worker import Worker
 import worker
 from activities import all_activities
 from activities.deps import ActivityDeps
+from config.payment_janitor import ensure_payment_janitor
 from domain.catalogue import load_catalogue
 from domain.enums import AddonStatus, PaymentStatus
-from domain.payment_janitor import PAYMENT_JANITOR_WORKFLOW, JanitorReport, JanitorRequest
+from domain.payment_janitor import (
+    PAYMENT_JANITOR_SCHEDULE,
+    PAYMENT_JANITOR_WORKFLOW,
+    JanitorReport,
+    JanitorRequest,
+)
 from domain.purchase import GrantRequest, payment_key, refund_key
 from tests.purchase_support import open_shop
 from tests.stripe_support import (
@@ -200,3 +206,21 @@ async def test_the_janitor_workflow_sweeps_through_the_worker(
             result_type=JanitorReport,
         )
     assert report == JanitorReport()  # nothing stale in a fresh database
+
+
+async def test_the_worker_keeps_the_janitor_schedule_as_configured(dev_env, localstripe):
+    client = dev_env.client
+    sandbox = settings_for("sqlite://")
+    await ensure_payment_janitor(client, sandbox)
+    assert PAYMENT_JANITOR_SCHEDULE not in [s.id async for s in await client.list_schedules()]
+
+    configured = settings_for("sqlite://", **stripe_settings(localstripe))
+    await ensure_payment_janitor(client, configured)
+    handle = client.get_schedule_handle(PAYMENT_JANITOR_SCHEDULE)
+    try:
+        changed = configured.model_copy(update={"sms_payment_janitor_every_seconds": 60})
+        await ensure_payment_janitor(client, changed)  # a second worker, newer settings
+        described = await handle.describe()
+        assert [i.every for i in described.schedule.spec.intervals] == [timedelta(seconds=60)]
+    finally:
+        await handle.delete()
