@@ -21,11 +21,13 @@ from temporalio.worker import Worker
 from activities import all_activities
 from activities.deps import ActivityDeps
 from boundary.interceptor import ActivityErrorMapping
+from config.payment_janitor import ensure_payment_janitor
 from config.settings import Settings, get_settings
 from config.startup import StartupRefused, connect_checked, load_checked
 from config.temporal import ensure_search_attributes
-from payments.sandbox import SandboxGateway
+from payments.factory import build_gateway
 from store.db import make_session_factory
+from workflows.payment_janitor import PaymentJanitorWorkflow
 from workflows.purchase import PurchaseWorkflow
 from workflows.registration import A2pRegistrationWorkflow
 from workflows.subscription import SmsSubscriptionWorkflow
@@ -36,6 +38,7 @@ WORKFLOWS: list[type[Any]] = [
     PurchaseWorkflow,
     A2pRegistrationWorkflow,
     SmsSubscriptionWorkflow,
+    PaymentJanitorWorkflow,
 ]
 # A workflow task of a dead worker's sticky queue moves to the shared queue after this,
 # so another worker picks the workflow up within seconds (DESIGN.md §5).
@@ -97,12 +100,13 @@ async def run_worker(settings: Settings) -> None:
     deps = ActivityDeps(
         sessions=sessions,
         catalogue=catalogue,
-        gateway=SandboxGateway(sessions),
+        gateway=build_gateway(settings, sessions),
         client=client,
         dunning_retry_days=tuple(settings.sms_dunning_retry_days),
     )
     if (advice := await ensure_search_attributes(client)) is not None:
         log.warning(advice)
+    await ensure_payment_janitor(client, settings)
     capacity = Capacity(
         activities=settings.sms_worker_activity_slots,
         local_activities=settings.sms_worker_local_activity_slots,

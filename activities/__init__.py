@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from activities.deps import ActivityDeps
+from activities.payment_janitor import payment_janitor_activities
 from activities.purchase import PurchaseActivities
 from activities.registration import registration_activities
 from activities.subscription import subscription_activities
@@ -32,5 +33,6 @@ def all_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:
         link.notify_allotment_changed,
         *registration_activities(deps),
         *subscription_activities(deps),
+        *payment_janitor_activities(deps),
     ]
     return activities

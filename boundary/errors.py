@@ -14,7 +14,7 @@ from enum import StrEnum
 from temporalio.exceptions import ApplicationError, FailureError
 
 from domain.errors import DomainError, ErrorCode
-from payments.gateway import GatewayUnavailable, UnknownPayment
+from payments.gateway import GatewayRejected, GatewayUnavailable, UnknownPayment
 
 
 class Fault(StrEnum):
@@ -23,6 +23,7 @@ class Fault(StrEnum):
 
     GRANT_FAILED = "grant_failed"  # the credits could not be granted: refund the payment
     UNKNOWN_PAYMENT = "unknown_payment"  # a refund named a payment never captured
+    GATEWAY_REJECTED = "gateway_rejected"  # the provider refused the request (key, params)
     MISSING_RECORD = "missing_record"  # a row the step needs does not exist
     GATEWAY_UNAVAILABLE = "gateway_unavailable"  # retryable: the gateway's answer was lost
     DATABASE_UNAVAILABLE = "database_unavailable"  # retryable
@@ -34,6 +35,7 @@ PERMANENT_TYPES: tuple[str, ...] = (
     *(code.value for code in ErrorCode if code is not ErrorCode.SERVICE_UNAVAILABLE),
     Fault.GRANT_FAILED.value,
     Fault.UNKNOWN_PAYMENT.value,
+    Fault.GATEWAY_REJECTED.value,
     Fault.MISSING_RECORD.value,
 )
 
@@ -53,9 +55,11 @@ def to_application_error(error: Exception) -> ApplicationError:
         return refusal(error.code, error.message)
     if isinstance(error, UnknownPayment):
         return refusal(Fault.UNKNOWN_PAYMENT, str(error))
+    if isinstance(error, GatewayRejected):
+        return refusal(Fault.GATEWAY_REJECTED, str(error))
     if isinstance(error, LookupError):
         return refusal(Fault.MISSING_RECORD, str(error))
-    if isinstance(error, GatewayUnavailable):
+    if isinstance(error, GatewayUnavailable):  # PaymentUnknown too: settled by the key
         return ApplicationError(str(error), type=Fault.GATEWAY_UNAVAILABLE.value)
     if _is_database_outage(error):
         return ApplicationError(str(error), type=Fault.DATABASE_UNAVAILABLE.value)

@@ -41,9 +41,10 @@ DATABASE_WRITE = ActivityOptions(
     retry_policy=_retry(timedelta(seconds=10)),
 )
 
-# A payment provider may take seconds to answer; a lost answer is settled by the key.
+# A payment provider may take seconds to answer (each Stripe call is cut at 8 s); an
+# attempt lost with its worker is retried elsewhere and settled by the key, never resent.
 GATEWAY_CALL = ActivityOptions(
-    start_to_close_timeout=timedelta(seconds=30),
+    start_to_close_timeout=timedelta(seconds=15),
     retry_policy=_retry(timedelta(seconds=30)),
 )
 

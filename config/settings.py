@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.addon import DEFAULT_DUNNING_RETRY_DAYS
@@ -56,10 +56,27 @@ class Settings(BaseSettings):
     # Ports of the Temporal dev server that `sms-addon dev` (`make run`) starts.
     sms_dev_temporal_port: Port = 7233
     sms_dev_temporal_ui_port: Port = 8233
+    # Who takes the money: the built-in sandbox, or Stripe (README "Taking real money").
+    sms_payment_gateway: Literal["sandbox", "stripe"] = "sandbox"
+    stripe_api_key: SecretStr = SecretStr("")
+    stripe_api_base: str = "https://api.stripe.com"
+    # STRIPE_API_BASE is a localstripe server (tests): it refuses two parameters real
+    # Stripe needs (off_session on confirm, automatic_payment_methods), so they are left out.
+    stripe_localstripe: bool = False
+    # The payment janitor settles payments whose outcome stayed unknown this long,
+    # running this often (a Temporal schedule the worker keeps up to date).
+    sms_payment_janitor_after_seconds: Annotated[int, Field(gt=0)] = 15 * 60
+    sms_payment_janitor_every_seconds: Annotated[int, Field(gt=0)] = 5 * 60
 
     @property
     def quote_ttl(self) -> timedelta:
         return timedelta(seconds=self.sms_quote_ttl_seconds)
+
+    @model_validator(mode="after")
+    def _stripe_needs_a_key(self) -> Settings:
+        if self.sms_payment_gateway == "stripe" and not self.stripe_api_key.get_secret_value():
+            raise ValueError("SMS_PAYMENT_GATEWAY=stripe needs STRIPE_API_KEY")
+        return self
 
     @field_validator("sms_dunning_retry_days", mode="before")
     @classmethod

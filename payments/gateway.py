@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Protocol
+from datetime import datetime, timedelta
+from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
 from domain.enums import PaymentKind, PaymentStatus
+from domain.payment_janitor import JanitorReport
 
 
 class PaymentResult(BaseModel):
@@ -28,6 +29,18 @@ class PaymentResult(BaseModel):
 class GatewayUnavailable(Exception):
     """The gateway's answer was lost (timeout, network). Retrying with the same
     idempotency key is safe and returns the first result."""
+
+
+class PaymentUnknown(GatewayUnavailable):
+    """The provider's outcome is not known yet (network error, timeout, 5xx, an intent
+    still processing). The attempt is recorded; retrying with the same key settles
+    it by looking the provider's object up, never by charging again. Retryable."""
+
+
+class GatewayRejected(Exception):
+    """The provider refused the request itself (bad API key, invalid parameters such as
+    an amount below its minimum). Not a decline, and retrying will not help: an
+    operator must fix the configuration or the data. Not retryable."""
 
 
 class UnknownPayment(Exception):
@@ -54,4 +67,14 @@ class PaymentGateway(Protocol):
         self, *, payment_id: str, idempotency_key: str, reference: str, at: datetime
     ) -> PaymentResult:
         """Refund a captured payment in full; idempotent by key."""
+        ...
+
+
+@runtime_checkable
+class SettlesStale(Protocol):
+    """A gateway whose outcomes can stay unknown (a real provider) and that can settle
+    them later against the provider; the payment janitor calls it."""
+
+    def settle_stale(self, *, now: datetime, older_than: timedelta, limit: int) -> JanitorReport:
+        """Settle payments pending longer than ``older_than`` (at most ``limit``)."""
         ...

@@ -171,7 +171,10 @@ class Payment(Base):
     """Every capture, decline and refund the gateway answered, keyed by its idempotency key."""
 
     __tablename__ = "payments"
-    __table_args__ = (Index("ix_payments_account", "account_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_payments_account", "account_id", "created_at"),
+        Index("ix_payments_status", "status", "created_at"),  # the janitor's open attempts
+    )
 
     payment_id: Mapped[str] = mapped_column(ID, primary_key=True)
     account_id: Mapped[str] = mapped_column(ID, ForeignKey("accounts.id"))
@@ -188,6 +191,24 @@ class Payment(Base):
     response_delivered: Mapped[bool] = mapped_column(Boolean, default=True)
     at: Mapped[datetime]
     created_at: Mapped[datetime]
+    # The provider's own id (Stripe pi_…/re_…); null for the sandbox.
+    provider_ref: Mapped[str | None] = mapped_column(String(255))
+
+
+class ProviderCustomer(Base):
+    """The payment provider's customer of an account (one Stripe Customer each), and
+    which of the account's payment methods is attached to it under which provider id."""
+
+    __tablename__ = "provider_customers"
+
+    account_id: Mapped[str] = mapped_column(ID, ForeignKey("accounts.id"), primary_key=True)
+    customer_ref: Mapped[str] = mapped_column(String(255), unique=True)
+    # The account's payment_method last attached, and the id the provider gave it
+    # (attaching a test token such as pm_card_visa yields a new pm_… id).
+    payment_method: Mapped[str | None] = mapped_column(String(64))
+    attached_method_ref: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
 
 class Purchase(Base):

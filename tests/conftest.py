@@ -96,3 +96,12 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     )
     yield env
     await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def localstripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fake Stripe server (localstripe, from scratch) for the session; its API base."""
+    from tests.stripe_support import localstripe_server
+
+    with localstripe_server(tmp_path_factory.mktemp("localstripe") / "server.log") as base:
+        yield base

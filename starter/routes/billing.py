@@ -82,6 +82,7 @@ class PaymentOut(BaseModel):
     status: PaymentStatus
     reference: str
     decline_reason: str | None = None
+    provider_ref: str | None = None  # the provider's id (Stripe pi_…/re_…); null for the sandbox
 
 
 class Payments(BaseModel):
@@ -181,6 +182,7 @@ def payments(
     rows = session.scalars(
         select(Payment)
         .where(Payment.account_id == caller.account_id)
+        .where(Payment.status.in_([s.value for s in PaymentStatus]))  # not attempts in flight
         .order_by(Payment.at.desc(), Payment.created_at.desc())
         .limit(limit)
     )
@@ -195,6 +197,7 @@ def payments(
                 status=PaymentStatus(p.status),
                 reference=p.reference,
                 decline_reason=p.decline_reason,
+                provider_ref=p.provider_ref,
             )
             for p in rows
         ]
