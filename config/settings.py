@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     # Ports of the Temporal dev server that `sms-addon dev` (`make run`) starts.
     sms_dev_temporal_port: Port = 7233
     sms_dev_temporal_ui_port: Port = 8233
+    # How long a sign-in to the billing page (/billing) lasts.
+    sms_billing_session_hours: Annotated[float, Field(gt=0)] = 12.0
 
     @property
     def quote_ttl(self) -> timedelta:

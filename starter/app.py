@@ -22,6 +22,7 @@ from starter.routes import (
     sending,
 )
 from starter.services import Services, TemporalLink
+from starter.web import routes as billing_page
 from store.db import make_session_factory
 
 ROUTERS = (
@@ -34,6 +35,7 @@ ROUTERS = (
     sending.router,
     registration.router,
     registration.webhooks,
+    billing_page.router,
 )
 
 
