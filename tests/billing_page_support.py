@@ -118,12 +118,17 @@ class Visit:
     urls: list[str]
     step: int = 0
 
-    async def shot(self, what: str, full_page: bool = False) -> None:
+    async def shot(self, what: str, *, full_page: bool = False, dialog: str = "") -> None:
+        """A screenshot of the page, or only of the open dialog named ``dialog``."""
         self.step += 1
-        if os.environ.get("SCREENSHOTS") == "1":
-            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            path = SCREENSHOTS / f"{self.name}-{self.step:02d}-{what}.png"
-            await self.page.screenshot(path=str(path), full_page=full_page)
+        if os.environ.get("SCREENSHOTS") != "1":
+            return
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = str(SCREENSHOTS / f"{self.name}-{self.step:02d}-{what}.png")
+        if dialog:
+            await self.page.get_by_role("dialog", name=dialog).screenshot(path=path)
+        else:
+            await self.page.screenshot(path=path, full_page=full_page)
 
     async def sign_in(self, token: str, shot: bool = True) -> None:
         """Sign in by keyboard alone: the field is the first stop, Enter submits."""
@@ -162,7 +167,7 @@ async def visit(browser: Browser, base: str, labels: Labels, name: str) -> Async
     context = await browser.new_context(
         locale=labels.accept_language.split(",")[0],
         extra_http_headers={"Accept-Language": labels.accept_language},
-        viewport={"width": 1000, "height": 720},
+        viewport={"width": 900, "height": 640},
     )
     page = await context.new_page()
     urls: list[str] = []

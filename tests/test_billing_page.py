@@ -96,7 +96,7 @@ async def test_the_seed_flows(browser, labels, time_skipping_env, sqlite_session
         await tab.add_to_plan("sms-1000")
         quote = await review_matches_api(tab, shop)
         assert quote["due_now_minor"] == 1800  # bought on the anchor day: a whole month
-        await tab.shot("review-addon")
+        await tab.shot("review-addon", dialog=labels.review)
         await confirm(tab)
         await balance_shown_is_the_apis(tab, shop, 1000)
         await tab.shot("addon-added")
@@ -113,12 +113,12 @@ async def test_the_seed_flows(browser, labels, time_skipping_env, sqlite_session
         pack = next(p for p in offers["credit_packs"] if p["id"] == "pack-500")
         total = labels.per_month.format(price=money(pack["price_minor"], "USD", labels))
         await expect(edit.locator("output")).to_have_text(total)
-        await tab.shot("extra-credits")
+        await tab.shot("extra-credits", dialog=labels.extra_credits)
         await edit.get_by_role("button", name=labels.continue_).click()
         await tab.page.wait_for_load_state()
         quote = await review_matches_api(tab, shop)
         assert quote["monthly_credits_after"] == 1500
-        await tab.shot("review-extra-credits")
+        await tab.shot("review-extra-credits", dialog=labels.review)
         await confirm(tab)
         await balance_shown_is_the_apis(tab, shop, 1500)
         await tab.shot("credits-updated", full_page=True)
@@ -176,7 +176,7 @@ async def test_refusals_in_words(browser, labels, time_skipping_env, sqlite_sess
         serve_page(shop, sqlite_url) as base,
         visit(browser, base, labels, f"{labels.locale.replace('_', '-')}-starter") as tab,
     ):
-        await tab.sign_in(token(shop.admin))
+        await tab.sign_in(token(shop.admin), shot=False)
         advice = tab.page.locator("#plan-advice")
         await expect(advice).to_contain_text("Plus")  # what to do, before any click
         await tab.add_to_plan("sms-1000")
@@ -196,7 +196,7 @@ async def test_a_declined_card_is_explained(browser, time_skipping_env, sqlite_s
         serve_page(shop, sqlite_url) as base,
         visit(browser, base, labels, "pt-BR-declined") as tab,
     ):
-        await tab.sign_in(token(shop.admin))
+        await tab.sign_in(token(shop.admin), shot=False)
         await tab.add_to_plan("sms-1000")
         await review_matches_api(tab, shop)
         await confirm(tab)
@@ -217,7 +217,7 @@ async def test_an_expired_quote_is_explained(
         serve_page(shop, sqlite_url) as base,
         visit(browser, base, labels, "en-expired") as tab,
     ):
-        await tab.sign_in(token(shop.admin))
+        await tab.sign_in(token(shop.admin), shot=False)
         await tab.add_to_plan("sms-1000")
         await review_matches_api(tab, shop)
         purchase_id = tab.purchase_id()
