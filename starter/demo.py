@@ -165,7 +165,7 @@ def token_lines(api_url: str, state: DemoState) -> str:
 def billing_page_lines(api_url: str, state: DemoState) -> str:
     """How to sign in to the billing page as each demo user."""
     lines = [
-        f"Open {api_url}/billing, paste a token into \"API token\" and press \"Sign in\""
+        f'Open {api_url}/billing, paste a token into "API token" and press "Sign in"'
         " (Portuguese with a pt-BR browser):"
     ] + [
         f"  {user.user_id:<5} {account.account_id:<8} {user.label:<24} "

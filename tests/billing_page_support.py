@@ -179,6 +179,8 @@ async def visit(browser: Browser, base: str, labels: Labels, name: str) -> Async
 
 
 async def api_json(shop: Shop, path: str, token_headers: dict[str, str]) -> Any:
-    response = await shop.api.get(f"/v1/accounts/{shop.account_id}/sms{path}", headers=token_headers)
+    response = await shop.api.get(
+        f"/v1/accounts/{shop.account_id}/sms{path}", headers=token_headers
+    )
     assert response.status_code == 200, response.text
     return response.json()

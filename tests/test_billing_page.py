@@ -63,9 +63,7 @@ async def review_matches_api(tab: Visit, shop: Shop) -> dict[str, object]:
     )
     await expect(dialog.locator("#recurring-total")).to_have_text(per_month)
     # Due now is listed before the recurring change.
-    order = await dialog.locator("#due-now, #recurring").evaluate_all(
-        "els => els.map(e => e.id)"
-    )
+    order = await dialog.locator("#due-now, #recurring").evaluate_all("els => els.map(e => e.id)")
     assert order == ["due-now", "recurring"]
     return dict(quote)
 
@@ -162,7 +160,9 @@ async def test_refusals_in_words(browser, labels, time_skipping_env, sqlite_sess
         await tab.sign_in(token(shop.plain), shot=False)
         await tab.add_to_plan("sms-1000")
         said = await tab.alert()
-        assert ("billing permission" if labels.locale == "en" else "permissão de faturamento") in said
+        assert (
+            "billing permission" if labels.locale == "en" else "permissão de faturamento"
+        ) in said
         await tab.shot("no-billing-permission")
         refused = await api_json(shop, f"/purchases/{tab.purchase_id()}", shop.admin)
         assert (refused["status"], refused["failure"]["code"]) == (
@@ -187,7 +187,9 @@ async def test_refusals_in_words(browser, labels, time_skipping_env, sqlite_sess
         assert (refused["status"], refused["failure"]["code"]) == ("rejected", "plan_not_eligible")
 
 
-async def test_a_declined_card_is_explained(browser, time_skipping_env, sqlite_sessions, sqlite_url):
+async def test_a_declined_card_is_explained(
+    browser, time_skipping_env, sqlite_sessions, sqlite_url
+):
     labels = LANGUAGES["pt-BR"]
     async with (
         open_shop(

@@ -26,9 +26,7 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("session_hash"),
     )
-    op.create_index(
-        "ix_billing_page_sessions_token_hash", "billing_page_sessions", ["token_hash"]
-    )
+    op.create_index("ix_billing_page_sessions_token_hash", "billing_page_sessions", ["token_hash"])
 
 
 def downgrade() -> None:
