@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     # running this often (a Temporal schedule the worker keeps up to date).
     sms_payment_janitor_after_seconds: Annotated[int, Field(gt=0)] = 15 * 60
     sms_payment_janitor_every_seconds: Annotated[int, Field(gt=0)] = 5 * 60
+    # How long a sign-in to the billing page (/billing) lasts.
+    sms_billing_session_hours: Annotated[float, Field(gt=0)] = 12.0
 
     @property
     def quote_ttl(self) -> timedelta:

@@ -25,6 +25,7 @@ from starter.routes import (
     sending,
 )
 from starter.services import Services, TemporalLink
+from starter.web import routes as billing_page
 from store.db import make_session_factory
 
 ROUTERS = (
@@ -37,6 +38,7 @@ ROUTERS = (
     sending.router,
     registration.router,
     registration.webhooks,
+    billing_page.router,
 )
 
 

@@ -162,6 +162,20 @@ def token_lines(api_url: str, state: DemoState) -> str:
     return "\n".join(f"  {line}" for line in lines)
 
 
+def billing_page_lines(api_url: str, state: DemoState) -> str:
+    """How to sign in to the billing page as each demo user."""
+    lines = [
+        f'Open {api_url}/billing, paste a token into "API token" and press "Sign in"'
+        " (Portuguese with a pt-BR browser):"
+    ] + [
+        f"  {user.user_id:<5} {account.account_id:<8} {user.label:<24} "
+        + state.tokens.get(token_key(account.account_id, user.user_id), "")
+        for account in DEMO_ACCOUNTS
+        for user in account.users
+    ]
+    return "\n".join(f"  {line}" for line in lines)
+
+
 def _var(user_id: str) -> str:
     return user_id.upper()
 

@@ -86,15 +86,23 @@ def _unauthenticated() -> ApiError:
     return ApiError(ErrorCode.UNAUTHENTICATED, "A valid bearer token is required.")
 
 
+def caller_for_token_hash(session: Session, token_hash: str) -> Caller | None:
+    """The user a stored token digest acts for (the billing page's sessions use it too)."""
+    token = session.get(ApiToken, token_hash)
+    user = None if token is None else session.get(User, (token.account_id, token.user_id))
+    if user is None:
+        return None
+    return Caller(user.account_id, user.user_id, Role(user.role), user.billing_permission)
+
+
 def get_caller(credentials: Credentials, services: ServicesDep) -> Caller:
     if credentials is None:
         raise _unauthenticated()
     with read_only(services.sessions) as session:
-        token = session.get(ApiToken, hash_token(credentials.credentials))
-        user = None if token is None else session.get(User, (token.account_id, token.user_id))
-        if user is None:
-            raise _unauthenticated()
-        return Caller(user.account_id, user.user_id, Role(user.role), user.billing_permission)
+        caller = caller_for_token_hash(session, hash_token(credentials.credentials))
+    if caller is None:
+        raise _unauthenticated()
+    return caller
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

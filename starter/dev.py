@@ -31,6 +31,7 @@ from starter.demo import (
     DemoSeedError,
     DemoState,
     accounts_table,
+    billing_page_lines,
     seed_demo,
     token_lines,
     walkthrough,
@@ -216,12 +217,16 @@ def _banner(stack: DevStack, admin_token: str, state: DemoState, seeded_now: boo
 SMS add-on is running. Ctrl-C stops everything.
 
   API          {stack.api_url}   (OpenAPI: {stack.api_url}/docs)
+  Billing page {stack.api_url}/billing
   Temporal UI  {stack.temporal_ui_url}   (gRPC: {stack.temporal_address})
   State        {stack.data_dir}/ (databases, secrets, demo tokens); logs in {stack.data_dir}/logs/
   Admin token  {admin_token}
 
 Demo accounts ({seed_note}):
 {accounts_table()}
+
+The billing page, signed in as each demo user:
+{billing_page_lines(stack.api_url, state)}
 
 Demo tokens (also in {state.path}); paste these lines into another shell:
 {token_lines(stack.api_url, state)}

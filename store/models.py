@@ -265,3 +265,17 @@ class RequestFingerprint(Base):
     path: Mapped[str] = mapped_column(String(255))
     fingerprint: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class BillingPageSession(Base):
+    """A sign-in to the billing page. The browser holds a random id; only its digest
+    is kept here, with the digest of the API token it was opened with, so a revoked
+    token ends the session too."""
+
+    __tablename__ = "billing_page_sessions"
+
+    session_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]

@@ -161,6 +161,9 @@ def test_make_run_stack(tmp_path: Path):
             assert stat.S_IMODE((data / private).stat().st_mode) == 0o600, private
         assert "seeded now" in stack.text()
         assert all(token in stack.text() for token in tokens.values())
+        assert f"Billing page {stack.api_url}/billing" in stack.text()
+        sign_in = httpx.get(f"{stack.api_url}/billing/sign-in", timeout=5)
+        assert sign_in.status_code == 200 and "API token" in sign_in.text
         children = descendants(stack.process.pid)
         commands = " ".join(command_line(pid) for pid in children)
         assert "server start-dev" in commands and "worker" in commands and "api" in commands

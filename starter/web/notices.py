@@ -1,0 +1,98 @@
+"""What the page says after an action, in words: each outcome or refusal code of
+the services (API.md's error codes) and the page's own outcomes.
+
+The texts are gettext message ids (``N_`` marks them for extraction); they are
+translated when the page is rendered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.errors import ErrorCode
+
+
+def N_(message: str) -> str:
+    return message
+
+
+@dataclass(frozen=True)
+class Notice:
+    message: str
+    success: bool = False
+
+
+PURCHASE_COMPLETED = "purchase_completed"
+PURCHASE_CANCELLED = "purchase_cancelled"
+ADDON_CANCELLING = "addon_cancelling"
+FORM_EXPIRED = "form_expired"
+SIGN_IN_FAILED = "sign_in_failed"
+SIGNED_OUT = "signed_out"
+
+NOTICES: dict[str, Notice] = {
+    PURCHASE_COMPLETED: Notice(
+        N_("Purchase complete: the payment was captured and your SMS credits were added."),
+        success=True,
+    ),
+    PURCHASE_CANCELLED: Notice(N_("Purchase cancelled. Nothing was charged."), success=True),
+    ADDON_CANCELLING: Notice(
+        N_(
+            "The SMS add-on is cancelled. It stays active until the end of the paid period"
+            " and nothing more will be charged."
+        ),
+        success=True,
+    ),
+    SIGNED_OUT: Notice(N_("You are signed out."), success=True),
+    ErrorCode.BILLING_PERMISSION_REQUIRED: Notice(
+        N_(
+            "You cannot buy or cancel here: only the account's primary admin or a user with"
+            " the billing permission can. Ask your primary admin to give you the billing"
+            " permission, or to make the purchase."
+        )
+    ),
+    ErrorCode.PLAN_NOT_ELIGIBLE: Notice(
+        N_(
+            "SMS is not available on the Starter plan. Upgrade the account to Plus,"
+            " Professional or Enterprise, then add SMS to the plan here."
+        )
+    ),
+    ErrorCode.ADDON_ALREADY_ACTIVE: Notice(
+        N_("The SMS add-on is already active on this tier. Choose another tier to change it.")
+    ),
+    ErrorCode.ADDON_NOT_ACTIVE: Notice(
+        N_(
+            "This needs an active SMS add-on. Add SMS to the plan first (or wait until a"
+            " pending change has finished), then try again."
+        )
+    ),
+    ErrorCode.PAYMENT_DECLINED: Notice(
+        N_(
+            "The card was declined, so nothing was charged and no credits were added."
+            " Update the account's payment method or ask the bank, then review the"
+            " purchase again."
+        )
+    ),
+    ErrorCode.QUOTE_EXPIRED: Notice(
+        N_(
+            "This quote expired before it was confirmed, so nothing was charged."
+            " Prices are held for a limited time: review the purchase again for a current quote."
+        )
+    ),
+    ErrorCode.NOT_AWAITING_CONFIRMATION: Notice(
+        N_("This purchase is no longer waiting for confirmation; see its outcome below.")
+    ),
+    ErrorCode.SERVICE_UNAVAILABLE: Notice(
+        N_("The service is busy and your request goes on. Reload this page in a moment.")
+    ),
+    ErrorCode.INVALID_REQUEST: Notice(N_("That choice is not available. Pick one from the list.")),
+    ErrorCode.CONFLICT: Notice(N_("That could not be done now. Reload the page and try again.")),
+    FORM_EXPIRED: Notice(N_("This form has expired. Reload the page and try again.")),
+    SIGN_IN_FAILED: Notice(
+        N_("That API token was not recognised. Paste the whole token, starting with sms_.")
+    ),
+}
+
+
+def notice(code: str | None) -> Notice | None:
+    """The notice of a known code; anything else in the address is ignored."""
+    return NOTICES.get(code) if code else None

@@ -1,0 +1,213 @@
+"""The billing page (HTML): sign-in, the page, and its forms.
+
+Every form posts here and answers with a redirect back to the page (so a reload
+repeats nothing); each action calls the function that answers the same JSON
+route, with the signed-in user as the caller.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from domain.enums import ItemType
+from domain.errors import ErrorCode
+from domain.purchase import PurchaseItem
+from starter.deps import ServicesDep
+from starter.errors import ApiError
+from starter.routes import addon, purchases
+from starter.web import notices, sessions
+from starter.web.rendering import render
+from starter.web.views import load
+
+router = APIRouter(prefix="/billing", include_in_schema=False)
+
+ASSETS = Path(__file__).with_name("assets")
+ASSET_TYPES = {"billing.css": "text/css", "billing.js": "text/javascript"}
+PURCHASE_ID = r"^pur_[a-z0-9]{1,40}$"
+# The same printable-ASCII rule as the JSON API's Idempotency-Key header.
+REQUEST_KEY = re.compile(r"[\x20-\x7e]{1,255}")
+FormField = Annotated[str, Form()]
+
+
+def _to(path: str, **query: str) -> RedirectResponse:
+    target = f"/billing{path}"
+    if query:
+        target += "?" + urlencode(query)
+    return RedirectResponse(target, status_code=303)
+
+
+def _signed_in(request: Request, services: ServicesDep) -> sessions.PageSession | None:
+    with services.sessions() as session:
+        return sessions.current(session, request)
+
+
+def _form_expired(request: Request) -> Response:
+    return render(request, "problem.html", {"notice": notices.NOTICES[notices.FORM_EXPIRED]}, 403)
+
+
+@router.get("/sign-in")
+def sign_in_page(request: Request, services: ServicesDep, notice: str = "") -> Response:
+    if _signed_in(request, services) is not None:
+        return _to("")
+    return _sign_in_form(request, notices.notice(notice), 200)
+
+
+def _sign_in_form(request: Request, notice: notices.Notice | None, status: int) -> Response:
+    csrf = secrets.token_urlsafe(32)
+    response = render(request, "sign_in.html", {"csrf_token": csrf, "notice": notice}, status)
+    sessions.set_cookie(response, request, sessions.SIGN_IN_COOKIE, csrf, max_age=None)
+    return response
+
+
+@router.post("/sign-in")
+def sign_in(
+    request: Request, services: ServicesDep, api_token: FormField = "", csrf_token: FormField = ""
+) -> Response:
+    if not sessions.same_token(csrf_token, request.cookies.get(sessions.SIGN_IN_COOKIE, "")):
+        return _form_expired(request)
+    lifetime = timedelta(hours=services.settings.sms_billing_session_hours)
+    with services.sessions() as session:
+        session_id, known = sessions.open_session(session, api_token, lifetime)
+    if not known:
+        return _sign_in_form(request, notices.NOTICES[notices.SIGN_IN_FAILED], 401)
+    response = _to("")
+    max_age = int(lifetime.total_seconds())
+    sessions.set_cookie(response, request, sessions.SESSION_COOKIE, session_id, max_age)
+    sessions.clear_cookie(response, request, sessions.SIGN_IN_COOKIE)
+    return response
+
+
+@router.post("/sign-out")
+def sign_out(request: Request, services: ServicesDep, csrf_token: FormField = "") -> Response:
+    page = _signed_in(request, services)
+    if page is not None and not sessions.same_token(csrf_token, page.csrf_token):
+        return _form_expired(request)
+    with services.sessions() as session:
+        sessions.close_session(session, request)
+    response = _to("/sign-in", notice=notices.SIGNED_OUT)
+    sessions.clear_cookie(response, request, sessions.SESSION_COOKIE)
+    return response
+
+
+@router.get("")
+def billing_page(
+    request: Request, services: ServicesDep, purchase: str = "", notice: str = ""
+) -> Response:
+    page = _signed_in(request, services)
+    if page is None:
+        return _to("/sign-in")
+    view = load(services, page.caller, purchase if re.match(PURCHASE_ID, purchase) else None)
+    shown = notices.notice(notice)
+    if shown is None and view.purchase is not None and view.purchase.failure is not None:
+        shown = notices.notice(view.purchase.failure.code)
+    context: dict[str, Any] = {"view": view, "notice": shown, "csrf_token": page.csrf_token}
+    return render(request, "billing.html", context)
+
+
+@router.post("/purchases")
+async def add_to_plan(
+    request: Request,
+    services: ServicesDep,
+    csrf_token: FormField = "",
+    request_key: FormField = "",
+    tier: FormField = "",
+    pack: FormField = "",
+) -> Response:
+    """Add to plan (a tier) or Continue (a credit pack): the Review purchase step."""
+    page = _signed_in(request, services)
+    if page is None:
+        return _to("/sign-in")
+    if not sessions.same_token(csrf_token, page.csrf_token):
+        return _form_expired(request)
+    try:
+        item = (
+            PurchaseItem(type=ItemType.ADDON, tier=tier)
+            if tier
+            else PurchaseItem(type=ItemType.CREDIT_PACK, pack=pack)
+        )
+    except ValidationError:
+        return _to("", notice=ErrorCode.INVALID_REQUEST)
+    key = request_key if REQUEST_KEY.fullmatch(request_key) else None
+    try:
+        view = await purchases.review_purchase(services, page.caller, item, key)
+    except ApiError as refusal:
+        return _outcome(refusal.details.get("purchase_id"), refusal.code)
+    if view.failure is not None:  # refused: the purchase ended as rejected
+        return _outcome(view.purchase_id, view.failure.code)
+    return _to("", purchase=view.purchase_id)
+
+
+def _outcome(purchase_id: str | None, code: str) -> RedirectResponse:
+    query = {"notice": str(code)}
+    if purchase_id:
+        query["purchase"] = purchase_id
+    return _to("", **query)
+
+
+@router.post("/purchases/{purchase_id}/confirm")
+async def confirm_purchase(
+    request: Request, purchase_id: str, services: ServicesDep, csrf_token: FormField = ""
+) -> Response:
+    return await _decide(request, purchase_id, services, csrf_token, confirm=True)
+
+
+@router.post("/purchases/{purchase_id}/cancel")
+async def cancel_purchase(
+    request: Request, purchase_id: str, services: ServicesDep, csrf_token: FormField = ""
+) -> Response:
+    return await _decide(request, purchase_id, services, csrf_token, confirm=False)
+
+
+async def _decide(
+    request: Request, purchase_id: str, services: ServicesDep, csrf_token: str, *, confirm: bool
+) -> Response:
+    page = _signed_in(request, services)
+    if page is None:
+        return _to("/sign-in")
+    if not sessions.same_token(csrf_token, page.csrf_token):
+        return _form_expired(request)
+    if not re.match(PURCHASE_ID, purchase_id):
+        return _to("", notice=ErrorCode.INVALID_REQUEST)
+    caller = page.caller
+    decide = purchases.confirm_purchase if confirm else purchases.cancel_purchase
+    try:
+        await decide(caller.account_id, purchase_id, caller, services)
+    except ApiError as refusal:
+        return _outcome(purchase_id, refusal.code)
+    done = notices.PURCHASE_COMPLETED if confirm else notices.PURCHASE_CANCELLED
+    return _outcome(purchase_id, done)
+
+
+@router.post("/addon/cancel")
+async def cancel_addon(
+    request: Request, services: ServicesDep, csrf_token: FormField = ""
+) -> Response:
+    page = _signed_in(request, services)
+    if page is None:
+        return _to("/sign-in")
+    if not sessions.same_token(csrf_token, page.csrf_token):
+        return _form_expired(request)
+    caller = page.caller
+    try:
+        await addon.cancel_addon(caller.account_id, caller, services)
+    except ApiError as refusal:
+        return _outcome(None, refusal.code)
+    return _outcome(None, notices.ADDON_CANCELLING)
+
+
+@router.get("/assets/{name}")
+def asset(name: str) -> Response:
+    """The page's own stylesheet and script (nothing is loaded from elsewhere)."""
+    media_type = ASSET_TYPES.get(name)
+    if media_type is None:
+        return Response(status_code=404)
+    return FileResponse(ASSETS / name, media_type=media_type)

@@ -1,0 +1,124 @@
+"""The billing page's sign-in and forms over HTTP: cookie flags, CSRF, what is
+stored, sign-out; and its catalogues (every string translated)."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from sqlalchemy import func, select
+
+from starter.security import hash_token
+from starter.web.i18n import LOCALES_DIR
+from store.models import BillingPageSession, Purchase
+from tests.purchase_support import open_shop
+
+API_MD_PT_BR = [
+    "Token da API", "Entrar", "Faturamento e Upgrade", "Editar", "Adicionais",
+    "Adicionar ao plano", "Revisar compra", "Confirmar compra", "Continuar",
+]  # fmt: skip
+
+
+@pytest.fixture
+async def shop(time_skipping_env, sqlite_sessions, sqlite_url):
+    async with open_shop(time_skipping_env, sqlite_sessions, sqlite_url) as shop:
+        yield shop
+
+
+def csrf_of(response: httpx.Response) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', response.text)
+    assert match, response.text
+    return match.group(1)
+
+
+def set_cookie(response: httpx.Response, name: str) -> str:
+    headers = [h for h in response.headers.get_list("set-cookie") if h.startswith(f"{name}=")]
+    assert len(headers) == 1, response.headers
+    return headers[0]
+
+
+async def test_sign_in_session_csrf_and_sign_out(shop):
+    api = shop.api
+    token = shop.admin["Authorization"].removeprefix("Bearer ")
+    assert (await api.get("/billing")).headers["location"] == "/billing/sign-in"
+
+    form = await api.get("/billing/sign-in")
+    assert "default-src 'self'" in form.headers["content-security-policy"]
+    flags = set_cookie(form, "sms_billing_sign_in").lower()
+    assert "httponly" in flags and "samesite=strict" in flags and "path=/billing" in flags
+    # Without the form's CSRF token, or with an unknown API token, nobody is signed in.
+    refused = await api.post("/billing/sign-in", data={"api_token": token})
+    assert refused.status_code == 403
+    unknown = await api.post(
+        "/billing/sign-in", data={"api_token": "sms_nope", "csrf_token": csrf_of(form)}
+    )
+    assert unknown.status_code == 401 and "not recognised" in unknown.text
+
+    form = await api.get("/billing/sign-in")
+    signed = await api.post(
+        "/billing/sign-in", data={"api_token": token, "csrf_token": csrf_of(form)}
+    )
+    assert (signed.status_code, signed.headers["location"]) == (303, "/billing")
+    cookie = set_cookie(signed, "sms_billing_session")
+    assert "httponly" in cookie.lower() and "samesite=strict" in cookie.lower()
+    session_id = cookie.split(";")[0].split("=", 1)[1]
+    assert token not in cookie
+    with shop.sessions() as session:
+        rows = session.scalars(select(BillingPageSession)).all()
+    # Only digests are kept: of the session id and of the API token.
+    assert [(r.session_hash, r.token_hash) for r in rows] == [
+        (hash_token(session_id), hash_token(token))
+    ]
+
+    page = await api.get("/billing")
+    assert page.status_code == 200 and "0 SMS credits" in page.text
+    assert token not in page.text
+    # A form without the session's CSRF token does nothing.
+    forged = await api.post("/billing/purchases", data={"tier": "sms-1000"})
+    assert forged.status_code == 403
+    with shop.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Purchase)) == 0
+
+    out = await api.post("/billing/sign-out", data={"csrf_token": csrf_of(page)})
+    assert out.headers["location"].startswith("/billing/sign-in")
+    with shop.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(BillingPageSession)) == 0
+    # The old cookie, replayed, no longer signs anyone in.
+    replay = await api.get("/billing", headers={"Cookie": f"sms_billing_session={session_id}"})
+    assert replay.headers["location"] == "/billing/sign-in"
+
+
+async def test_the_language_follows_accept_language(shop):
+    page = await shop.api.get("/billing/sign-in", headers={"Accept-Language": "pt-BR,pt;q=0.9"})
+    assert page.headers["content-language"] == "pt-BR"
+    assert '<html lang="pt-BR">' in page.text
+    assert "Token da API" in page.text and "Entrar" in page.text
+    english = await shop.api.get("/billing/sign-in", headers={"Accept-Language": "fr, en;q=0.5"})
+    assert "API token" in english.text and "Sign in" in english.text
+
+
+def test_every_string_has_its_translation():
+    """The catalogues hold every message of the templates and the page's code, and
+    the Portuguese one translates each (with API.md's own labels)."""
+    root = LOCALES_DIR.parent
+    method_map = [("templates/**.html", "jinja2"), ("**.py", "python")]
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+    extracted = {
+        message if isinstance(message, str) else message[0]
+        for _, _, message, _, _ in extract_from_dir(root, method_map, keywords=keywords)
+    }
+    catalogues = {}
+    for locale in ("en", "pt_BR"):
+        with (LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po").open("rb") as po:
+            catalogues[locale] = read_po(po)
+    for locale, catalogue in catalogues.items():
+        ids = {m.id if isinstance(m.id, str) else m.id[0] for m in catalogue if m.id}
+        assert extracted == ids, (locale, extracted ^ ids)
+    portuguese = catalogues["pt_BR"]
+    untranslated = [m.id for m in portuguese if m.id and not all(m.string or [""])]
+    assert not untranslated
+    translated = {m.string for m in portuguese if m.id and isinstance(m.string, str)}
+    assert set(API_MD_PT_BR) <= translated
