@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     # Ports of the Temporal dev server that `sms-addon dev` (`make run`) starts.
     sms_dev_temporal_port: Port = 7233
     sms_dev_temporal_ui_port: Port = 8233
+    # Its HTTP API and /metrics: set, so the dev server picks no port at random.
+    sms_dev_temporal_http_port: Port = 7243
+    sms_dev_temporal_metrics_port: Port = 7244
 
     @property
     def quote_ttl(self) -> timedelta:

@@ -24,6 +24,10 @@ LOG_TAIL_LINES = 20
 class ChildExited(RuntimeError):
     """A child stopped on its own; the message names it and shows the end of its log."""
 
+    def __init__(self, message: str, child: Child) -> None:
+        super().__init__(message)
+        self.child = child
+
 
 @dataclass(frozen=True)
 class Child:
@@ -65,7 +69,8 @@ class Children:
             if code is not None:
                 raise ChildExited(
                     f"{child.name} exited unexpectedly with code {code}; "
-                    f"the end of {child.log_path}:\n{child.tail()}"
+                    f"the end of {child.log_path}:\n{child.tail()}",
+                    child,
                 )
 
     def stop(self) -> None:
