@@ -16,6 +16,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from domain.enums import RegistrationStatus
+from domain.registration_example import EXAMPLE_REGISTRATION
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=20, max_length=2048)]
@@ -127,6 +128,8 @@ class CampaignDetails(_Strict):
 
 class RegistrationDetails(_Strict):
     """The body of a registration (or a corrected resubmission)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_REGISTRATION]})
 
     brand: BrandDetails
     campaign: CampaignDetails

@@ -1,8 +1,9 @@
 """The real `sms-addon dev` (what `make run` runs), end to end, on ports of its own.
 
 First run: migrates, starts Temporal, the worker and the API, seeds the demo through
-the admin API; SIGINT then stops every child. Second run: keeps the data and does
-not seed again; a child that dies takes the stack down with a non-zero exit.
+the admin API; the printed curl walkthrough works when pasted; SIGINT then stops
+every child. Second run: keeps the data and does not seed again; the walkthrough
+pasted again works too; a child that dies takes the stack down with a non-zero exit.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
-from starter.demo import DEMO_ACCOUNTS
+from starter.demo import DEMO_ACCOUNTS, MAIN_ACCOUNT
 from starter.security import hash_token
 from store.db import make_engine, make_session_factory
 from store.models import Account, ApiToken, User
+from tests import walkthrough
 from tests.ports import start_on_reserved_ports
 
 READY_LINE = "Ctrl-C stops everything"
@@ -200,6 +202,11 @@ def test_make_run_stack(tmp_path: Path):
         children = descendants(stack.process.pid)
         commands = " ".join(command_line(pid) for pid in children)
         assert "server start-dev" in commands and "worker" in commands and "api" in commands
+        shown = walkthrough.paste(stack.text(), tmp_path)
+        assert walkthrough.statuses(shown) == walkthrough.FIRST_PASTE, shown
+        assert walkthrough.mentioned_statuses(stack.text()) <= set(walkthrough.FIRST_PASTE)
+        assert shown.count('"status":"completed"') == 2, shown
+        assert walkthrough.sends(data / "sms-addon.db", MAIN_ACCOUNT) == 1
         stack.process.send_signal(signal.SIGINT)
         assert stack.process.wait(timeout=STOP_TIMEOUT_SECONDS) == 0, stack.text()
         assert alive(children) == {}, [command_line(pid) for pid in alive(children)]
@@ -207,6 +214,11 @@ def test_make_run_stack(tmp_path: Path):
     with dev_stack(tmp_path, run=2) as stack:
         assert "seeded on an earlier run" in stack.text()
         assert check_seed(data) == tokens
+        # The same walkthrough pasted again: fresh keys, and what acme can still buy.
+        shown = walkthrough.paste(stack.text(), tmp_path)
+        assert walkthrough.statuses(shown) == walkthrough.LATER_PASTE, shown
+        assert "addon_already_active" in shown and shown.count('"status":"completed"') == 2
+        assert walkthrough.sends(data / "sms-addon.db", MAIN_ACCOUNT) == 2
         children = descendants(stack.process.pid)
         worker = next(pid for pid in children if command_line(pid).endswith("worker "))
         os.kill(worker, signal.SIGKILL)
