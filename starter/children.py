@@ -34,6 +34,13 @@ class Child:
     name: str
     process: subprocess.Popen[bytes]
     log_path: Path
+    log_start: int = 0  # the log is appended to; this run's output starts here
+
+    def output(self) -> str:
+        """What this child wrote to its log (not earlier runs)."""
+        with self.log_path.open("rb") as log:
+            log.seek(self.log_start)
+            return log.read().decode(errors="replace")
 
     def tail(self) -> str:
         lines = self.log_path.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:]
@@ -50,6 +57,7 @@ class Children:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{name}.log"
         with log_path.open("ab") as log:
+            log_start = log.tell()
             process = subprocess.Popen(
                 list(argv),
                 env=dict(env),
@@ -58,7 +66,7 @@ class Children:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        child = Child(name, process, log_path)
+        child = Child(name, process, log_path, log_start)
         self.started.append(child)
         return child
 

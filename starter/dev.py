@@ -137,7 +137,7 @@ def run_dev_stack(settings: Settings | None = None) -> int:
         return 0
     except ChildExited as exc:
         # A port taken between the check and the child's bind: the advice, not the log.
-        clash = clash_in_log(exc.child.tail(), dev_ports(stack.settings))
+        clash = clash_in_log(exc.child.output(), dev_ports(stack.settings))
         advice = f"{clash} (see {exc.child.log_path})" if clash else str(exc)
         print(f"sms-addon dev: {advice}", file=sys.stderr, flush=True)
         return 1

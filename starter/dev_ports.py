@@ -78,9 +78,9 @@ def _bind_problem(port: DevPort) -> str | None:
     return None
 
 
-def clash_in_log(log_tail: str, ports: list[DevPort]) -> str | None:
+def clash_in_log(log: str, ports: list[DevPort]) -> str | None:
     """The advice for a port of ours that a child's log says was already in use."""
-    for line in log_tail.splitlines():
+    for line in log.splitlines():
         if BIND_CLASH not in line.lower():
             continue
         for port in ports:

@@ -3,6 +3,7 @@ in one line and before it starts anything."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from config.settings import Settings
+from starter.children import ChildExited, Children
 from starter.dev_ports import clash_in_log, dev_ports
 from tests.ports import reserve_ports
 from tests.test_dev_stack import PORT_SETTINGS, dev_env
@@ -76,3 +78,26 @@ def test_a_clash_in_a_childs_log_names_its_setting():
     # A port that is not ours (one of Temporal's internal services) is not our advice.
     assert clash_in_log(TEMPORAL_LOG.replace("7244", "45255"), ports) is None
     assert clash_in_log("listening on 127.0.0.1:7244", ports) is None
+
+
+def exited_child(log_dir: Path, line: str) -> ChildExited:
+    """A child that writes ``line`` and exits, as Temporal does when its bind fails."""
+    children = Children(log_dir)
+    child = children.start("temporal", [sys.executable, "-c", f"print({line!r})"], os.environ)
+    child.process.wait(timeout=EXIT_TIMEOUT_SECONDS)
+    with pytest.raises(ChildExited) as exited:
+        children.check()
+    children.stop()
+    return exited.value
+
+
+def test_only_this_runs_log_is_read_for_a_clash(tmp_path: Path):
+    ports = dev_ports(Settings(api_port=8000, sms_dev_temporal_metrics_port=7244))
+    first = exited_child(tmp_path, TEMPORAL_LOG)
+    assert clash_in_log(first.child.output(), ports) == (
+        "port 7244 is taken; set SMS_DEV_TEMPORAL_METRICS_PORT to a free port"
+    )
+    # The next run appends to the same log and fails otherwise: no stale advice.
+    second = exited_child(tmp_path, "FATAL: something else")
+    assert TEMPORAL_LOG in second.child.log_path.read_text()
+    assert clash_in_log(second.child.output(), ports) is None
