@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -121,9 +122,20 @@ def main() -> None:
     try:
         asyncio.run(run_worker(get_settings()))
     except StartupRefused as exc:
-        sys.exit(str(exc))
+        _exit_at_once(1, str(exc))
     except KeyboardInterrupt:
-        sys.exit(0)
+        _exit_at_once(0)
+
+
+def _exit_at_once(code: int, message: str = "") -> None:
+    """Exit without interpreter teardown: the Temporal client's Rust threads may still
+    call into Python while it finalizes, which aborts the process (SIGABRT) instead of
+    exiting with ``code`` (temporalio/sdk-python#300)."""
+    if message:
+        print(message, file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -17,25 +17,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
-
 from tests.conftest import DEV_SERVER_ARGS
 from tests.purchase_support import open_shop
-from tests.support import TEMPORAL_CLI, migrated_engine, session_factory
-from workflows import search_attributes
+from tests.servers import start_dev_server
+from tests.support import migrated_engine, session_factory
 
 ADDON = {"type": "addon", "tier": "sms-1000"}
 
 
 async def measure(extra_args: list[str], runs: int) -> dict[str, list[float]]:
     timings: dict[str, list[float]] = {"quote": [], "confirm": []}
-    env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
-        dev_server_existing_path=TEMPORAL_CLI,
-        search_attributes=list(search_attributes.ALL),
-        dev_server_extra_args=extra_args,
-    )
+    env = await start_dev_server(extra_args)
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'bench.db'}"
         engine = migrated_engine(url)

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     sms_payment_janitor_every_seconds: Annotated[int, Field(gt=0)] = 5 * 60
     # How long a sign-in to the billing page (/billing) lasts.
     sms_billing_session_hours: Annotated[float, Field(gt=0)] = 12.0
+    # Its HTTP API and /metrics: set, so the dev server picks no port at random.
+    sms_dev_temporal_http_port: Port = 7243
+    sms_dev_temporal_metrics_port: Port = 7244
 
     @property
     def quote_ttl(self) -> timedelta:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from domain.enums import RegistrationStatus
 from domain.inputs import MAX_EMAIL_CHARS, Choice, InputModel
+from domain.registration_example import EXAMPLE_REGISTRATION
 
 # ``[^\x00]``: no NUL (InputModel refuses it; the pattern tells the OpenAPI document).
 Text = Annotated[
@@ -172,6 +173,8 @@ class CampaignDetails(_Input):
 
 class RegistrationDetails(_Input):
     """The body of a registration (or a corrected resubmission)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_REGISTRATION]})
 
     brand: BrandDetails
     campaign: CampaignDetails

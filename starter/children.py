@@ -24,12 +24,23 @@ LOG_TAIL_LINES = 20
 class ChildExited(RuntimeError):
     """A child stopped on its own; the message names it and shows the end of its log."""
 
+    def __init__(self, message: str, child: Child) -> None:
+        super().__init__(message)
+        self.child = child
+
 
 @dataclass(frozen=True)
 class Child:
     name: str
     process: subprocess.Popen[bytes]
     log_path: Path
+    log_start: int = 0  # the log is appended to; this run's output starts here
+
+    def output(self) -> str:
+        """What this child wrote to its log (not earlier runs)."""
+        with self.log_path.open("rb") as log:
+            log.seek(self.log_start)
+            return log.read().decode(errors="replace")
 
     def tail(self) -> str:
         lines = self.log_path.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:]
@@ -46,6 +57,7 @@ class Children:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{name}.log"
         with log_path.open("ab") as log:
+            log_start = log.tell()
             process = subprocess.Popen(
                 list(argv),
                 env=dict(env),
@@ -54,7 +66,7 @@ class Children:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        child = Child(name, process, log_path)
+        child = Child(name, process, log_path, log_start)
         self.started.append(child)
         return child
 
@@ -65,7 +77,8 @@ class Children:
             if code is not None:
                 raise ChildExited(
                     f"{child.name} exited unexpectedly with code {code}; "
-                    f"the end of {child.log_path}:\n{child.tail()}"
+                    f"the end of {child.log_path}:\n{child.tail()}",
+                    child,
                 )
 
     def stop(self) -> None:

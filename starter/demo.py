@@ -180,16 +180,27 @@ def _var(user_id: str) -> str:
     return user_id.upper()
 
 
+# Every call shows its answer and then " -> " and its status code.
+SHOW_STATUS = "-w ' -> %{http_code}\\n'"
+# Shows an answer (with its status) and prints its field $1; fails when there is none.
+PICK = (
+    'pick() { python3 -c "import json,sys; a=sys.stdin.read(); sys.stderr.write(a); '
+    "v=json.loads(a.rpartition(' -> ')[0]).get('$1'); print(v or ''); sys.exit(v is None)\"; }"
+)
+# Fresh Idempotency-Keys on every paste, so a second paste makes new purchases and sends.
+RUN = "RUN=$(date +%s)-$RANDOM"
+
+
 def _curl(
     method: str, path: str, *, user: str | None = None, body: object = None, key: str | None = None
 ) -> str:
-    parts = ["curl -sS -w '\\n'"]
+    parts = [f"curl -sS {SHOW_STATUS}"]
     if method != "GET":
         parts.append(f"-X {method}")
     if user is not None:
         parts.append(f'-H "Authorization: Bearer ${_var(user)}"')
     if key is not None:
-        parts.append(f'-H "Idempotency-Key: {key}"')
+        parts.append(f'-H "Idempotency-Key: demo-$RUN-{key}"')
     if body is not None:
         parts.append('-H "Content-Type: application/json"')
         parts.append("-d " + shlex.quote(json.dumps(body, separators=(",", ":"))))
@@ -204,8 +215,7 @@ def _purchase_request(account: str, user: str, item: dict[str, str], key: str) -
 
 def _purchase(user: str, item: dict[str, str], key: str) -> str:
     """Create a purchase (the Review purchase step), show it, and keep its id in $P."""
-    create = _purchase_request(MAIN_ACCOUNT, user, item, key)
-    return f"P=$({create} | tee /dev/stderr | pick purchase_id)"
+    return f"P=$({_purchase_request(MAIN_ACCOUNT, user, item, key)} | pick purchase_id)"
 
 
 def _confirm(user: str) -> str:
@@ -213,34 +223,45 @@ def _confirm(user: str) -> str:
 
 
 def walkthrough() -> str:
-    """A copy-paste curl session through the seed's flow (API.md), after ``token_lines``."""
+    """A copy-paste curl session through the seed's flow (API.md), after ``token_lines``.
+
+    It can be pasted again after a later `make run`: the keys are fresh, and once acme
+    has the add-on its first purchase is refused (409) and a credit pack is bought instead.
+    """
     acme = f"/v1/accounts/{MAIN_ACCOUNT}/sms"
     addon = {"type": "addon", "tier": DEMO_TIER}
     pack = {"type": "credit_pack", "pack": DEMO_PACK}
+    starter = STARTER.account_id
     steps = [
-        "pick() { python3 -c \"import json,sys; print(json.load(sys.stdin)['$1'])\"; }",
-        "# Countries and the credits one message costs there",
+        PICK,
+        RUN,
+        "# Countries and the credits one message costs there -> 200",
         _curl("GET", "/v1/sms/countries"),
-        "# The billing page, and the add-on tiers and credit packs for acme's billing cycle",
+        "# The billing page (eligible: true), and the add-on tiers and credit packs for",
+        "# acme's billing cycle -> 200 each",
         _curl("GET", acme, user="ana"),
         _curl("GET", f"{acme}/offers", user="ana"),
-        f"# Add to plan: the {DEMO_TIER} add-on. The answer is the Review purchase step",
-        _purchase("ana", addon, "demo-addon"),
-        "# Confirm purchase: payment captured, credits granted",
+        f"# Add to plan: the {DEMO_TIER} add-on -> 201, the Review purchase step (its quote).",
+        "# Once acme has the add-on (a later paste) that is 409 addon_already_active,",
+        f"# and ana adds the {DEMO_PACK} credit pack instead -> 201",
+        f"{_purchase('ana', addon, 'addon')} ||",
+        f"  {_purchase('ana', pack, 'pack-ana')}",
+        "# Confirm purchase: payment captured, credits granted -> 200, status completed",
         _confirm("ana"),
-        "# The credits on the billing page, the credit ledger and the payments",
+        "# The credits on the billing page, the credit ledger and the payments -> 200 each",
         _curl("GET", acme, user="ana"),
         _curl("GET", f"{acme}/ledger", user="ana"),
         _curl("GET", f"{acme}/payments", user="ana"),
-        f"# Extra credits: the billing user buys {DEMO_PACK} (recurring) and confirms",
-        _purchase("ben", pack, "demo-pack"),
+        f"# Extra credits: the billing user buys {DEMO_PACK} (recurring) -> 201, confirms -> 200",
+        _purchase("ben", pack, "pack-ben"),
         _confirm("ben"),
-        "# Send 120 messages to Brazil, then estimate the same send (public, debits nothing)",
-        _curl("POST", f"{acme}/usage", user="ana", body=DEMO_MESSAGE, key="demo-send-1"),
+        "# Send 120 messages to Brazil -> 200 (credits debited, the balance after), then",
+        "# estimate the same send (public, debits nothing) -> 200",
+        _curl("POST", f"{acme}/usage", user="ana", body=DEMO_MESSAGE, key="send"),
         _curl("POST", "/v1/sms/estimate", body=DEMO_MESSAGE),
-        "# Refusals: a plain user (403 billing_permission_required),",
-        "# and the Starter plan (409 plan_not_eligible)",
-        _curl("POST", f"{acme}/purchases", user="cleo", body={"item": pack}, key="demo-cleo"),
-        _purchase_request(STARTER.account_id, STARTER.users[0].user_id, addon, "demo-starter"),
+        "# Refusals: a plain user -> 403 billing_permission_required; the Starter",
+        f"# account {starter} (its billing page says eligible: false) -> 409 plan_not_eligible",
+        _curl("POST", f"{acme}/purchases", user="cleo", body={"item": pack}, key="cleo"),
+        _purchase_request(starter, STARTER.users[0].user_id, addon, "starter"),
     ]
     return "\n".join(f"  {step}" for step in steps)

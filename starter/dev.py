@@ -36,6 +36,7 @@ from starter.demo import (
     token_lines,
     walkthrough,
 )
+from starter.dev_ports import DEV_HOST, PortUnavailable, check_ports, clash_in_log, dev_ports
 from starter.private_files import persistent_secret
 from store.db import make_engine
 from store.migrate import upgrade_to_head
@@ -44,7 +45,6 @@ from workflows import search_attributes
 STARTUP_TIMEOUT_SECONDS = 60.0
 POLL_SECONDS = 0.25
 PROBE_TIMEOUT_SECONDS = 2.0
-DEV_HOST = "localhost"
 DEV_NAMESPACE = "default"
 # The dev server's default poll rates add ~200 ms to every workflow (DESIGN.md §6).
 DEV_DYNAMIC_CONFIG = {
@@ -90,6 +90,8 @@ class DevStack:
             "--ip", DEV_HOST,
             "--port", str(self.settings.sms_dev_temporal_port),
             "--ui-port", str(self.settings.sms_dev_temporal_ui_port),
+            "--http-port", str(self.settings.sms_dev_temporal_http_port),
+            "--metrics-port", str(self.settings.sms_dev_temporal_metrics_port),
             "--namespace", DEV_NAMESPACE,
         ]  # fmt: skip
         for key in search_attributes.ALL:
@@ -134,7 +136,13 @@ def run_dev_stack(settings: Settings | None = None) -> int:
     except StopRequested as stop:
         print(f"\n{stop}: stopping the worker, the API and Temporal …", flush=True)
         return 0
-    except (ChildExited, StackFailed, DemoSeedError) as exc:
+    except ChildExited as exc:
+        # A port taken between the check and the child's bind: the advice, not the log.
+        clash = clash_in_log(exc.child.output(), dev_ports(stack.settings))
+        advice = f"{clash} (see {exc.child.log_path})" if clash else str(exc)
+        print(f"sms-addon dev: {advice}", file=sys.stderr, flush=True)
+        return 1
+    except (PortUnavailable, StackFailed, DemoSeedError) as exc:
         print(f"sms-addon dev: {exc}", file=sys.stderr, flush=True)
         return 1
     finally:
@@ -143,6 +151,7 @@ def run_dev_stack(settings: Settings | None = None) -> int:
 
 def _serve(stack: DevStack, children: Children, watch: Callable[[], None]) -> NoReturn:
     settings = stack.settings
+    check_ports(dev_ports(settings))
     stack.data_dir.mkdir(parents=True, exist_ok=True)
     print("Migrating the database …", flush=True)
     _migrate(settings.database_url)

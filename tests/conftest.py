@@ -9,19 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from config.temporal import ensure_search_attributes
 from store.db import make_session_factory
-from tests.support import (
-    POSTGRES_URL,
-    TEMPORAL_CLI,
-    TEMPORAL_TEST_SERVER,
-    fresh_database,
-    migrated_engine,
-)
-from workflows import search_attributes
+from tests.servers import start_dev_server, start_time_skipping_server
+from tests.support import POSTGRES_URL, fresh_database, migrated_engine
 
 DATABASE_KINDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 # The dev server's default poll rates add ~200 ms to every workflow (DESIGN.md §6).
@@ -75,10 +68,7 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     One server per test: its clock is global, and a workflow left behind by an
     earlier test (its worker gone) would stall time skipping for the next one.
     """
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
-        test_server_existing_path=TEMPORAL_TEST_SERVER,
-    )
+    env = await start_time_skipping_server()
     advice = await ensure_search_attributes(env.client)
     assert advice is None, advice
     yield env
@@ -88,12 +78,7 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
 @pytest.fixture(scope="session")
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     """The real Temporal dev server (the one `make run` starts), in memory."""
-    env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
-        dev_server_existing_path=TEMPORAL_CLI,
-        search_attributes=list(search_attributes.ALL),
-        dev_server_extra_args=DEV_SERVER_ARGS,
-    )
+    env = await start_dev_server(DEV_SERVER_ARGS)
     yield env
     await env.shutdown()
 

@@ -1,8 +1,9 @@
 """The real `sms-addon dev` (what `make run` runs), end to end, on ports of its own.
 
 First run: migrates, starts Temporal, the worker and the API, seeds the demo through
-the admin API; SIGINT then stops every child. Second run: keeps the data and does
-not seed again; a child that dies takes the stack down with a non-zero exit.
+the admin API; the printed curl walkthrough works when pasted; SIGINT then stops
+every child. Second run: keeps the data and does not seed again; the walkthrough
+pasted again works too; a child that dies takes the stack down with a non-zero exit.
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
-from starter.demo import DEMO_ACCOUNTS
+from starter.demo import DEMO_ACCOUNTS, MAIN_ACCOUNT
 from starter.security import hash_token
 from store.db import make_engine, make_session_factory
 from store.models import Account, ApiToken, User
-from tests.ports import free_port
+from tests import walkthrough
+from tests.ports import start_on_reserved_ports
 
 READY_LINE = "Ctrl-C stops everything"
 START_TIMEOUT_SECONDS = 45.0
@@ -54,41 +56,78 @@ class Stack:
             time.sleep(POLL_SECONDS)
 
 
-@contextmanager
-def dev_stack(workdir: Path, run: int) -> Iterator[Stack]:
-    api_port, ui_port = free_port(), free_port()
+PORT_SETTINGS = (
+    "API_PORT",
+    "SMS_DEV_TEMPORAL_PORT",
+    "SMS_DEV_TEMPORAL_UI_PORT",
+    "SMS_DEV_TEMPORAL_HTTP_PORT",
+    "SMS_DEV_TEMPORAL_METRICS_PORT",
+)
+
+
+def dev_env(ports: dict[str, int]) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if name not in FOREIGN_ENV}
-    env.update(
-        API_PORT=str(api_port),
-        SMS_DEV_TEMPORAL_PORT=str(free_port()),
-        SMS_DEV_TEMPORAL_UI_PORT=str(ui_port),
-        PYTHONUNBUFFERED="1",
-    )
-    output = workdir / f"dev-{run}.out"
+    env.update({name: str(port) for name, port in ports.items()}, PYTHONUNBUFFERED="1")
+    return env
+
+
+def spawn(workdir: Path, output: Path, ports: dict[str, int]) -> subprocess.Popen[str]:
     with output.open("w") as out:
-        process = subprocess.Popen(
+        return subprocess.Popen(
             [sys.executable, "-m", "starter.cli", "dev"],
             cwd=workdir,
-            env=env,
+            env=dev_env(ports),
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
             text=True,
         )
-    stack = Stack(process, output, f"http://localhost:{api_port}", f"http://localhost:{ui_port}")
+
+
+def start_stack(workdir: Path, run: int) -> Stack:
+    """`sms-addon dev` on reserved ports (every port it opens), ready to use."""
+
+    def start(reserved: list[int]) -> Stack:
+        ports = dict(zip(PORT_SETTINGS, reserved, strict=True))
+        output = workdir / f"dev-{run}.out"
+        stack = Stack(
+            spawn(workdir, output, ports),
+            output,
+            f"http://localhost:{ports['API_PORT']}",
+            f"http://localhost:{ports['SMS_DEV_TEMPORAL_UI_PORT']}",
+        )
+        try:
+            stack.wait_ready()
+        except BaseException:
+            stop(stack)
+            raise
+        return stack
+
+    return start_on_reserved_ports(len(PORT_SETTINGS), start)
+
+
+def stop(stack: Stack) -> None:
+    """SIGINT, as Ctrl-C; whatever is left after that is killed."""
+    process = stack.process
+    leftovers = descendants(process.pid)
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    for pid in alive(leftovers):
+        os.kill(pid, signal.SIGKILL)
+
+
+@contextmanager
+def dev_stack(workdir: Path, run: int) -> Iterator[Stack]:
+    stack = start_stack(workdir, run)
     try:
         yield stack
     finally:  # a failed test must not leave a stack behind either
-        leftovers = descendants(process.pid)
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=STOP_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        for pid in alive(leftovers):
-            os.kill(pid, signal.SIGKILL)
+        stop(stack)
 
 
 def process_start(pid: int) -> str | None:
@@ -150,7 +189,6 @@ def check_seed(data: Path) -> dict[str, str]:
 def test_make_run_stack(tmp_path: Path):
     data = tmp_path / ".data"
     with dev_stack(tmp_path, run=1) as stack:
-        stack.wait_ready()
         health = httpx.get(f"{stack.api_url}/healthz", timeout=5)
         assert health.status_code == 200, health.text
         assert health.json() == {"status": "ok", "database": "ok", "temporal": "ok"}
@@ -167,14 +205,23 @@ def test_make_run_stack(tmp_path: Path):
         children = descendants(stack.process.pid)
         commands = " ".join(command_line(pid) for pid in children)
         assert "server start-dev" in commands and "worker" in commands and "api" in commands
+        shown = walkthrough.paste(stack.text(), tmp_path)
+        assert walkthrough.statuses(shown) == walkthrough.FIRST_PASTE, shown
+        assert walkthrough.mentioned_statuses(stack.text()) <= set(walkthrough.FIRST_PASTE)
+        assert shown.count('"status":"completed"') == 2, shown
+        assert walkthrough.sends(data / "sms-addon.db", MAIN_ACCOUNT) == 1
         stack.process.send_signal(signal.SIGINT)
         assert stack.process.wait(timeout=STOP_TIMEOUT_SECONDS) == 0, stack.text()
         assert alive(children) == {}, [command_line(pid) for pid in alive(children)]
 
     with dev_stack(tmp_path, run=2) as stack:
-        stack.wait_ready()
         assert "seeded on an earlier run" in stack.text()
         assert check_seed(data) == tokens
+        # The same walkthrough pasted again: fresh keys, and what acme can still buy.
+        shown = walkthrough.paste(stack.text(), tmp_path)
+        assert walkthrough.statuses(shown) == walkthrough.LATER_PASTE, shown
+        assert "addon_already_active" in shown and shown.count('"status":"completed"') == 2
+        assert walkthrough.sends(data / "sms-addon.db", MAIN_ACCOUNT) == 2
         children = descendants(stack.process.pid)
         worker = next(pid for pid in children if command_line(pid).endswith("worker "))
         os.kill(worker, signal.SIGKILL)

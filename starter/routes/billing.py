@@ -8,8 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from domain.catalogue import RecurringItem
+from domain.catalogue import Catalogue, RecurringItem
+from domain.eligibility import plan_refusal
 from domain.enums import AddonStatus, BillingCycle, EntryKind, PaymentKind, PaymentStatus, Plan
 from domain.errors import ErrorCode
 from starter.deps import AccountCaller, ReadSession, ServicesDep
@@ -39,12 +41,20 @@ class CreditsOut(BaseModel):
     expires_at: datetime | None
 
 
+class IneligibleReason(BaseModel):
+    code: ErrorCode
+    message: str
+
+
 class BillingPage(BaseModel):
     account_id: str
     plan: Plan
     billing_cycle: BillingCycle
     addon: AddonOut
     credits: CreditsOut
+    # Whether the account may buy at all (its plan); null reason when it may.
+    eligible: bool
+    ineligible_reason: IneligibleReason | None
 
 
 class Offer(BaseModel):
@@ -59,6 +69,8 @@ class Offers(BaseModel):
     interval: str
     addon_tiers: list[Offer]
     credit_packs: list[Offer]
+    eligible: bool
+    ineligible_reason: IneligibleReason | None
 
 
 class LedgerEntryOut(BaseModel):
@@ -89,11 +101,16 @@ class Payments(BaseModel):
     payments: list[PaymentOut]
 
 
-def _account(session: ReadSession, account_id: str) -> Account:
+def _account(session: Session, account_id: str) -> Account:
     account = session.get(Account, account_id)
     if account is None:
         raise ApiError(ErrorCode.NOT_FOUND, f"Account {account_id} was not found.")
     return account
+
+
+def _ineligible_reason(catalogue: Catalogue, account: Account) -> IneligibleReason | None:
+    refusal = plan_refusal(catalogue, Plan(account.plan))
+    return None if refusal is None else IneligibleReason.model_validate(refusal.model_dump())
 
 
 def _addon(addon: AddonSubscription | None) -> AddonOut:
@@ -115,15 +132,20 @@ def _addon(addon: AddonSubscription | None) -> AddonOut:
 
 
 @router.get("")
-def billing_page(account_id: str, caller: AccountCaller, session: ReadSession) -> BillingPage:
+def billing_page(
+    account_id: str, caller: AccountCaller, session: ReadSession, services: ServicesDep
+) -> BillingPage:
     account = _account(session, caller.account_id)
     addon = _addon(session.get(AddonSubscription, account.id))
+    reason = _ineligible_reason(services.catalogue, account)
     return BillingPage(
         account_id=account.id,
         plan=Plan(account.plan),
         billing_cycle=BillingCycle(account.billing_cycle),
         addon=addon,
         credits=CreditsOut(balance=account.credit_balance, expires_at=addon.period_end),
+        eligible=reason is None,
+        ineligible_reason=reason,
     )
 
 
@@ -140,14 +162,17 @@ def _offer(item: RecurringItem, cycle: BillingCycle) -> Offer:
 def offers(
     account_id: str, caller: AccountCaller, session: ReadSession, services: ServicesDep
 ) -> Offers:
-    cycle = BillingCycle(_account(session, caller.account_id).billing_cycle)
+    account = _account(session, caller.account_id)
+    cycle = BillingCycle(account.billing_cycle)
     catalogue = services.catalogue
-
+    reason = _ineligible_reason(catalogue, account)
     return Offers(
         currency=catalogue.currency,
         interval=cycle.interval,
         addon_tiers=[_offer(tier, cycle) for tier in catalogue.addon_tiers],
         credit_packs=[_offer(pack, cycle) for pack in catalogue.credit_packs],
+        eligible=reason is None,
+        ineligible_reason=reason,
     )
 
 

@@ -82,7 +82,7 @@ def load(services: Services, caller: Caller, purchase_id: str | None) -> Billing
                 purchase = None  # another account's or unknown: shown as nothing
         return BillingView(
             caller=caller,
-            page=billing.billing_page(account_id, caller, session),
+            page=billing.billing_page(account_id, caller, session, services),
             offers=billing.offers(account_id, caller, session, services),
             ledger=billing.ledger(account_id, caller, session, limit=RECENT).entries,
             payments=billing.payments(account_id, caller, session, limit=RECENT).payments,
