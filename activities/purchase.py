@@ -26,6 +26,7 @@ from domain.purchase import (
     payment_key,
     refund_key,
 )
+from observability import metrics
 from payments.gateway import PaymentResult
 from store.db import transaction
 from store.models import Account, AddonSubscription, Purchase, User
@@ -110,6 +111,7 @@ class PurchaseActivities:
             purchase = session.get(Purchase, view.purchase_id, with_for_update=True)
             if purchase is None:
                 raise ApplicationError(f"Purchase {view.purchase_id} has no record.")
+            metrics.purchase_status(session, purchase.item_type, purchase.status, view.status)
             purchase.status = view.status.value
             purchase.quote = view.quote.model_dump(mode="json") if view.quote else None
             purchase.payment_id = view.payment.payment_id if view.payment else None

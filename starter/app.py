@@ -6,17 +6,21 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from temporalio.client import Client
 
 from config.settings import Settings, get_settings
 from config.startup import load_checked
+from observability import tracing
 from starter.errors import install_error_handlers
+from starter.middleware import install_middleware
 from starter.routes import (
     addon,
     admin,
     billing,
     catalogue,
     health,
+    metrics,
     purchases,
     registration,
     sending,
@@ -26,6 +30,7 @@ from store.db import make_session_factory
 
 ROUTERS = (
     health.router,
+    metrics.router,
     admin.router,
     catalogue.router,
     billing.router,
@@ -59,13 +64,16 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
         yield
         services.engine.dispose()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from assets packaged with the service, no CDN.
+    app = FastAPIOffline(
         title="SMS add-on",
         version="0.1.0",
         summary="Buy the SMS add-on and credit packs, renew credits monthly, spend them.",
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_middleware(app)
+    tracing.instrument_app(app)
     for router in ROUTERS:
         app.include_router(router)
     return app
