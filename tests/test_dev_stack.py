@@ -42,6 +42,7 @@ class Stack:
     output: Path
     api_url: str
     ui_url: str
+    worker_metrics_url: str
 
     def text(self) -> str:
         return self.output.read_text()
@@ -56,12 +57,13 @@ class Stack:
 
 @contextmanager
 def dev_stack(workdir: Path, run: int) -> Iterator[Stack]:
-    api_port, ui_port = free_port(), free_port()
+    api_port, ui_port, metrics_port = free_port(), free_port(), free_port()
     env = {name: value for name, value in os.environ.items() if name not in FOREIGN_ENV}
     env.update(
         API_PORT=str(api_port),
         SMS_DEV_TEMPORAL_PORT=str(free_port()),
         SMS_DEV_TEMPORAL_UI_PORT=str(ui_port),
+        SMS_WORKER_METRICS_PORT=str(metrics_port),
         PYTHONUNBUFFERED="1",
     )
     output = workdir / f"dev-{run}.out"
@@ -75,7 +77,13 @@ def dev_stack(workdir: Path, run: int) -> Iterator[Stack]:
             stderr=subprocess.STDOUT,
             text=True,
         )
-    stack = Stack(process, output, f"http://localhost:{api_port}", f"http://localhost:{ui_port}")
+    stack = Stack(
+        process,
+        output,
+        f"http://localhost:{api_port}",
+        f"http://localhost:{ui_port}",
+        f"http://localhost:{metrics_port}/metrics",
+    )
     try:
         yield stack
     finally:  # a failed test must not leave a stack behind either
@@ -156,6 +164,10 @@ def test_make_run_stack(tmp_path: Path):
         assert health.json() == {"status": "ok", "database": "ok", "temporal": "ok"}
         assert httpx.get(stack.ui_url, timeout=5).status_code == 200
         assert httpx.get(f"{stack.api_url}/docs", timeout=5).status_code == 200
+        assert f"{stack.worker_metrics_url} (worker)" in stack.text()
+        assert "sms_http_request_duration_seconds" in httpx.get(f"{stack.api_url}/metrics").text
+        worker_metrics = httpx.get(stack.worker_metrics_url, timeout=5).text
+        assert "temporal_" in worker_metrics and "sms_credits_granted" in worker_metrics
         tokens = check_seed(data)
         for private in ("admin-token", "webhook-secret", "demo.json"):
             assert stat.S_IMODE((data / private).stat().st_mode) == 0o600, private
