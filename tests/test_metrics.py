@@ -144,9 +144,9 @@ async def test_the_worker_endpoint_serves_sdk_and_business_metrics(
         data_converter=pydantic_data_converter,
         runtime=worker_metrics.runtime,
     )
-    async with running_worker(client, sqlite_sessions, f"metrics-{uuid.uuid4().hex[:8]}"):
-        async with httpx.AsyncClient() as http:
-            scraped = await http.get(f"http://127.0.0.1:{worker_metrics.port}/metrics")
+    task_queue = f"metrics-{uuid.uuid4().hex[:8]}"
+    async with running_worker(client, sqlite_sessions, task_queue), httpx.AsyncClient() as http:
+        scraped = await http.get(f"http://127.0.0.1:{worker_metrics.port}/metrics")
     assert scraped.status_code == 200
     names = samples(scraped.text)
     # The SDK's own series, from this worker: it started and polls its task queue.

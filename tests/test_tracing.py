@@ -40,9 +40,9 @@ async def test_one_trace_from_request_to_activities(
 ):
     # The client as config/temporal.py connects it: with the tracing interceptor,
     # which the worker built on it inherits.
-    traced = Client(
-        **{**time_skipping_env.client.config(), "interceptors": tracing.temporal_interceptors()}
-    )
+    config = time_skipping_env.client.config()
+    config["interceptors"] = tracing.temporal_interceptors()
+    traced = Client(**config)
     env = WorkflowEnvironment.from_client(traced)
     async with open_shop(env, sqlite_sessions, sqlite_url) as shop:
         quote = await shop.buy({"type": "addon", "tier": "sms-1000"})
