@@ -21,7 +21,7 @@ from config.startup import StartupRefused, connect_checked, load_checked
 from config.temporal import ensure_search_attributes
 from observability import tracing
 from observability.logs import configure_logging
-from observability.worker_metrics import WorkerMetrics, serve_worker_metrics
+from observability.worker_metrics import WorkerMetrics, worker_metrics
 from payments.sandbox import SandboxGateway
 from store.db import make_session_factory
 from workflows.purchase import PurchaseWorkflow
@@ -49,24 +49,24 @@ def build_worker(client: Client, deps: ActivityDeps, task_queue: str) -> Worker:
     )
 
 
-def _serve_metrics(settings: Settings) -> WorkerMetrics:
+def _serve_metrics(settings: Settings, metrics: WorkerMetrics) -> None:
     host, port = settings.sms_worker_metrics_host, settings.sms_worker_metrics_port
     try:
-        metrics = serve_worker_metrics(host, port)
+        metrics.serve(host, port)
     except OSError as exc:
         raise StartupRefused(
             f"Cannot serve metrics on {host}:{port} ({exc.strerror}): "
             "set SMS_WORKER_METRICS_PORT to a free port."
         ) from exc
     log.info("worker metrics on http://%s:%d/metrics", host, port)
-    return metrics
 
 
 async def run_worker(settings: Settings) -> None:
     """Serve until cancelled; ``StartupRefused`` (one line) if the process cannot serve."""
     catalogue, engine = load_checked(settings)  # before connecting: refuse fast, say what to run
-    metrics = _serve_metrics(settings)
+    metrics = worker_metrics()
     client = await connect_checked(settings, metrics.runtime)
+    _serve_metrics(settings, metrics)  # once Temporal answered: a refusal stays one line
     sessions = make_session_factory(engine)
     deps = ActivityDeps(
         sessions=sessions,

@@ -56,23 +56,34 @@ def _free_loopback_port() -> int:
 
 @dataclass
 class WorkerMetrics:
-    """The SDK runtime to connect the worker's client with, and the endpoint serving it."""
+    """The SDK runtime to connect the worker's client with, and (once ``serve`` is
+    called) the endpoint operators scrape."""
 
     runtime: Runtime
-    server: WSGIServer
-    thread: Thread
+    sdk_url: str
+    server: WSGIServer | None = None
+    thread: Thread | None = None
 
     @property
     def port(self) -> int:
+        assert self.server is not None, "not serving"
         return int(self.server.server_port)
 
+    def serve(self, host: str, port: int) -> None:
+        """Serve on ``host:port``; ``OSError`` when the port is taken."""
+        collector = _WorkerCollector(self.sdk_url)
+        self.server, self.thread = start_http_server(port, addr=host, registry=collector)
+
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
 
 
-def serve_worker_metrics(host: str, port: int) -> WorkerMetrics:
-    """Start the SDK runtime's Prometheus exporter and our endpoint on ``host:port``."""
+def worker_metrics() -> WorkerMetrics:
+    """A runtime whose SDK metrics go to a private loopback exporter. Connect the
+    worker's client with ``.runtime`` (before anything else creates the default
+    runtime), then ``.serve`` the combined endpoint."""
     sdk_port = _free_loopback_port()
     runtime = Runtime(
         telemetry=TelemetryConfig(
@@ -83,6 +94,4 @@ def serve_worker_metrics(host: str, port: int) -> WorkerMetrics:
             )
         )
     )
-    collector = _WorkerCollector(f"http://{LOOPBACK}:{sdk_port}/metrics")
-    server, thread = start_http_server(port, addr=host, registry=collector)
-    return WorkerMetrics(runtime=runtime, server=server, thread=thread)
+    return WorkerMetrics(runtime=runtime, sdk_url=f"http://{LOOPBACK}:{sdk_port}/metrics")

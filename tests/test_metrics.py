@@ -17,7 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.enums import GrantSource
 from domain.errors import DomainError
-from observability.worker_metrics import WorkerMetrics, serve_worker_metrics
+from observability.worker_metrics import WorkerMetrics, worker_metrics
 from store.db import transaction
 from store.ledger import debit_credits, grant_credits
 from tests.ports import free_port
@@ -126,15 +126,16 @@ def test_a_replayed_or_refused_debit_counts_nothing(sqlite_sessions: sessionmake
 
 
 @pytest.fixture
-def worker_metrics() -> Iterator[WorkerMetrics]:
-    metrics = serve_worker_metrics("127.0.0.1", free_port())
+def serving_metrics() -> Iterator[WorkerMetrics]:
+    metrics = worker_metrics()
+    metrics.serve("127.0.0.1", free_port())
     yield metrics
     metrics.close()
 
 
 async def test_the_worker_endpoint_serves_sdk_and_business_metrics(
     dev_env: WorkflowEnvironment,
-    worker_metrics: WorkerMetrics,
+    serving_metrics: WorkerMetrics,
     sqlite_sessions: sessionmaker[Session],
 ):
     config = dev_env.client.service_client.config
@@ -142,11 +143,11 @@ async def test_the_worker_endpoint_serves_sdk_and_business_metrics(
         config.target_host,
         namespace=dev_env.client.namespace,
         data_converter=pydantic_data_converter,
-        runtime=worker_metrics.runtime,
+        runtime=serving_metrics.runtime,
     )
     task_queue = f"metrics-{uuid.uuid4().hex[:8]}"
     async with running_worker(client, sqlite_sessions, task_queue), httpx.AsyncClient() as http:
-        scraped = await http.get(f"http://127.0.0.1:{worker_metrics.port}/metrics")
+        scraped = await http.get(f"http://127.0.0.1:{serving_metrics.port}/metrics")
     assert scraped.status_code == 200
     names = samples(scraped.text)
     # The SDK's own series, from this worker: it started and polls its task queue.
