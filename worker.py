@@ -23,9 +23,12 @@ from activities import all_activities
 from activities.deps import ActivityDeps
 from boundary.interceptor import ActivityErrorMapping
 from config.payment_janitor import ensure_payment_janitor
-from config.settings import Settings, get_settings
+from config.settings import Settings, get_settings, secrets_of
 from config.startup import StartupRefused, connect_checked, load_checked
 from config.temporal import ensure_search_attributes
+from observability import tracing
+from observability.logs import configure_logging
+from observability.worker_metrics import WorkerMetrics, worker_metrics
 from payments.factory import build_gateway
 from store.db import make_session_factory
 from workflows.payment_janitor import PaymentJanitorWorkflow
@@ -93,10 +96,24 @@ def activity_name(activity: Callable[..., Any]) -> str:
     return name
 
 
+def _serve_metrics(settings: Settings, metrics: WorkerMetrics) -> None:
+    host, port = settings.sms_worker_metrics_host, settings.sms_worker_metrics_port
+    try:
+        metrics.serve(host, port)
+    except OSError as exc:
+        raise StartupRefused(
+            f"Cannot serve metrics on {host}:{port} ({exc.strerror}): "
+            "set SMS_WORKER_METRICS_PORT to a free port."
+        ) from exc
+    log.info("worker metrics on http://%s:%d/metrics", host, port)
+
+
 async def run_worker(settings: Settings) -> None:
     """Serve until cancelled; ``StartupRefused`` (one line) if the process cannot serve."""
     catalogue, engine = load_checked(settings)  # before connecting: refuse fast, say what to run
-    client = await connect_checked(settings)
+    metrics = worker_metrics()
+    client = await connect_checked(settings, metrics.runtime)
+    _serve_metrics(settings, metrics)  # once Temporal answered: a refusal stays one line
     sessions = make_session_factory(engine)
     deps = ActivityDeps(
         sessions=sessions,
@@ -118,9 +135,11 @@ async def run_worker(settings: Settings) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    settings = get_settings()
+    configure_logging(settings.sms_log_format, settings.sms_log_level, secrets_of(settings))
+    tracing.install_from_settings(settings.otel_exporter_otlp_endpoint, "sms-addon-worker")
     try:
-        asyncio.run(run_worker(get_settings()))
+        asyncio.run(run_worker(settings))
     except StartupRefused as exc:
         _exit_at_once(1, str(exc))
     except KeyboardInterrupt:

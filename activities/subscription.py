@@ -26,6 +26,7 @@ from domain.subscription import (
     Renewal,
     RenewalOutcome,
 )
+from observability import metrics
 from store.db import transaction
 from store.ledger import expire_all, expire_grants, grant_credits, lock_account
 from store.models import Account, AddonSubscription
@@ -131,6 +132,7 @@ class SubscriptionActivities:
                 )
                 granted = grant.credits
             balance = lock_account(session, account_id).credit_balance
+            metrics.renewal(session, granted=renewal.grant)
         return RenewalOutcome(expired=expired, granted=granted, balance=balance, totals=totals)
 
     @activity.defn
@@ -153,6 +155,7 @@ class SubscriptionActivities:
             )
             if session.get(AddonSubscription, end.row.account_id) is not None:
                 save_addon(session, end.row, end.at)  # a row deleted by hand stays deleted
+            metrics.count_on_commit(session, metrics.ADDONS_ENDED, status=end.row.status.value)
         return expired
 
     @activity.defn

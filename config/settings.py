@@ -72,6 +72,15 @@ class Settings(BaseSettings):
     # Its HTTP API and /metrics: set, so the dev server picks no port at random.
     sms_dev_temporal_http_port: Port = 7243
     sms_dev_temporal_metrics_port: Port = 7244
+    # Logs: one JSON object per line (production) or plain text (`make run` sets text).
+    sms_log_format: Literal["json", "text"] = "json"
+    sms_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # The worker's Prometheus endpoint (Temporal SDK metrics and its business counters).
+    sms_worker_metrics_host: str = "127.0.0.1"
+    sms_worker_metrics_port: Port = 9464
+    # Tracing is off unless an OTLP/HTTP collector is named (the exporter reads the
+    # other OTEL_* variables itself).
+    otel_exporter_otlp_endpoint: str = ""
 
     @property
     def quote_ttl(self) -> timedelta:
@@ -102,3 +111,11 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    """The configured secrets, which the logs redact wherever they appear."""
+    return [
+        settings.sms_admin_token.get_secret_value(),
+        settings.sms_webhook_secret.get_secret_value(),
+    ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from temporalio.client import Client
+from temporalio.runtime import Runtime
 
 from config.settings import Settings
 from config.temporal import connect
@@ -45,10 +46,10 @@ def load_checked(settings: Settings) -> tuple[Catalogue, Engine]:
     return catalogue, engine
 
 
-async def connect_checked(settings: Settings) -> Client:
+async def connect_checked(settings: Settings, runtime: Runtime | None = None) -> Client:
     """A Temporal client, or ``StartupRefused`` naming the address to fix."""
     try:
-        return await connect(settings)
+        return await connect(settings, runtime)
     except RuntimeError as exc:
         reason = str(exc).splitlines()[0]
         raise StartupRefused(

@@ -10,18 +10,25 @@ from temporalio.api.operatorservice.v1 import (
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfig
+from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
 
 from config.settings import Settings
+from observability import tracing
 from workflows import search_attributes
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
     """Connect with TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / TLS / API-key profiles
     (``temporalio.envconfig``), defaulting to the embedded dev server."""
     connect_config = ClientConfig.load_client_connect_config()
     connect_config.setdefault("target_host", settings.temporal_address)
-    return await Client.connect(**connect_config, data_converter=pydantic_data_converter)
+    return await Client.connect(
+        **connect_config,
+        data_converter=pydantic_data_converter,
+        interceptors=tracing.temporal_interceptors(),
+        runtime=runtime,
+    )
 
 
 def operator_command(namespace: str) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.enums import PaymentKind, PaymentStatus
+from observability import metrics
 from payments.gateway import GatewayUnavailable, PaymentResult, UnknownPayment
 from store.db import transaction
 from store.models import Payment
@@ -101,6 +102,9 @@ class SandboxGateway:
                 payment.created_at = datetime.now(UTC)  # audit only; business time is `at`
                 session.add(payment)
                 session.flush()
+                metrics.count_on_commit(
+                    session, metrics.PAYMENTS, kind=payment.kind, status=payment.status
+                )
                 result = _result(payment)
         except IntegrityError:
             # A concurrent call with the same key won the insert: answer with its record.

@@ -6,13 +6,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from temporalio.client import Client
 
 from config.settings import Settings, get_settings
 from config.startup import load_checked
 from domain.catalogue import load_catalogue
+from observability import tracing
 from starter.body_guard import BodyGuard
 from starter.errors import install_error_handlers
+from starter.middleware import install_middleware
 from starter.openapi import install_openapi
 from starter.routes import (
     addon,
@@ -20,6 +23,7 @@ from starter.routes import (
     billing,
     catalogue,
     health,
+    metrics,
     purchases,
     registration,
     sending,
@@ -30,6 +34,7 @@ from store.db import make_session_factory
 
 ROUTERS = (
     health.router,
+    metrics.router,
     admin.router,
     catalogue.router,
     billing.router,
@@ -64,7 +69,8 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
         yield
         services.engine.dispose()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from assets packaged with the service, no CDN.
+    app = FastAPIOffline(
         title="SMS add-on",
         version="0.1.0",
         summary="Buy the SMS add-on and credit packs, renew credits monthly, spend them.",
@@ -73,6 +79,8 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
     install_error_handlers(app)
     app.add_middleware(BodyGuard)
     install_openapi(app, lambda: load_catalogue(settings.sms_catalogue_path))
+    install_middleware(app)
+    tracing.instrument_app(app)
     for router in ROUTERS:
         app.include_router(router)
     return app

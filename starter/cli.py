@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
-from config.settings import get_settings
+from config.settings import get_settings, secrets_of
+from observability import tracing
+from observability.logs import configure_logging
 
 
 def _migrate(_: argparse.Namespace) -> None:
@@ -31,6 +32,7 @@ def _api(args: argparse.Namespace) -> None:
     from starter.app import build_services, create_app
 
     settings = get_settings()
+    tracing.install_from_settings(settings.otel_exporter_otlp_endpoint, "sms-addon-api")
     try:  # refuse at once, with one line, rather than from inside uvicorn's lifespan
         build_services(settings).engine.dispose()
     except StartupRefused as exc:
@@ -39,6 +41,8 @@ def _api(args: argparse.Namespace) -> None:
         create_app(settings),
         host=args.host or settings.api_host,
         port=args.port or settings.api_port,
+        log_config=None,  # keep our handlers (JSON or text, redacted)
+        access_log=False,  # starter/middleware.py writes the access line, with its ids
     )
 
 
@@ -66,9 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    # Alembic narrates every schema check at INFO; a refusal must stay one line.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    settings = get_settings()
+    configure_logging(settings.sms_log_format, settings.sms_log_level, secrets_of(settings))
     args = build_parser().parse_args(argv)
     args.run(args)
 

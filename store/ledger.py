@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from domain.enums import EntryKind, GrantSource
 from domain.errors import DomainError, ErrorCode
+from observability import metrics
 from store.models import Account, CreditEntry, CreditGrant
 
 
@@ -102,6 +103,7 @@ def grant_credits(
         key=key,
         grant_id=grant.id,
     )
+    metrics.count_on_commit(session, metrics.CREDITS_GRANTED, credits, source=source.value)
     return grant
 
 
@@ -145,6 +147,7 @@ def _expire(
     for grant in grants:
         amount, grant.remaining = grant.remaining, 0
         expired += amount
+        metrics.count_on_commit(session, metrics.CREDITS_EXPIRED, amount)
         _append(
             session,
             account,
@@ -199,6 +202,7 @@ def debit_credits(
         owed -= spent
         if owed == 0:
             break
+    metrics.count_on_commit(session, metrics.CREDITS_DEBITED, credits)
     return _append(
         session,
         account,

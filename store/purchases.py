@@ -30,6 +30,7 @@ from domain.purchase import (
     PurchaseView,
     eligibility_refusal,
 )
+from observability import metrics
 from store.ledger import lock_account
 from store.models import AddonSubscription, Payment, Purchase
 
@@ -138,6 +139,7 @@ def save_purchase_view(session: Session, view: PurchaseView) -> None:
     purchase = session.get(Purchase, view.purchase_id, with_for_update=True)
     if purchase is None:
         raise LookupError(f"Purchase {view.purchase_id} has no record.")
+    metrics.purchase_status(session, purchase.item_type, purchase.status, view.status)
     purchase.status = view.status.value
     purchase.quote = view.quote.model_dump(mode="json") if view.quote else None
     purchase.payment_id = view.payment.payment_id if view.payment else None

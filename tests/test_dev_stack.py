@@ -44,6 +44,7 @@ class Stack:
     output: Path
     api_url: str
     ui_url: str
+    worker_metrics_url: str
 
     def text(self) -> str:
         return self.output.read_text()
@@ -62,6 +63,7 @@ PORT_SETTINGS = (
     "SMS_DEV_TEMPORAL_UI_PORT",
     "SMS_DEV_TEMPORAL_HTTP_PORT",
     "SMS_DEV_TEMPORAL_METRICS_PORT",
+    "SMS_WORKER_METRICS_PORT",
 )
 
 
@@ -95,6 +97,7 @@ def start_stack(workdir: Path, run: int) -> Stack:
             output,
             f"http://localhost:{ports['API_PORT']}",
             f"http://localhost:{ports['SMS_DEV_TEMPORAL_UI_PORT']}",
+            f"http://localhost:{ports['SMS_WORKER_METRICS_PORT']}/metrics",
         )
         try:
             stack.wait_ready()
@@ -194,6 +197,10 @@ def test_make_run_stack(tmp_path: Path):
         assert health.json() == {"status": "ok", "database": "ok", "temporal": "ok"}
         assert httpx.get(stack.ui_url, timeout=5).status_code == 200
         assert httpx.get(f"{stack.api_url}/docs", timeout=5).status_code == 200
+        assert f"{stack.worker_metrics_url} (worker)" in stack.text()
+        assert "sms_http_request_duration_seconds" in httpx.get(f"{stack.api_url}/metrics").text
+        worker_metrics = httpx.get(stack.worker_metrics_url, timeout=5).text
+        assert "temporal_" in worker_metrics and "sms_credits_granted" in worker_metrics
         tokens = check_seed(data)
         for private in ("admin-token", "webhook-secret", "demo.json"):
             assert stat.S_IMODE((data / private).stat().st_mode) == 0o600, private

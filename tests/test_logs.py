@@ -1,0 +1,132 @@
+"""Logs: JSON lines with their ids, refusals without tracebacks, no secret ever written."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+
+from domain.errors import ErrorCode
+from observability.logs import install_filters, make_formatter
+from starter.security import new_token
+from tests.purchase_support import open_shop
+from tests.support import ADMIN_TOKEN
+
+ADDON = {"type": "addon", "tier": "sms-1000"}
+
+
+class Captured:
+    def __init__(self) -> None:
+        self.stream = io.StringIO()
+
+    @property
+    def text(self) -> str:
+        return self.stream.getvalue()
+
+    def lines(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.text.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def logs() -> Iterator[Captured]:
+    """Everything logged during the test, through the production JSON handler."""
+    captured = Captured()
+    handler = logging.StreamHandler(captured.stream)
+    handler.setFormatter(make_formatter("json", secrets=[ADMIN_TOKEN]))
+    install_filters(handler)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    yield captured
+    root.removeHandler(handler)
+    root.setLevel(level)
+
+
+async def test_lines_carry_ids_and_a_refusal_is_one_info_line(
+    logs: Captured,
+    time_skipping_env: WorkflowEnvironment,
+    sqlite_sessions: sessionmaker[Session],
+    sqlite_url: str,
+):
+    async with open_shop(time_skipping_env, sqlite_sessions, sqlite_url) as shop:
+        refused = await shop.buy(ADDON, who=shop.plain)
+        assert refused.status_code == 403, refused.text
+        quote = await shop.buy(ADDON, key="k-1")
+        purchase_id = quote.json()["purchase_id"]
+        done = await shop.confirm(purchase_id)
+        assert done.status_code == 200, done.text
+        tokens = (shop.admin, shop.plain, shop.biller)
+    lines = logs.lines()  # every line parses as one JSON object
+    assert "Traceback" not in logs.text
+    refusals = [line for line in lines if line.get("refusal")]
+    assert refusals, logs.text
+    for line in refusals:
+        assert line["level"] == "INFO"
+        assert line["refusal"] == ErrorCode.BILLING_PERMISSION_REQUIRED.value
+        assert "exc_info" not in line
+        assert line["account_id"] == shop.account_id
+        assert line["workflow_id"].startswith(f"sms-purchase:{shop.account_id}:")
+        assert line["purchase_id"] == line["workflow_id"].rsplit(":", 1)[1]
+
+    access = [line for line in lines if line["logger"] == "sms_addon.access"]
+    assert {"level", "logger", "message", "time"} <= set(access[0])
+    confirm = next(line for line in access if line["path"].endswith("/confirm"))
+    assert confirm["status"] == 200
+    assert confirm["purchase_id"] == purchase_id
+    assert confirm["account_id"] == shop.account_id
+    assert len(confirm["request_id"]) >= 8
+    assert all(line.get("request_id") for line in access)
+    for header in tokens:
+        assert header["Authorization"].removeprefix("Bearer ") not in logs.text
+
+
+async def test_the_request_id_is_echoed_and_a_sane_incoming_one_kept(
+    time_skipping_env: WorkflowEnvironment, sqlite_sessions: sessionmaker[Session], sqlite_url: str
+):
+    async with open_shop(time_skipping_env, sqlite_sessions, sqlite_url, worker=False) as shop:
+        kept = await shop.api.get("/v1/sms/countries", headers={"X-Request-ID": "lb-1234abcd"})
+        replaced = await shop.api.get("/v1/sms/countries", headers={"X-Request-ID": "<script>"})
+        made = await shop.api.get("/v1/sms/countries")
+    assert kept.headers["X-Request-ID"] == "lb-1234abcd"
+    assert replaced.headers["X-Request-ID"] not in ("", "<script>")
+    assert made.headers["X-Request-ID"] != replaced.headers["X-Request-ID"]
+
+
+def test_tokens_and_secrets_are_redacted(logs: Captured):
+    token = new_token()
+    log = logging.getLogger("sms_addon.test")
+    log.info("headers %s", {"Authorization": f"Bearer {token}"})
+    log.info("Authorization: Basic dXNlcjpwYXNz")
+    log.warning("a token pasted into a message: %s", token)
+    log.info("the admin token is %s", ADMIN_TOKEN)
+    log.info("metric sms_http_request_duration_seconds and logger sms_addon.api stay")
+    assert token not in logs.text
+    assert token.removeprefix("sms_")[:20] not in logs.text
+    assert ADMIN_TOKEN not in logs.text
+    assert "dXNlcjpwYXNz" not in logs.text
+    assert "sms_http_request_duration_seconds" in logs.text and "sms_addon.api" in logs.text
+    assert logs.text.count("[redacted]") >= 4
+
+
+def test_real_errors_keep_their_traceback(logs: Captured):
+    log = logging.getLogger("temporalio.activity")
+    for exc in (
+        ValueError("a bug"),
+        ApplicationError("not a business code", type="grant_failed", non_retryable=True),
+        ApplicationError("retryable", type=ErrorCode.CONFLICT.value),
+    ):
+        try:
+            raise exc
+        except Exception:
+            log.warning("Completing activity as failed", exc_info=True)
+    lines = logs.lines()
+    assert [line["level"] for line in lines] == ["WARNING"] * 3
+    assert all("Traceback" in line["exc_info"] for line in lines)
