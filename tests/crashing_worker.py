@@ -3,7 +3,8 @@ activity does anything, or after it has done its work (committed, charged) but b
 its answer reaches Temporal. The fault drills (tests/test_fault_drills.py) start it.
 
 Usage: python -m tests.crashing_worker TEMPORAL_ADDRESS TASK_QUEUE DATABASE_URL STEP WHEN
-(WHEN is ``before`` or ``after``).
+(WHEN is ``before`` or ``after``; ``never`` runs the real worker, for drills that kill
+it from outside at a random moment).
 """
 
 from __future__ import annotations
@@ -64,9 +65,11 @@ def _as_activity(real: Callable[..., Any], stand_in: Callable[..., Any]) -> Call
 async def main(address: str, task_queue: str, database_url: str, step: str, when: str) -> None:
     client = await Client.connect(address, data_converter=pydantic_data_converter)
     deps = activity_deps(client, make_session_factory(make_engine(database_url)))
-    real = next(a for a in all_activities(deps) if worker.activity_name(a) == step)
-    stand_in = dying(real, after=when == "after")
-    async with worker.build_worker(client, deps, task_queue, stand_ins=[stand_in]):
+    stand_ins = []
+    if when != "never":
+        real = next(a for a in all_activities(deps) if worker.activity_name(a) == step)
+        stand_ins.append(dying(real, after=when == "after"))
+    async with worker.build_worker(client, deps, task_queue, stand_ins=stand_ins):
         print(READY, flush=True)
         await asyncio.Event().wait()
 
