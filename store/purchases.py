@@ -75,6 +75,17 @@ def find_purchase(session: Session, account_id: str, purchase_id: str) -> Purcha
     return row if row is not None and row.account_id == account_id else None
 
 
+def recent_purchases(
+    session: Session, account_id: str, status: PurchaseStatus | None, limit: int
+) -> list[Purchase]:
+    """The account's purchases, newest first, optionally of one status."""
+    query = select(Purchase).where(Purchase.account_id == account_id)
+    if status is not None:
+        query = query.where(Purchase.status == status.value)
+    query = query.order_by(Purchase.created_at.desc(), Purchase.purchase_id).limit(limit)
+    return list(session.scalars(query))
+
+
 def purchase_by_key(session: Session, account_id: str, key: str | None) -> Purchase | None:
     if key is None:
         return None

@@ -13,7 +13,6 @@ from typing import NoReturn
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel
-from sqlalchemy import select
 from temporalio.client import WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError
@@ -36,7 +35,13 @@ from starter.services import Services
 from starter.temporal_calls import WorkflowGone, answer
 from store.db import read_only, transaction
 from store.models import Purchase
-from store.purchases import find_purchase, item_of, record_new_purchase, view_of
+from store.purchases import (
+    find_purchase,
+    item_of,
+    recent_purchases,
+    record_new_purchase,
+    view_of,
+)
 from workflows.purchase import PurchaseWorkflow
 
 router = APIRouter(prefix="/v1/accounts/{account_id}/sms/purchases", tags=["purchases"])
@@ -162,12 +167,9 @@ def list_purchases(
 ) -> PurchaseList:
     """The account's purchases, newest first; ``status`` filters (e.g. the pending quotes)."""
     limit = max(1, min(limit, 200))
-    query = select(Purchase).where(Purchase.account_id == caller.account_id)
-    if status is not None:
-        query = query.where(Purchase.status == status.value)
-    query = query.order_by(Purchase.created_at.desc(), Purchase.purchase_id).limit(limit)
     with read_only(services.sessions) as session:
-        return PurchaseList(purchases=[view_of(session, row) for row in session.scalars(query)])
+        rows = recent_purchases(session, caller.account_id, status, limit)
+        return PurchaseList(purchases=[view_of(session, row) for row in rows])
 
 
 @router.get(
