@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.errors import ErrorCode
 from starter.deps import IdempotencyKey, ServicesDep
 from starter.errors import ApiError
-from store.idempotency import same_request
+from store.idempotency import KeyUse, same_request
 
 
 @dataclass(frozen=True)
@@ -29,11 +29,12 @@ class Idempotency:
     path: str
     sessions: sessionmaker[Session]
 
-    def claim(self, scope: str, body: BaseModel | None = None) -> None:
-        """Raise 409 ``conflict`` if this key was first used for another request."""
+    def claim(self, scope: str, body: BaseModel | None = None) -> bool:
+        """Raise 409 ``conflict`` if this key was first used for another request;
+        True when this is the same request again (answer the first result)."""
         if self.key is None:
-            return
-        if not same_request(
+            return False
+        use = same_request(
             self.sessions,
             scope=scope,
             key=self.key,
@@ -41,11 +42,13 @@ class Idempotency:
             path=self.path,
             body=None if body is None else body.model_dump(mode="json"),
             now=datetime.now(UTC),
-        ):
+        )
+        if use is KeyUse.CONFLICT:
             raise ApiError(
                 ErrorCode.CONFLICT,
                 "This Idempotency-Key was already used for a different request.",
             )
+        return use is KeyUse.REPEAT
 
 
 def idempotency(request: Request, services: ServicesDep, key: IdempotencyKey = None) -> Idempotency:

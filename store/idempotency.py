@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -44,6 +45,12 @@ def bounded_key(*parts: str) -> str:
     return ":".join((*parts[:-1], f"sha256={digest(parts[-1])}"))
 
 
+class KeyUse(Enum):
+    FIRST = "first"  # the key's first request
+    REPEAT = "repeat"  # the same request again (a retry, a double click)
+    CONFLICT = "conflict"  # the key was first used for a different request
+
+
 def same_request(
     sessions: sessionmaker[Session],
     *,
@@ -53,16 +60,21 @@ def same_request(
     path: str,
     body: Any,
     now: datetime,
-) -> bool:
-    """Remember the first request under ``key``; False when ``key`` was first used
-    for a different request (method, path or body)."""
+) -> KeyUse:
+    """Remember the first request under ``key`` and say how this one relates to it."""
     wanted = fingerprint(method, path, body)
     ident = (scope, digest(key))
+
+    def against(first: RequestFingerprint | None) -> KeyUse:
+        if first is None:
+            return KeyUse.CONFLICT  # vanished under us: never treat it as new
+        return KeyUse.REPEAT if first.fingerprint == wanted else KeyUse.CONFLICT
+
     try:
         with transaction(sessions) as session:
             first = session.get(RequestFingerprint, ident)
             if first is not None:
-                return first.fingerprint == wanted
+                return against(first)
             session.add(
                 RequestFingerprint(
                     scope=scope,
@@ -73,8 +85,7 @@ def same_request(
                     created_at=now,
                 )
             )
-        return True
+        return KeyUse.FIRST
     except IntegrityError:  # a concurrent request with the same key was first
         with sessions() as session:
-            first = session.get(RequestFingerprint, ident)
-            return first is not None and first.fingerprint == wanted
+            return against(session.get(RequestFingerprint, ident))

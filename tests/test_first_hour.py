@@ -39,3 +39,17 @@ async def test_pending_quotes_can_be_found_without_their_id(shop):
     pending = (await shop.get("/purchases?status=awaiting_confirmation"))["purchases"]
     assert [p["purchase_id"] for p in pending] == [quote["purchase_id"]]
     assert (await shop.get("/purchases?status=completed"))["purchases"] == []
+
+
+async def test_a_confirm_retried_with_its_key_answers_the_first_result(shop):
+    quote = (await shop.buy({"type": "addon", "tier": "sms-1000"})).json()
+    path = f"/v1/accounts/{shop.account_id}/sms/purchases/{quote['purchase_id']}/confirm"
+    keyed = {**shop.admin, "Idempotency-Key": "confirm-click-1"}
+    first = await shop.api.post(path, headers=keyed)
+    again = await shop.api.post(path, headers=keyed)  # the first answer was "lost"
+    assert first.status_code == again.status_code == 200, again.text
+    assert again.json()["status"] == "completed"
+    assert again.json()["payment"] == first.json()["payment"]
+    other = await shop.api.post(path, headers={**shop.admin, "Idempotency-Key": "click-2"})
+    assert other.status_code == 409  # a new confirm of a completed purchase: nothing more
+    assert shop.counts() == (1, 1)

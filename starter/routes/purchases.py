@@ -182,10 +182,14 @@ def get_purchase(
 
 
 async def decide_purchase(
-    services: Services, caller: Caller, purchase_id: str, confirm: bool
+    services: Services, caller: Caller, purchase_id: str, confirm: bool, repeat: bool = False
 ) -> PurchaseView:
-    """Send ``confirm`` or ``cancel`` to the purchase and answer when it has ended."""
+    """Send ``confirm`` or ``cancel`` to the purchase and answer when it has ended.
+    ``repeat``: the same request came before with the same Idempotency-Key (its answer
+    was lost), so an ended purchase answers its outcome, not 409."""
     view = await asyncio.to_thread(_read, services, caller, purchase_id)
+    if repeat and view.status in TERMINAL_STATUSES:
+        return view
     if view.status not in TERMINAL_STATUSES:
         client = await services.temporal.client()
         handle = client.get_workflow_handle_for(
@@ -220,10 +224,16 @@ async def decide_purchase(
     ),
 )
 async def confirm_purchase(
-    account_id: str, purchase_id: IdPath, caller: AccountCaller, services: ServicesDep
+    account_id: str,
+    purchase_id: IdPath,
+    caller: AccountCaller,
+    services: ServicesDep,
+    idempotency: IdempotencyDep,
 ) -> PurchaseView:
-    """Claim the item, capture the payment and grant the credits; answers when done."""
-    view = await decide_purchase(services, caller, purchase_id, confirm=True)
+    """Claim the item, capture the payment and grant the credits; answers when done.
+    Retried with the same Idempotency-Key after a lost answer, it answers the outcome."""
+    repeat = await asyncio.to_thread(idempotency.claim, caller.account_id)
+    view = await decide_purchase(services, caller, purchase_id, confirm=True, repeat=repeat)
     if view.status in CONFIRM_REFUSED:
         _refused(view)
     return view
@@ -240,6 +250,11 @@ async def confirm_purchase(
     ),
 )
 async def cancel_purchase(
-    account_id: str, purchase_id: IdPath, caller: AccountCaller, services: ServicesDep
+    account_id: str,
+    purchase_id: IdPath,
+    caller: AccountCaller,
+    services: ServicesDep,
+    idempotency: IdempotencyDep,
 ) -> PurchaseView:
-    return await decide_purchase(services, caller, purchase_id, confirm=False)
+    repeat = await asyncio.to_thread(idempotency.claim, caller.account_id)
+    return await decide_purchase(services, caller, purchase_id, confirm=False, repeat=repeat)

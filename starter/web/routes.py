@@ -178,11 +178,12 @@ async def _decide(
     if not re.match(PURCHASE_ID, purchase_id):
         return _to("", notice=ErrorCode.INVALID_REQUEST)
     caller = page.caller
-    decide = purchases.confirm_purchase if confirm else purchases.cancel_purchase
     try:
-        await decide(caller.account_id, purchase_id, caller, services)
+        view = await purchases.decide_purchase(services, caller, purchase_id, confirm=confirm)
     except ApiError as refusal:
         return _outcome(purchase_id, refusal.code)
+    if view.failure is not None:  # declined, expired or refused: the purchase says why
+        return _outcome(purchase_id, view.failure.code)
     done = notices.PURCHASE_COMPLETED if confirm else notices.PURCHASE_CANCELLED
     return _outcome(purchase_id, done)
 
