@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     # How long an API request waits for a workflow's answer (a quote, a confirmed
     # purchase) before it answers 503 and the client reads the purchase later.
     sms_api_wait_seconds: Annotated[float, Field(gt=0)] = 30.0
+    # How long the API remembers who a bearer token acts for (0: look it up every time).
+    sms_token_cache_seconds: Annotated[float, Field(ge=0)] = 10.0
     api_host: str = "127.0.0.1"
     api_port: Port = 8000
     # Ports of the Temporal dev server that `sms-addon dev` (`make run`) starts.

@@ -22,6 +22,7 @@ from starter.routes import (
     sending,
 )
 from starter.services import Services, TemporalLink
+from starter.token_cache import TtlCache
 from store.db import make_session_factory
 
 ROUTERS = (
@@ -46,6 +47,7 @@ def build_services(settings: Settings, temporal_client: Client | None = None) ->
         engine=engine,
         sessions=make_session_factory(engine),
         temporal=TemporalLink(settings, temporal_client),
+        callers=TtlCache(settings.sms_token_cache_seconds),
     )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -37,7 +38,7 @@ _bearer = HTTPBearer(auto_error=False)
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -72,21 +73,34 @@ def _unauthenticated() -> ApiError:
     return ApiError(ErrorCode.UNAUTHENTICATED, "A valid bearer token is required.")
 
 
-def get_caller(credentials: Credentials, services: ServicesDep) -> Caller:
-    if credentials is None:
-        raise _unauthenticated()
+def _load_caller(services: Services, token_hash: str) -> Caller | None:
     with services.sessions() as session:
-        token = session.get(ApiToken, hash_token(credentials.credentials))
+        token = session.get(ApiToken, token_hash)
         user = None if token is None else session.get(User, (token.account_id, token.user_id))
         if user is None:
-            raise _unauthenticated()
+            return None
         return Caller(user.account_id, user.user_id, Role(user.role), user.billing_permission)
+
+
+async def get_caller(credentials: Credentials, services: ServicesDep) -> Caller:
+    # Async with a short-lived cache: a known token costs no thread hand-off or query.
+    if credentials is None:
+        raise _unauthenticated()
+    token_hash = hash_token(credentials.credentials)
+    cached = services.callers.get(token_hash)
+    if isinstance(cached, Caller):
+        return cached
+    caller = await run_in_threadpool(_load_caller, services, token_hash)
+    if caller is None:  # unknown tokens are not cached: a new one works at once
+        raise _unauthenticated()
+    services.callers.put(token_hash, caller)
+    return caller
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def account_caller(account_id: AccountIdPath, caller: CallerDep) -> Caller:
+async def account_caller(account_id: AccountIdPath, caller: CallerDep) -> Caller:
     """The caller, who must belong to the account in the path; any other account is
     answered 404 so that its existence is not revealed."""
     if caller.account_id != account_id:
@@ -97,7 +111,7 @@ def account_caller(account_id: AccountIdPath, caller: CallerDep) -> Caller:
 AccountCaller = Annotated[Caller, Depends(account_caller)]
 
 
-def require_admin(credentials: Credentials, services: ServicesDep) -> None:
+async def require_admin(credentials: Credentials, services: ServicesDep) -> None:
     expected = services.settings.sms_admin_token.get_secret_value()
     if credentials is None or not same_secret(credentials.credentials, expected):
         raise ApiError(ErrorCode.UNAUTHENTICATED, "The admin token is required.")

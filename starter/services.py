@@ -14,6 +14,7 @@ from config.temporal import connect
 from domain.catalogue import Catalogue
 from domain.errors import ErrorCode
 from starter.errors import ApiError
+from starter.token_cache import TtlCache
 
 TEMPORAL_CONNECT_TIMEOUT_SECONDS = 3.0
 
@@ -50,3 +51,5 @@ class Services:
     engine: Engine
     sessions: sessionmaker[Session]
     temporal: TemporalLink
+    # Bearer-token digest -> the deps.Caller it acts for (starter/token_cache.py).
+    callers: TtlCache[object] = field(default_factory=lambda: TtlCache[object](0))

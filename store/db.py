@@ -8,16 +8,23 @@ busy timeout. PostgreSQL uses row locks (``SELECT ... FOR UPDATE``).
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+# One lock per SQLite engine: this process's writers wait their turn on it, woken
+# the moment the previous commit is done, instead of in the driver's busy handler,
+# which sleeps in steps of up to 100 ms (the cause of a 1 s p99 at 16 writers).
+_sqlite_writers: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -34,6 +41,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
+        # Every commit fsyncs the WAL (durable across power loss, not only app crashes);
+        # it costs ~0.2 ms a commit here, well inside the debit budget.
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
@@ -42,7 +52,18 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     def _begin_immediate(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
+    _sqlite_writers[engine] = threading.Lock()
     return engine
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A Core transaction that writes: committed on success, rolled back on error. On
+    SQLite it waits for this process's earlier writers first (the lock above), then
+    still takes the database's own write lock (BEGIN IMMEDIATE) against other processes."""
+    lock = _sqlite_writers.get(engine)
+    with lock if lock is not None else nullcontext(), engine.begin() as connection:
+        yield connection
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

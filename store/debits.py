@@ -1,0 +1,223 @@
+"""Spending credits on the hot path: one send, or a batch of up to 1,000 messages.
+
+The same ledger rules as ``store.ledger.debit_credits`` (lock the account, spend
+the soonest-expiring unexpired grants, one ledger entry per debit, never below
+zero, exactly once per key) in a handful of Core statements instead of ORM loads
+and a flush: per send that is the difference between ~1 ms and ~0.2 ms of one
+process's time. Every call is one transaction of its own (``write_transaction``),
+so SQLite writers of this process queue on a lock instead of sleep-polling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import cast
+
+from sqlalchemy import Connection, Engine, Table, bindparam, insert, or_, select, update
+
+from domain.enums import EntryKind, RegistrationStatus
+from domain.errors import DomainError, ErrorCode
+from store.db import write_transaction
+from store.models import A2pRegistration, Account, CreditEntry, CreditGrant
+
+_accounts = cast(Table, Account.__table__)
+_grants = cast(Table, CreditGrant.__table__)
+_entries = cast(Table, CreditEntry.__table__)
+_registrations = cast(Table, A2pRegistration.__table__)
+
+
+class Outcome(StrEnum):
+    DEBITED = "debited"
+    REPLAYED = "replayed"  # the key was spent before: its first result
+    INSUFFICIENT_CREDITS = "insufficient_credits"
+    REGISTRATION_REQUIRED = "registration_required"
+    KEY_REUSED = "key_reused"  # the key was spent before on a different amount
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message to pay for: its key (already scoped to the account), what it costs,
+    whether its country needs an approved registration; ``credits`` None: invalid."""
+
+    key: str
+    credits: int | None
+    needs_registration: bool
+    reference: str
+
+
+@dataclass(frozen=True)
+class Spent:
+    outcome: Outcome
+    credits: int  # debited by this key (now or on its first send); 0 if refused
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    results: list[Spent]
+    balance: int
+
+
+def spend(engine: Engine, message: Message, at: datetime) -> tuple[Spent, int]:
+    """Debit one message in its own transaction; the result and the balance after it
+    (for a replay, the balance its first debit left)."""
+    with write_transaction(engine) as connection:
+        balance = _lock_account(connection, engine, _account_of(message.key))
+        previous = _previous(connection, [message.key])
+        if message.key in previous:
+            credits, after = previous[message.key]
+            return _replay(message, credits), after
+        batch = _Batch(connection, _account_of(message.key), balance, at)
+        spent = batch.take(message)
+        batch.write()
+        return spent, batch.balance
+
+
+def spend_batch(
+    engine: Engine, account_id: str, messages: Sequence[Message], at: datetime
+) -> BatchResult:
+    """Debit ``messages`` in order, in one transaction: each key at most once (a key
+    spent before, in an earlier call or earlier in this one, answers its first result);
+    once one message finds too few credits, every later new one is refused too."""
+    with write_transaction(engine) as connection:
+        balance = _lock_account(connection, engine, account_id)
+        previous = _previous(connection, list({m.key for m in messages}))
+        batch = _Batch(connection, account_id, balance, at)
+        results: list[Spent] = []
+        seen: dict[str, Spent] = {}
+        for message in messages:
+            if message.key in previous:
+                result = _replay(message, previous[message.key][0])
+            elif message.key in seen:
+                first = seen[message.key]
+                debited = first.outcome is Outcome.DEBITED
+                result = _replay(message, first.credits) if debited else first
+            else:
+                result = batch.take(message)
+                seen[message.key] = result
+            results.append(result)
+        batch.write()
+        return BatchResult(results, batch.balance)
+
+
+def _account_of(key: str) -> str:
+    # Keys are "usage:{account_id}:{client key}"; ids never hold ":".
+    return key.split(":", 2)[1]
+
+
+def _replay(message: Message, credits: int) -> Spent:
+    if message.credits is not None and message.credits != credits:
+        return Spent(Outcome.KEY_REUSED, 0)
+    return Spent(Outcome.REPLAYED, credits)
+
+
+def _lock_account(connection: Connection, engine: Engine, account_id: str) -> int:
+    query = select(_accounts.c.credit_balance).where(_accounts.c.id == account_id)
+    if engine.dialect.name != "sqlite":  # SQLite's BEGIN IMMEDIATE already holds the lock
+        query = query.with_for_update()
+    balance = connection.scalar(query)
+    if balance is None:
+        raise DomainError(ErrorCode.NOT_FOUND, f"Account {account_id} does not exist.")
+    return int(balance)
+
+
+def _previous(connection: Connection, keys: list[str]) -> dict[str, tuple[int, int]]:
+    """Key -> (credits debited, balance after) of the keys already in the ledger."""
+    rows = connection.execute(
+        select(_entries.c.idempotency_key, _entries.c.credits, _entries.c.balance_after).where(
+            _entries.c.idempotency_key.in_(bindparam("keys", expanding=True))
+        ),
+        {"keys": keys},
+    )
+    return {key: (-credits, after) for key, credits, after in rows}
+
+
+class _Batch:
+    """The account's spendable grants in memory, spent message by message, written once."""
+
+    def __init__(self, connection: Connection, account_id: str, balance: int, at: datetime):
+        self.connection = connection
+        self.account_id = account_id
+        self.balance = balance
+        self.at = at
+        self._grants: list[list[int]] | None = None  # [id, remaining, spent]
+        self._registered: bool | None = None
+        self._entries: list[dict[str, object]] = []
+        self._exhausted = False
+
+    def take(self, message: Message) -> Spent:
+        if message.credits is None:
+            return Spent(Outcome.INVALID, 0)
+        if message.needs_registration and not self._registration_approved():
+            return Spent(Outcome.REGISTRATION_REQUIRED, 0)
+        grants = self._spendable()
+        if self._exhausted or sum(g[1] for g in grants) < message.credits:
+            self._exhausted = True
+            return Spent(Outcome.INSUFFICIENT_CREDITS, 0)
+        owed = message.credits
+        for grant in grants:
+            taken = min(owed, grant[1])
+            grant[1] -= taken
+            grant[2] += taken
+            owed -= taken
+            if owed == 0:
+                break
+        self.balance -= message.credits
+        self._entries.append(
+            {
+                "account_id": self.account_id,
+                "grant_id": None,
+                "kind": EntryKind.DEBIT.value,
+                "credits": -message.credits,
+                "balance_after": self.balance,
+                "at": self.at,
+                "reference": message.reference,
+                "idempotency_key": message.key,
+            }
+        )
+        return Spent(Outcome.DEBITED, message.credits)
+
+    def write(self) -> None:
+        if not self._entries:
+            return
+        assert self._grants is not None
+        spent = [{"grant": g[0], "spent": g[2]} for g in self._grants if g[2]]
+        self.connection.execute(
+            update(_grants)
+            .where(_grants.c.id == bindparam("grant"))
+            .values(remaining=_grants.c.remaining - bindparam("spent")),
+            spent,
+        )
+        self.connection.execute(
+            update(_accounts)
+            .where(_accounts.c.id == self.account_id)
+            .values(credit_balance=self.balance)
+        )
+        self.connection.execute(insert(_entries), self._entries)
+
+    def _spendable(self) -> list[list[int]]:
+        if self._grants is None:
+            rows = self.connection.execute(
+                select(_grants.c.id, _grants.c.remaining)
+                .where(
+                    _grants.c.account_id == self.account_id,
+                    _grants.c.remaining > 0,
+                    or_(_grants.c.expires_at.is_(None), _grants.c.expires_at > self.at),
+                )
+                .order_by(_grants.c.expires_at.is_(None), _grants.c.expires_at, _grants.c.id)
+            )
+            self._grants = [[grant_id, remaining, 0] for grant_id, remaining in rows]
+        return self._grants
+
+    def _registration_approved(self) -> bool:
+        if self._registered is None:
+            status = self.connection.scalar(
+                select(_registrations.c.status).where(
+                    _registrations.c.account_id == self.account_id
+                )
+            )
+            self._registered = status == RegistrationStatus.APPROVED
+        return self._registered
