@@ -10,10 +10,12 @@ from temporalio.client import Client
 
 from config.settings import Settings, get_settings
 from config.startup import load_checked
+from starter.db_writer import DbWriter
 from starter.errors import install_error_handlers
 from starter.routes import (
     addon,
     admin,
+    batch_sending,
     billing,
     catalogue,
     health,
@@ -33,6 +35,7 @@ ROUTERS = (
     purchases.router,
     addon.router,
     sending.router,
+    batch_sending.router,
     registration.router,
     registration.webhooks,
 )
@@ -47,6 +50,7 @@ def build_services(settings: Settings, temporal_client: Client | None = None) ->
         engine=engine,
         sessions=make_session_factory(engine),
         temporal=TemporalLink(settings, temporal_client),
+        writer=DbWriter(engine),
         callers=TtlCache(settings.sms_token_cache_seconds),
     )
 
@@ -59,6 +63,7 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
         services = build_services(settings, temporal_client)
         app.state.services = services
         yield
+        services.writer.close()
         services.engine.dispose()
 
     app = FastAPI(

@@ -4,8 +4,8 @@ The same ledger rules as ``store.ledger.debit_credits`` (lock the account, spend
 the soonest-expiring unexpired grants, one ledger entry per debit, never below
 zero, exactly once per key) in a handful of Core statements instead of ORM loads
 and a flush: per send that is the difference between ~1 ms and ~0.2 ms of one
-process's time. Every call is one transaction of its own (``write_transaction``),
-so SQLite writers of this process queue on a lock instead of sleep-polling.
+process's time. Each runs inside the caller's transaction (``*_on``; the API
+commits sends in groups on SQLite, see ``store.group_commit``) or its own.
 """
 
 from __future__ import annotations
@@ -62,45 +62,51 @@ class BatchResult:
 
 
 def spend(engine: Engine, message: Message, at: datetime) -> tuple[Spent, int]:
-    """Debit one message in its own transaction; the result and the balance after it
-    (for a replay, the balance its first debit left)."""
+    """``spend_on`` in a transaction of its own."""
     with write_transaction(engine) as connection:
-        balance = _lock_account(connection, engine, _account_of(message.key))
-        previous = _previous(connection, [message.key])
-        if message.key in previous:
-            credits, after = previous[message.key]
-            return _replay(message, credits), after
-        batch = _Batch(connection, _account_of(message.key), balance, at)
-        spent = batch.take(message)
-        batch.write()
-        return spent, batch.balance
+        return spend_on(connection, message, at)
 
 
-def spend_batch(
-    engine: Engine, account_id: str, messages: Sequence[Message], at: datetime
+def spend_on(connection: Connection, message: Message, at: datetime) -> tuple[Spent, int]:
+    """Debit one message inside the caller's transaction; the result and the balance
+    after it (for a replay, the balance its first debit left)."""
+    account_id = _account_of(message.key)
+    balance = _lock_account(connection, account_id)
+    previous = _previous(connection, [message.key])
+    if message.key in previous:
+        credits, after = previous[message.key]
+        return _replay(message, credits), after
+    batch = _Batch(connection, account_id, balance, at)
+    spent = batch.take(message)
+    batch.write()
+    return spent, batch.balance
+
+
+def spend_batch_on(
+    connection: Connection, account_id: str, messages: Sequence[Message], at: datetime
 ) -> BatchResult:
-    """Debit ``messages`` in order, in one transaction: each key at most once (a key
-    spent before, in an earlier call or earlier in this one, answers its first result);
-    once one message finds too few credits, every later new one is refused too."""
-    with write_transaction(engine) as connection:
-        balance = _lock_account(connection, engine, account_id)
-        previous = _previous(connection, list({m.key for m in messages}))
-        batch = _Batch(connection, account_id, balance, at)
-        results: list[Spent] = []
-        seen: dict[str, Spent] = {}
-        for message in messages:
-            if message.key in previous:
-                result = _replay(message, previous[message.key][0])
-            elif message.key in seen:
-                first = seen[message.key]
-                debited = first.outcome is Outcome.DEBITED
-                result = _replay(message, first.credits) if debited else first
-            else:
-                result = batch.take(message)
-                seen[message.key] = result
-            results.append(result)
-        batch.write()
-        return BatchResult(results, batch.balance)
+    """Debit ``messages`` in order inside the caller's transaction: each key at most
+    once (a key spent before, in an earlier call or earlier in this one, answers its
+    first result); once one message finds too few credits, every later new one is
+    refused too."""
+    balance = _lock_account(connection, account_id)
+    previous = _previous(connection, list({m.key for m in messages}))
+    batch = _Batch(connection, account_id, balance, at)
+    results: list[Spent] = []
+    seen: dict[str, Spent] = {}
+    for message in messages:
+        if message.key in previous:
+            result = _replay(message, previous[message.key][0])
+        elif message.key in seen:
+            first = seen[message.key]
+            debited = first.outcome is Outcome.DEBITED
+            result = _replay(message, first.credits) if debited else first
+        else:
+            result = batch.take(message)
+            seen[message.key] = result
+        results.append(result)
+    batch.write()
+    return BatchResult(results, batch.balance)
 
 
 def _account_of(key: str) -> str:
@@ -114,9 +120,9 @@ def _replay(message: Message, credits: int) -> Spent:
     return Spent(Outcome.REPLAYED, credits)
 
 
-def _lock_account(connection: Connection, engine: Engine, account_id: str) -> int:
+def _lock_account(connection: Connection, account_id: str) -> int:
     query = select(_accounts.c.credit_balance).where(_accounts.c.id == account_id)
-    if engine.dialect.name != "sqlite":  # SQLite's BEGIN IMMEDIATE already holds the lock
+    if connection.dialect.name != "sqlite":  # SQLite's BEGIN IMMEDIATE already holds the lock
         query = query.with_for_update()
     balance = connection.scalar(query)
     if balance is None:

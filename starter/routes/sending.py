@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from domain.catalogue import Catalogue, Country
@@ -19,7 +18,7 @@ from domain.errors import ErrorCode
 from domain.segments import Encoding, count_segments, credits_for
 from starter.deps import AccountCaller, AccountIdPath, IdempotencyKey, ServicesDep
 from starter.errors import ApiError, error_responses
-from store.debits import Message, Outcome, spend
+from store.debits import Message, Outcome, spend_on
 
 router = APIRouter(tags=["sending"])
 
@@ -102,8 +101,9 @@ async def record_usage(
         needs_registration=country.registration is not None,
         reference=send_reference(country, cost.segments, body.recipients),
     )
-    # Async route, one hop to the thread pool for the whole transaction.
-    spent, balance = await run_in_threadpool(spend, services.engine, message, datetime.now(UTC))
+    # Async route: one hop to the writer thread for the whole transaction.
+    at = datetime.now(UTC)
+    spent, balance = await services.writer.run(lambda db: spend_on(db, message, at))
     if spent.outcome is Outcome.INSUFFICIENT_CREDITS:
         raise ApiError(
             ErrorCode.INSUFFICIENT_CREDITS,
