@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import secrets
 import sys
 import time
@@ -43,13 +44,17 @@ class Stack:
     admin_token: str = field(default_factory=lambda: secrets.token_urlsafe(16))
     children: Children = field(init=False)
     temporal_address: str = ""
+    temporal_client_: Client | None = None
+
+    @property
+    def temporal_client(self) -> Client:
+        assert self.temporal_client_ is not None, "start_temporal first"
+        return self.temporal_client_
 
     def __post_init__(self) -> None:
         self.children = Children(self.folder / "logs")
 
     def env(self, database_url: str) -> dict[str, str]:
-        import os
-
         return {
             **os.environ,
             "DATABASE_URL": database_url,
@@ -72,6 +77,7 @@ class Stack:
             with contextlib.suppress(RuntimeError):
                 client = await Client.connect(self.temporal_address, namespace=DEV_NAMESPACE)
                 if await client.service_client.check_health():
+                    self.temporal_client_ = client
                     return client
             if time.monotonic() > deadline:
                 raise RuntimeError("the Temporal dev server did not start")
@@ -95,6 +101,12 @@ class Stack:
                         return url
                 await asyncio.sleep(0.25)
         raise RuntimeError(f"the API did not start; see {self.folder}/logs/{name}.log")
+
+    def cpu_seconds(self, name: str) -> float:
+        """User + system CPU time the child ``name`` has used so far (Linux /proc)."""
+        child = next(c for c in self.children.started if c.name == name)
+        fields = Path(f"/proc/{child.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         self.children.stop()
