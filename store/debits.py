@@ -28,6 +28,38 @@ _grants = cast(Table, CreditGrant.__table__)
 _entries = cast(Table, CreditEntry.__table__)
 _registrations = cast(Table, A2pRegistration.__table__)
 
+# Built once: on the hot path constructing a statement costs as much as running it.
+_BALANCE = select(_accounts.c.credit_balance).where(_accounts.c.id == bindparam("account"))
+_BALANCE_LOCKED = _BALANCE.with_for_update()
+_ENTRY_COLUMNS = (_entries.c.idempotency_key, _entries.c.credits, _entries.c.balance_after)
+_ONE_ENTRY = select(*_ENTRY_COLUMNS).where(_entries.c.idempotency_key == bindparam("key"))
+_SOME_ENTRIES = select(*_ENTRY_COLUMNS).where(
+    _entries.c.idempotency_key.in_(bindparam("keys", expanding=True))
+)
+_SPENDABLE = (
+    select(_grants.c.id, _grants.c.remaining)
+    .where(
+        _grants.c.account_id == bindparam("account"),
+        _grants.c.remaining > 0,
+        or_(_grants.c.expires_at.is_(None), _grants.c.expires_at > bindparam("at")),
+    )
+    .order_by(_grants.c.expires_at.is_(None), _grants.c.expires_at, _grants.c.id)
+)
+_SPEND_GRANT = (
+    update(_grants)
+    .where(_grants.c.id == bindparam("grant"))
+    .values(remaining=_grants.c.remaining - bindparam("spent"))
+)
+_SET_BALANCE = (
+    update(_accounts)
+    .where(_accounts.c.id == bindparam("account"))
+    .values(credit_balance=bindparam("balance"))
+)
+_ADD_ENTRIES = insert(_entries)
+_REGISTRATION = select(_registrations.c.status).where(
+    _registrations.c.account_id == bindparam("account")
+)
+
 
 class Outcome(StrEnum):
     DEBITED = "debited"
@@ -121,10 +153,9 @@ def _replay(message: Message, credits: int) -> Spent:
 
 
 def _lock_account(connection: Connection, account_id: str) -> int:
-    query = select(_accounts.c.credit_balance).where(_accounts.c.id == account_id)
-    if connection.dialect.name != "sqlite":  # SQLite's BEGIN IMMEDIATE already holds the lock
-        query = query.with_for_update()
-    balance = connection.scalar(query)
+    # SQLite's BEGIN IMMEDIATE already holds the database's write lock.
+    query = _BALANCE if connection.dialect.name == "sqlite" else _BALANCE_LOCKED
+    balance = connection.scalar(query, {"account": account_id})
     if balance is None:
         raise DomainError(ErrorCode.NOT_FOUND, f"Account {account_id} does not exist.")
     return int(balance)
@@ -132,12 +163,10 @@ def _lock_account(connection: Connection, account_id: str) -> int:
 
 def _previous(connection: Connection, keys: list[str]) -> dict[str, tuple[int, int]]:
     """Key -> (credits debited, balance after) of the keys already in the ledger."""
-    rows = connection.execute(
-        select(_entries.c.idempotency_key, _entries.c.credits, _entries.c.balance_after).where(
-            _entries.c.idempotency_key.in_(bindparam("keys", expanding=True))
-        ),
-        {"keys": keys},
-    )
+    if len(keys) == 1:
+        rows = connection.execute(_ONE_ENTRY, {"key": keys[0]})
+    else:
+        rows = connection.execute(_SOME_ENTRIES, {"keys": keys})
     return {key: (-credits, after) for key, credits, after in rows}
 
 
@@ -191,39 +220,18 @@ class _Batch:
             return
         assert self._grants is not None
         spent = [{"grant": g[0], "spent": g[2]} for g in self._grants if g[2]]
-        self.connection.execute(
-            update(_grants)
-            .where(_grants.c.id == bindparam("grant"))
-            .values(remaining=_grants.c.remaining - bindparam("spent")),
-            spent,
-        )
-        self.connection.execute(
-            update(_accounts)
-            .where(_accounts.c.id == self.account_id)
-            .values(credit_balance=self.balance)
-        )
-        self.connection.execute(insert(_entries), self._entries)
+        self.connection.execute(_SPEND_GRANT, spent)
+        self.connection.execute(_SET_BALANCE, {"account": self.account_id, "balance": self.balance})
+        self.connection.execute(_ADD_ENTRIES, self._entries)
 
     def _spendable(self) -> list[list[int]]:
         if self._grants is None:
-            rows = self.connection.execute(
-                select(_grants.c.id, _grants.c.remaining)
-                .where(
-                    _grants.c.account_id == self.account_id,
-                    _grants.c.remaining > 0,
-                    or_(_grants.c.expires_at.is_(None), _grants.c.expires_at > self.at),
-                )
-                .order_by(_grants.c.expires_at.is_(None), _grants.c.expires_at, _grants.c.id)
-            )
+            rows = self.connection.execute(_SPENDABLE, {"account": self.account_id, "at": self.at})
             self._grants = [[grant_id, remaining, 0] for grant_id, remaining in rows]
         return self._grants
 
     def _registration_approved(self) -> bool:
         if self._registered is None:
-            status = self.connection.scalar(
-                select(_registrations.c.status).where(
-                    _registrations.c.account_id == self.account_id
-                )
-            )
+            status = self.connection.scalar(_REGISTRATION, {"account": self.account_id})
             self._registered = status == RegistrationStatus.APPROVED
         return self._registered

@@ -75,8 +75,10 @@ class GroupCommitter:
         outcomes: list[tuple[bool, Any]] = []
         try:
             with write_transaction(self.engine) as connection:
-                for work, _ in group:
-                    outcomes.append(_unit(connection, work))
+                if len(group) == 1:  # alone: the transaction itself is its savepoint
+                    outcomes.append((True, group[0][0](connection)))
+                else:
+                    outcomes.extend(_unit(connection, work) for work, _ in group)
         except Exception as exc:  # the commit failed: nothing of the group was written
             for _, future in group:
                 future.set_exception(exc)
