@@ -91,11 +91,14 @@ def test_group_commit_isolates_a_failing_unit_and_debits_each_key_once(engine, s
         spend_on(connection, send("doomed"), at)
         raise RuntimeError("after writing")  # its savepoint must take the debit back
 
+    def unit(key: str):
+        return lambda connection: spend_on(connection, send(key), at)
+
     try:
-        futures = [
-            committer.submit(lambda c, k=f"g{n % 60}": spend_on(c, send(k), at)) for n in range(120)
-        ]
+        # Submitted mid-stream, the failing unit shares a group with others.
+        futures = [committer.submit(unit(f"g{n % 60}")) for n in range(60)]
         doomed = committer.submit(broken)
+        futures += [committer.submit(unit(f"g{n % 60}")) for n in range(60, 120)]
         outcomes = Counter(f.result()[0].outcome for f in futures)
         with pytest.raises(RuntimeError):
             doomed.result()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from domain.enums import GrantSource
@@ -101,3 +102,30 @@ async def test_batch_shape_is_validated(sessions, database_url):
         anonymous = await api.post(BATCH, json={"messages": [message("k")]})
     assert anonymous.status_code == 401
     assert balance_and_debits(sessions, "acme") == (100, 0)
+
+
+async def test_parallel_requests_through_the_api_debit_each_key_once(sessions, database_url):
+    token = account_with_user(sessions)
+    grant(sessions, "acme", 1000)
+    single = {"country": "BR", "recipients": 1, "text": "Hi"}
+    async with api_client(settings_for(database_url), None) as api:
+        sends = [
+            api.post(
+                "/v1/accounts/acme/sms/usage",
+                json=single,
+                headers={**bearer(token), "Idempotency-Key": f"s{n % 5}"},
+            )
+            for n in range(20)
+        ]
+        batches = [
+            api.post(
+                BATCH,
+                json={"messages": [message(f"b{(n + i) % 12}") for i in range(6)]},
+                headers=bearer(token),
+            )
+            for n in range(10)
+        ]
+        responses = await asyncio.gather(*sends, *batches)
+    assert {r.status_code for r in responses} == {200}
+    # 5 distinct single keys and 12 distinct batch keys, 4 credits each.
+    assert balance_and_debits(sessions, "acme") == (1000 - 4 * 17, 17)
