@@ -6,7 +6,9 @@ beside its reference in the same run, printed as one table.
 Starts the Temporal dev server (from the wheel, raised poll rates as `make run`),
 the worker and the API as separate processes on free loopback ports, with their
 state and logs in a temporary directory, and stops them all at the end.
-BENCH_STEADY_SECONDS (default 20) sets how long purchases arrive at 5/s.
+BENCH_STEADY_SECONDS (default 20) sets how long purchases arrive at 5/s;
+BENCH_STORM_SIZE (default 300) how many subscriptions renew at one instant (on the
+time-skipping server, worker in this process), extrapolated to 10,000.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from benchmarks.debits import (
 )
 from benchmarks.purchases import Buyers, concurrent_purchases, steady_purchases
 from benchmarks.references import raw_batches, raw_debits
+from benchmarks.renewals import renewal_storm
 from benchmarks.stack import Stack, migrated, postgres_schema, seed_buyers, seed_spenders
 
 DEBITS = 4000
@@ -214,6 +217,32 @@ async def purchase_rows(stack: Stack, url: str, steady_seconds: float) -> list[R
     ]
 
 
+async def storm_rows(count: int) -> list[Row]:
+    storm = await renewal_storm(count)
+    at_scale = 10_000 / storm.rate if storm.rate else float("inf")
+    rss_mb = storm.rss_per_subscription_kb * 10_000 / 1024
+    return [
+        Row(f"renewal storm, {count} due at once: renewals/s", storm.rate, "/s", None, "—", None),
+        Row("  → 10,000 renewals (extrapolated)", at_scale, "s", None, "≤ 180 s", at_scale <= 180),
+        Row(
+            "  renewals not done or charged ≠ once",
+            (count - storm.renewed) + abs(storm.charges - storm.renewed),
+            "",
+            None,
+            "0",
+            storm.renewed == storm.charges == count,
+        ),
+        Row(
+            "  worker RSS for 10,000 open (extrapolated)",
+            rss_mb,
+            "MB",
+            None,
+            "≤ 300 MB",
+            rss_mb <= 300,
+        ),
+    ]
+
+
 def _own_cpu() -> float:
     times = os.times()
     return times.user + times.system
@@ -247,6 +276,7 @@ async def main() -> None:
             else:
                 print("(BENCH_DATABASE_URL not set: PostgreSQL scenarios skipped)")
             rows += await purchase_rows(stack, sqlite_url, steady_seconds)
+            rows += await storm_rows(int(os.environ.get("BENCH_STORM_SIZE", "300")))
         finally:
             stack.stop()
     print()
