@@ -48,7 +48,10 @@ async def closed_loop(
             if time.monotonic() > deadline:
                 return
             started = time.perf_counter()
-            ok = await one(n)
+            try:
+                ok = await one(n)
+            except httpx.HTTPError:  # a timeout or a dropped connection: a failed request
+                ok = False
             if ok:
                 measured.latencies.append((time.perf_counter() - started) * 1000)
             else:
