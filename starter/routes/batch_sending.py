@@ -78,7 +78,9 @@ def _priced(catalogue: Catalogue, account_id: str, message: BatchMessageIn) -> M
 
 @router.post(
     "/v1/accounts/{account_id}/sms/usage/batch",
-    responses=error_responses(ErrorCode.INVALID_REQUEST, ErrorCode.NOT_FOUND),
+    responses=error_responses(
+        ErrorCode.UNAUTHENTICATED, ErrorCode.INVALID_REQUEST, ErrorCode.NOT_FOUND
+    ),
 )
 async def record_usage_batch(
     account_id: AccountIdPath, body: BatchIn, caller: AccountCaller, services: ServicesDep
