@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint pytest clean
+.PHONY: install run test lint pytest bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ pytest: install
 	$(BIN)/pytest
 
 test: lint pytest
+
+# Speed of every hot path beside its in-run reference (README "Performance");
+# PostgreSQL too when BENCH_DATABASE_URL is set. Not part of `make test`.
+bench: install
+	$(BIN)/python -m benchmarks
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

@@ -53,6 +53,13 @@ def count_on_commit(session: Session, counter: Counter, amount: float = 1, **lab
     pending.append((counter, amount, {name: str(value) for name, value in labels.items()}))
 
 
+def debited_committed(credits: int) -> None:
+    """Credits a send spent, counted by the API once the group commit answered (the
+    debit's transaction has committed)."""
+    if credits:
+        CREDITS_DEBITED.inc(credits)
+
+
 def purchase_status(session: Session, item_type: str, before: str | None, after: str) -> None:
     """A purchase record moves to ``after``; rewriting the same status counts nothing."""
     if before != after:

@@ -14,12 +14,14 @@ from config.startup import load_checked
 from domain.catalogue import load_catalogue
 from observability import tracing
 from starter.body_guard import BodyGuard
+from starter.db_writer import DbWriter
 from starter.errors import install_error_handlers
 from starter.middleware import install_middleware
 from starter.openapi import install_openapi
 from starter.routes import (
     addon,
     admin,
+    batch_sending,
     billing,
     catalogue,
     health,
@@ -29,6 +31,7 @@ from starter.routes import (
     sending,
 )
 from starter.services import Services, TemporalLink
+from starter.token_cache import TtlCache
 from starter.web import routes as billing_page
 from store.db import make_session_factory
 
@@ -41,6 +44,7 @@ ROUTERS = (
     purchases.router,
     addon.router,
     sending.router,
+    batch_sending.router,
     registration.router,
     registration.webhooks,
     billing_page.router,
@@ -56,6 +60,8 @@ def build_services(settings: Settings, temporal_client: Client | None = None) ->
         engine=engine,
         sessions=make_session_factory(engine),
         temporal=TemporalLink(settings, temporal_client),
+        writer=DbWriter(engine),
+        callers=TtlCache(settings.sms_token_cache_seconds),
     )
 
 
@@ -67,6 +73,7 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
         services = build_services(settings, temporal_client)
         app.state.services = services
         yield
+        services.writer.close()
         services.engine.dispose()
 
     # Swagger UI and ReDoc from assets packaged with the service, no CDN.

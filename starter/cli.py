@@ -34,7 +34,9 @@ def _api(args: argparse.Namespace) -> None:
     settings = get_settings()
     tracing.install_from_settings(settings.otel_exporter_otlp_endpoint, "sms-addon-api")
     try:  # refuse at once, with one line, rather than from inside uvicorn's lifespan
-        build_services(settings).engine.dispose()
+        services = build_services(settings)
+        services.writer.close()
+        services.engine.dispose()
     except StartupRefused as exc:
         sys.exit(str(exc))
     uvicorn.run(

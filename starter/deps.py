@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -42,7 +43,7 @@ _bearer = HTTPBearer(auto_error=False)
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -95,20 +96,30 @@ def caller_for_token_hash(session: Session, token_hash: str) -> Caller | None:
     return Caller(user.account_id, user.user_id, Role(user.role), user.billing_permission)
 
 
-def get_caller(credentials: Credentials, services: ServicesDep) -> Caller:
+def _load_caller(services: Services, token_hash: str) -> Caller | None:
+    with read_only(services.sessions) as session:
+        return caller_for_token_hash(session, token_hash)
+
+
+async def get_caller(credentials: Credentials, services: ServicesDep) -> Caller:
+    # Async with a short-lived cache: a known token costs no thread hand-off or query.
     if credentials is None:
         raise _unauthenticated()
-    with read_only(services.sessions) as session:
-        caller = caller_for_token_hash(session, hash_token(credentials.credentials))
-    if caller is None:
+    token_hash = hash_token(credentials.credentials)
+    cached = services.callers.get(token_hash)
+    if isinstance(cached, Caller):
+        return cached
+    caller = await run_in_threadpool(_load_caller, services, token_hash)
+    if caller is None:  # unknown tokens are not cached: a new one works at once
         raise _unauthenticated()
+    services.callers.put(token_hash, caller)
     return caller
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def account_caller(account_id: AccountIdPath, caller: CallerDep) -> Caller:
+async def account_caller(account_id: AccountIdPath, caller: CallerDep) -> Caller:
     """The caller, who must belong to the account in the path; any other account is
     answered 404 so that its existence is not revealed."""
     if caller.account_id != account_id:
@@ -119,7 +130,7 @@ def account_caller(account_id: AccountIdPath, caller: CallerDep) -> Caller:
 AccountCaller = Annotated[Caller, Depends(account_caller)]
 
 
-def billing_caller(caller: AccountCaller) -> Caller:
+async def billing_caller(caller: AccountCaller) -> Caller:
     """The caller, who must be allowed to buy (DESIGN.md rule 1): cancelling, resuming
     and registering are billing decisions too."""
     if not caller.may_buy:
@@ -133,7 +144,7 @@ def billing_caller(caller: AccountCaller) -> Caller:
 BillingCaller = Annotated[Caller, Depends(billing_caller)]
 
 
-def require_admin(credentials: Credentials, services: ServicesDep) -> None:
+async def require_admin(credentials: Credentials, services: ServicesDep) -> None:
     expected = services.settings.sms_admin_token.get_secret_value()
     if credentials is None or not same_secret(credentials.credentials, expected):
         raise ApiError(ErrorCode.UNAUTHENTICATED, "The admin token is required.")

@@ -13,7 +13,9 @@ from config.settings import Settings
 from config.temporal import connect
 from domain.catalogue import Catalogue
 from domain.errors import ErrorCode
+from starter.db_writer import DbWriter
 from starter.errors import ApiError
+from starter.token_cache import TtlCache
 
 TEMPORAL_CONNECT_TIMEOUT_SECONDS = 3.0
 
@@ -50,3 +52,6 @@ class Services:
     engine: Engine
     sessions: sessionmaker[Session]
     temporal: TemporalLink
+    writer: DbWriter
+    # Bearer-token digest -> the deps.Caller it acts for (starter/token_cache.py).
+    callers: TtlCache[object] = field(default_factory=lambda: TtlCache[object](0))

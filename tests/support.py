@@ -164,6 +164,7 @@ async def serving(services: Services) -> AsyncIterator[httpx.AsyncClient]:
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             yield client
     finally:
+        services.writer.close()
         services.engine.dispose()
 
 

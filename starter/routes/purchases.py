@@ -192,8 +192,8 @@ async def decide_purchase(
         return view
     if view.status not in TERMINAL_STATUSES:
         client = await services.temporal.client()
-        handle = client.get_workflow_handle_for(
-            PurchaseWorkflow.run, purchase_workflow_id(caller.account_id, purchase_id)
+        handle = client.get_workflow_handle(
+            purchase_workflow_id(caller.account_id, purchase_id), result_type=PurchaseView
         )
         update = PurchaseWorkflow.confirm if confirm else PurchaseWorkflow.cancel
         call = handle.execute_update(update, Decision(user_id=caller.user_id))

@@ -131,9 +131,7 @@ async def _submit(
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
         )
     except WorkflowAlreadyStartedError:
-        running = client.get_workflow_handle_for(
-            A2pRegistrationWorkflow.run, workflow_id(account_id)
-        )
+        running = client.get_workflow_handle(workflow_id(account_id), result_type=RegistrationState)
         resubmitted = running.execute_update(A2pRegistrationWorkflow.resubmit, details)
         return _out(await _answer(services, resubmitted))
     except RPCError as exc:
@@ -214,8 +212,8 @@ async def carrier_webhook(
         source=DecisionSource.WEBHOOK,
     )
     client = await services.temporal.client()
-    handle = client.get_workflow_handle_for(
-        A2pRegistrationWorkflow.run, workflow_id(event.account_id)
+    handle = client.get_workflow_handle(
+        workflow_id(event.account_id), result_type=RegistrationState
     )
     try:
         await handle.signal(A2pRegistrationWorkflow.decide, decision)

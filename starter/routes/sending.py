@@ -11,21 +11,20 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, StringConstraints
-from sqlalchemy.orm import Session
 
 from domain.catalogue import Catalogue, Country
-from domain.enums import RegistrationStatus
 from domain.errors import ErrorCode
 from domain.inputs import InputModel
 from domain.segments import Encoding, count_segments, credits_for
-from starter.deps import AccountCaller, AccountIdPath, ServicesDep, SessionDep
+from observability import metrics
+from starter.deps import AccountCaller, AccountIdPath, ServicesDep
 from starter.errors import ApiError, error_responses
 from starter.idempotency import IdempotencyDep
 from starter.openapi import CATALOGUE_ENUM
+from store.debits import Message, Outcome, spend_on
 from store.idempotency import bounded_key
-from store.ledger import debit_credits
-from store.models import A2pRegistration
 
 router = APIRouter(tags=["sending"])
 
@@ -70,17 +69,6 @@ def _country(catalogue: Catalogue, code: str) -> Country:
     return country
 
 
-def _require_registration(session: Session, account_id: str, country: Country) -> None:
-    if country.registration is None:
-        return
-    registration = session.get(A2pRegistration, account_id)
-    if registration is None or registration.status != RegistrationStatus.APPROVED:
-        raise ApiError(
-            ErrorCode.REGISTRATION_REQUIRED,
-            f"Sending to {country.name} needs an approved {country.registration} registration.",
-        )
-
-
 def _estimate(catalogue: Catalogue, body: SendIn) -> tuple[Country, EstimateOut]:
     country = _country(catalogue, body.country)
     counted = count_segments(body.text)
@@ -109,34 +97,51 @@ def estimate(body: SendIn, services: ServicesDep) -> EstimateOut:
         ErrorCode.NOT_FOUND,
     ),
 )
-def record_usage(
+async def record_usage(
     account_id: AccountIdPath,
     body: SendIn,
     caller: AccountCaller,
     services: ServicesDep,
-    session: SessionDep,
     idempotency: IdempotencyDep,
 ) -> UsageOut:
     """Debit a send's credits from the soonest-expiring grants, in one transaction."""
     country, cost = _estimate(services.catalogue, body)
-    idempotency.claim(account_id, body)
-    key = bounded_key("usage", account_id, idempotency.key or str(uuid.uuid4()))
-    reference = (
-        f"SMS to {country.code}: {cost.segments} segment(s) × {body.recipients} recipient(s)"
+    if idempotency.key is not None:  # a client key: the same key for another send is 409
+        await run_in_threadpool(idempotency.claim, account_id, body)
+    message = Message(
+        key=usage_key(account_id, idempotency.key or str(uuid.uuid4())),
+        credits=cost.credits,
+        needs_registration=country.registration is not None,
+        reference=send_reference(country, cost.segments, body.recipients),
     )
-    with session.begin():
-        _require_registration(session, account_id, country)
-        entry = debit_credits(
-            session,
-            account_id=account_id,
-            credits=cost.credits,
-            at=datetime.now(UTC),
-            reference=reference,
-            key=key,
+    # Async route: one hop to the writer thread for the whole transaction.
+    at = datetime.now(UTC)
+    spent, balance = await services.writer.run(lambda db: spend_on(db, message, at))
+    if spent.outcome is Outcome.DEBITED:
+        metrics.debited_committed(spent.credits)
+    if spent.outcome is Outcome.INSUFFICIENT_CREDITS:
+        raise ApiError(
+            ErrorCode.INSUFFICIENT_CREDITS,
+            f"This needs {cost.credits} credits; the account's unexpired credits are fewer.",
         )
-    if -entry.credits != cost.credits:
+    if spent.outcome is Outcome.REGISTRATION_REQUIRED:
+        raise ApiError(
+            ErrorCode.REGISTRATION_REQUIRED,
+            f"Sending to {country.name} needs an approved {country.registration} registration.",
+        )
+    if spent.outcome is Outcome.KEY_REUSED:
         raise ApiError(
             ErrorCode.CONFLICT,
             "This Idempotency-Key was already used for a different send.",
         )
-    return UsageOut(credits_debited=-entry.credits, balance=entry.balance_after)
+    return UsageOut(credits_debited=spent.credits, balance=balance)
+
+
+def send_reference(country: Country, segments: int, recipients: int) -> str:
+    return f"SMS to {country.code}: {segments} segment(s) × {recipients} recipient(s)"
+
+
+def usage_key(account_id: str, client_key: str) -> str:
+    """The ledger key of a send: the same client key from the same account debits once,
+    whether it came alone or in a batch."""
+    return bounded_key("usage", account_id, client_key)

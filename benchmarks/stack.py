@@ -1,0 +1,188 @@
+"""The processes a benchmark drives: the Temporal dev server, the worker and the API,
+each a separate process on free loopback ports (as `make run` starts them), plus the
+accounts the scenarios spend from, seeded straight into the database."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from temporalio.client import Client
+
+from config.settings import Settings
+from domain.enums import AddonStatus, BillingCycle, GrantSource
+from starter.children import Children
+from starter.dev import DEV_NAMESPACE, DevStack
+from store.db import make_engine, make_session_factory, transaction
+from store.ledger import grant_credits
+from store.migrate import upgrade_to_head
+from store.models import AddonSubscription
+from tests.ports import free_port
+from tests.support import create_account, create_user
+
+READY_TIMEOUT_SECONDS = 60.0
+CLI = [sys.executable, "-m", "starter.cli"]
+
+
+@dataclass
+class Stack:
+    """Children started for one benchmark run, stopped together at the end."""
+
+    folder: Path
+    admin_token: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    children: Children = field(init=False)
+    temporal_address: str = ""
+    temporal_client_: Client | None = None
+
+    @property
+    def temporal_client(self) -> Client:
+        assert self.temporal_client_ is not None, "start_temporal first"
+        return self.temporal_client_
+
+    def __post_init__(self) -> None:
+        self.children = Children(self.folder / "logs")
+
+    def env(self, database_url: str) -> dict[str, str]:
+        return {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "SMS_ADMIN_TOKEN": self.admin_token,
+            "SMS_WEBHOOK_SECRET": "bench-webhook-secret",
+            "TEMPORAL_ADDRESS": self.temporal_address or "127.0.0.1:1",
+            "TEMPORAL_NAMESPACE": DEV_NAMESPACE,
+        }
+
+    async def start_temporal(self) -> Client:
+        """The dev server from the wheel, with the raised poll rates `make run` uses."""
+        port, ui_port = free_port(), free_port()
+        settings = Settings(sms_dev_temporal_port=port, sms_dev_temporal_ui_port=ui_port)
+        dev = DevStack(settings, data_dir=self.folder)
+        self.temporal_address = dev.temporal_address
+        self.children.start("temporal", dev.temporal_argv(), self.env(""))
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        while True:
+            self.children.check()
+            with contextlib.suppress(RuntimeError):
+                client = await Client.connect(self.temporal_address, namespace=DEV_NAMESPACE)
+                if await client.service_client.check_health():
+                    self.temporal_client_ = client
+                    return client
+            if time.monotonic() > deadline:
+                raise RuntimeError("the Temporal dev server did not start")
+            await asyncio.sleep(0.25)
+
+    def start_worker(self, database_url: str, name: str = "worker") -> None:
+        self.children.start(name, [*CLI, "worker"], self.env(database_url))
+
+    async def start_api(self, database_url: str, name: str = "api") -> str:
+        port = free_port()
+        self.children.start(
+            name, [*CLI, "api", "--host", "127.0.0.1", "--port", str(port)], self.env(database_url)
+        )
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        async with httpx.AsyncClient(base_url=url, timeout=2.0) as probe:
+            while time.monotonic() < deadline:
+                self.children.check()
+                with contextlib.suppress(httpx.TransportError):
+                    if (await probe.get("/v1/sms/countries")).status_code == 200:
+                        return url
+                await asyncio.sleep(0.25)
+        raise RuntimeError(f"the API did not start; see {self.folder}/logs/{name}.log")
+
+    def cpu_seconds(self, name: str) -> float:
+        """User + system CPU time the child ``name`` has used so far (Linux /proc)."""
+        child = next(c for c in self.children.started if c.name == name)
+        fields = Path(f"/proc/{child.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        self.children.stop()
+
+
+def migrated(url: str) -> Engine:
+    engine = make_engine(url)
+    upgrade_to_head(engine)
+    return engine
+
+
+@contextlib.contextmanager
+def postgres_schema(base_url: str) -> Iterator[str]:
+    """A fresh schema on the PostgreSQL server at ``base_url``, dropped afterwards."""
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(base_url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def seed_spenders(engine: Engine, prefix: str, count: int, credits: int) -> dict[str, str]:
+    """``count`` accounts with an active add-on and ``credits`` unexpired credits;
+    returns account id -> bearer token of its user."""
+    sessions = make_session_factory(engine)
+    now = datetime.now(UTC)
+    tokens: dict[str, str] = {}
+    for n in range(count):
+        account_id = f"{prefix}-{n}"
+        create_account(sessions, account_id, anchor=now.date(), now=now)
+        tokens[account_id] = create_user(sessions, account_id, "sender", now=now)
+        with transaction(sessions) as session:
+            session.add(
+                AddonSubscription(
+                    account_id=account_id,
+                    status=AddonStatus.ACTIVE.value,
+                    tier="sms-1000",
+                    currency="USD",
+                    billing_cycle=BillingCycle.MONTHLY.value,
+                    monthly_credits=credits,
+                    recurring_minor=0,
+                    period_start=now,
+                    period_end=now + timedelta(days=30),
+                    next_charge_at=now + timedelta(days=30),
+                    next_charge_minor=0,
+                    activated_at=now,
+                    ends_at=None,
+                    updated_at=now,
+                )
+            )
+            grant_credits(
+                session,
+                account_id=account_id,
+                source=GrantSource.RENEWAL,
+                credits=credits,
+                expires_at=now + timedelta(days=30),
+                at=now,
+                reference="bench allotment",
+                key=f"bench:{account_id}:grant",
+            )
+    return tokens
+
+
+def seed_buyers(engine: Engine, prefix: str, count: int) -> dict[str, str]:
+    """``count`` Plus accounts without the add-on; account id -> primary admin's token."""
+    sessions = make_session_factory(engine)
+    now = datetime.now(UTC)
+    tokens: dict[str, str] = {}
+    for n in range(count):
+        account_id = f"{prefix}-{n}"
+        create_account(sessions, account_id, anchor=now.date(), now=now)
+        tokens[account_id] = create_user(sessions, account_id, "owner", now=now)
+    return tokens

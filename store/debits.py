@@ -1,0 +1,237 @@
+"""Spending credits on the hot path: one send, or a batch of up to 1,000 messages.
+
+The same ledger rules as ``store.ledger.debit_credits`` (lock the account, spend
+the soonest-expiring unexpired grants, one ledger entry per debit, never below
+zero, exactly once per key) in a handful of Core statements instead of ORM loads
+and a flush: per send that is the difference between ~1 ms and ~0.2 ms of one
+process's time. Each runs inside the caller's transaction (``*_on``; the API
+commits sends in groups on SQLite, see ``store.group_commit``) or its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import cast
+
+from sqlalchemy import Connection, Engine, Table, bindparam, insert, or_, select, update
+
+from domain.enums import EntryKind, RegistrationStatus
+from domain.errors import DomainError, ErrorCode
+from store.db import write_transaction
+from store.models import A2pRegistration, Account, CreditEntry, CreditGrant
+
+_accounts = cast(Table, Account.__table__)
+_grants = cast(Table, CreditGrant.__table__)
+_entries = cast(Table, CreditEntry.__table__)
+_registrations = cast(Table, A2pRegistration.__table__)
+
+# Built once: on the hot path constructing a statement costs as much as running it.
+_BALANCE = select(_accounts.c.credit_balance).where(_accounts.c.id == bindparam("account"))
+_BALANCE_LOCKED = _BALANCE.with_for_update()
+_ENTRY_COLUMNS = (_entries.c.idempotency_key, _entries.c.credits, _entries.c.balance_after)
+_ONE_ENTRY = select(*_ENTRY_COLUMNS).where(_entries.c.idempotency_key == bindparam("key"))
+_SOME_ENTRIES = select(*_ENTRY_COLUMNS).where(
+    _entries.c.idempotency_key.in_(bindparam("keys", expanding=True))
+)
+_SPENDABLE = (
+    select(_grants.c.id, _grants.c.remaining)
+    .where(
+        _grants.c.account_id == bindparam("account"),
+        _grants.c.remaining > 0,
+        or_(_grants.c.expires_at.is_(None), _grants.c.expires_at > bindparam("at")),
+    )
+    .order_by(_grants.c.expires_at.is_(None), _grants.c.expires_at, _grants.c.id)
+)
+_SPEND_GRANT = (
+    update(_grants)
+    .where(_grants.c.id == bindparam("grant"))
+    .values(remaining=_grants.c.remaining - bindparam("spent"))
+)
+_SET_BALANCE = (
+    update(_accounts)
+    .where(_accounts.c.id == bindparam("account"))
+    .values(credit_balance=bindparam("balance"))
+)
+_ADD_ENTRIES = insert(_entries)
+_REGISTRATION = select(_registrations.c.status).where(
+    _registrations.c.account_id == bindparam("account")
+)
+
+
+class Outcome(StrEnum):
+    DEBITED = "debited"
+    REPLAYED = "replayed"  # the key was spent before: its first result
+    INSUFFICIENT_CREDITS = "insufficient_credits"
+    REGISTRATION_REQUIRED = "registration_required"
+    KEY_REUSED = "key_reused"  # the key was spent before on a different amount
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message to pay for: its key (already scoped to the account), what it costs,
+    whether its country needs an approved registration; ``credits`` None: invalid."""
+
+    key: str
+    credits: int | None
+    needs_registration: bool
+    reference: str
+
+
+@dataclass(frozen=True)
+class Spent:
+    outcome: Outcome
+    credits: int  # debited by this key (now or on its first send); 0 if refused
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    results: list[Spent]
+    balance: int
+
+
+def spend(engine: Engine, message: Message, at: datetime) -> tuple[Spent, int]:
+    """``spend_on`` in a transaction of its own."""
+    with write_transaction(engine) as connection:
+        return spend_on(connection, message, at)
+
+
+def spend_on(connection: Connection, message: Message, at: datetime) -> tuple[Spent, int]:
+    """Debit one message inside the caller's transaction; the result and the balance
+    after it (for a replay, the balance its first debit left)."""
+    account_id = _account_of(message.key)
+    balance = _lock_account(connection, account_id)
+    previous = _previous(connection, [message.key])
+    if message.key in previous:
+        credits, after = previous[message.key]
+        return _replay(message, credits), after
+    batch = _Batch(connection, account_id, balance, at)
+    spent = batch.take(message)
+    batch.write()
+    return spent, batch.balance
+
+
+def spend_batch_on(
+    connection: Connection, account_id: str, messages: Sequence[Message], at: datetime
+) -> BatchResult:
+    """Debit ``messages`` in order inside the caller's transaction: each key at most
+    once (a key spent before, in an earlier call or earlier in this one, answers its
+    first result); once one message finds too few credits, every later new one is
+    refused too."""
+    balance = _lock_account(connection, account_id)
+    previous = _previous(connection, list({m.key for m in messages}))
+    batch = _Batch(connection, account_id, balance, at)
+    results: list[Spent] = []
+    seen: dict[str, Spent] = {}
+    for message in messages:
+        if message.key in previous:
+            result = _replay(message, previous[message.key][0])
+        elif message.key in seen:
+            first = seen[message.key]
+            debited = first.outcome is Outcome.DEBITED
+            result = _replay(message, first.credits) if debited else first
+        else:
+            result = batch.take(message)
+            seen[message.key] = result
+        results.append(result)
+    batch.write()
+    return BatchResult(results, batch.balance)
+
+
+def _account_of(key: str) -> str:
+    # Keys are "usage:{account_id}:{client key}"; ids never hold ":".
+    return key.split(":", 2)[1]
+
+
+def _replay(message: Message, credits: int) -> Spent:
+    if message.credits is not None and message.credits != credits:
+        return Spent(Outcome.KEY_REUSED, 0)
+    return Spent(Outcome.REPLAYED, credits)
+
+
+def _lock_account(connection: Connection, account_id: str) -> int:
+    # SQLite's BEGIN IMMEDIATE already holds the database's write lock.
+    query = _BALANCE if connection.dialect.name == "sqlite" else _BALANCE_LOCKED
+    balance = connection.scalar(query, {"account": account_id})
+    if balance is None:
+        raise DomainError(ErrorCode.NOT_FOUND, f"Account {account_id} does not exist.")
+    return int(balance)
+
+
+def _previous(connection: Connection, keys: list[str]) -> dict[str, tuple[int, int]]:
+    """Key -> (credits debited, balance after) of the keys already in the ledger."""
+    if len(keys) == 1:
+        rows = connection.execute(_ONE_ENTRY, {"key": keys[0]})
+    else:
+        rows = connection.execute(_SOME_ENTRIES, {"keys": keys})
+    return {key: (-credits, after) for key, credits, after in rows}
+
+
+class _Batch:
+    """The account's spendable grants in memory, spent message by message, written once."""
+
+    def __init__(self, connection: Connection, account_id: str, balance: int, at: datetime):
+        self.connection = connection
+        self.account_id = account_id
+        self.balance = balance
+        self.at = at
+        self._grants: list[list[int]] | None = None  # [id, remaining, spent]
+        self._registered: bool | None = None
+        self._entries: list[dict[str, object]] = []
+        self._exhausted = False
+
+    def take(self, message: Message) -> Spent:
+        if message.credits is None:
+            return Spent(Outcome.INVALID, 0)
+        if message.needs_registration and not self._registration_approved():
+            return Spent(Outcome.REGISTRATION_REQUIRED, 0)
+        grants = self._spendable()
+        if self._exhausted or sum(g[1] for g in grants) < message.credits:
+            self._exhausted = True
+            return Spent(Outcome.INSUFFICIENT_CREDITS, 0)
+        owed = message.credits
+        for grant in grants:
+            taken = min(owed, grant[1])
+            grant[1] -= taken
+            grant[2] += taken
+            owed -= taken
+            if owed == 0:
+                break
+        self.balance -= message.credits
+        self._entries.append(
+            {
+                "account_id": self.account_id,
+                "grant_id": None,
+                "kind": EntryKind.DEBIT.value,
+                "credits": -message.credits,
+                "balance_after": self.balance,
+                "at": self.at,
+                "reference": message.reference,
+                "idempotency_key": message.key,
+            }
+        )
+        return Spent(Outcome.DEBITED, message.credits)
+
+    def write(self) -> None:
+        if not self._entries:
+            return
+        assert self._grants is not None
+        spent = [{"grant": g[0], "spent": g[2]} for g in self._grants if g[2]]
+        self.connection.execute(_SPEND_GRANT, spent)
+        self.connection.execute(_SET_BALANCE, {"account": self.account_id, "balance": self.balance})
+        self.connection.execute(_ADD_ENTRIES, self._entries)
+
+    def _spendable(self) -> list[list[int]]:
+        if self._grants is None:
+            rows = self.connection.execute(_SPENDABLE, {"account": self.account_id, "at": self.at})
+            self._grants = [[grant_id, remaining, 0] for grant_id, remaining in rows]
+        return self._grants
+
+    def _registration_approved(self) -> bool:
+        if self._registered is None:
+            status = self.connection.scalar(_REGISTRATION, {"account": self.account_id})
+            self._registered = status == RegistrationStatus.APPROVED
+        return self._registered

@@ -1,0 +1,110 @@
+"""The guarantees the fast debit path relies on, under threads, on SQLite and PostgreSQL:
+no lost update, never below zero, exactly once per key (single sends, batches, and
+units sharing a group commit)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, or_, select
+
+from store.db import write_transaction
+from store.debits import Message, Outcome, spend, spend_batch_on, spend_on
+from store.group_commit import GroupCommitter
+from store.models import Account, CreditEntry, CreditGrant
+from tests.test_usage import account_with_user, grant
+
+THREADS = 16
+
+
+def send(key: str, credits: int = 4) -> Message:
+    return Message(f"usage:acme:{key}", credits, False, "test")
+
+
+def ledger(sessions) -> tuple[int, int, int, Counter[str]]:
+    """Cached balance, ledger sum, unexpired grants, and debits per key."""
+    now = datetime.now(UTC)
+    with sessions() as session:
+        balance = session.get(Account, "acme").credit_balance
+        total = session.scalar(select(func.sum(CreditEntry.credits)))
+        held = session.scalar(
+            select(func.sum(CreditGrant.remaining)).where(
+                or_(CreditGrant.expires_at.is_(None), CreditGrant.expires_at > now)
+            )
+        )
+        keys = session.scalars(
+            select(CreditEntry.idempotency_key).where(CreditEntry.kind == "debit")
+        ).all()
+    return balance, total, held, Counter(keys)
+
+
+def test_parallel_sends_with_repeated_keys_debit_each_key_once(engine, sessions):
+    account_with_user(sessions)
+    grant(sessions, "acme", 4 * 30)  # 30 sends' worth, 40 distinct keys asked for
+    keys = [f"k{n % 40}" for n in range(160)]  # every key sent by four threads
+
+    def one(key: str) -> Outcome:
+        return spend(engine, send(key), datetime.now(UTC))[0].outcome
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        outcomes = Counter(pool.map(one, keys))
+    balance, total, held, debits = ledger(sessions)
+    assert balance == total == held == 0
+    assert len(debits) == 30 and set(debits.values()) == {1}
+    assert outcomes[Outcome.DEBITED] == 30
+    assert outcomes[Outcome.DEBITED] + outcomes[Outcome.REPLAYED] + outcomes[
+        Outcome.INSUFFICIENT_CREDITS
+    ] == len(keys)
+
+
+def test_parallel_overlapping_batches_debit_each_key_once(engine, sessions):
+    account_with_user(sessions)
+    grant(sessions, "acme", 4 * 100)
+    # Eight batches of 50 over the same 100 keys, in different orders.
+    batches = [[send(f"b{(n * 13 + i) % 100}") for i in range(50)] for n in range(8)]
+
+    def one(messages: list[Message]) -> list[Outcome]:
+        with write_transaction(engine) as connection:
+            done = spend_batch_on(connection, "acme", messages, datetime.now(UTC))
+        assert done.balance >= 0
+        return [r.outcome for r in done.results]
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(one, batches))
+    assert all(o in {Outcome.DEBITED, Outcome.REPLAYED} for r in results for o in r)
+    balance, total, held, debits = ledger(sessions)
+    covered = {m.key for b in batches for m in b}
+    assert set(debits) == covered and set(debits.values()) == {1}
+    assert balance == total == held == 4 * (100 - len(covered))
+
+
+def test_group_commit_isolates_a_failing_unit_and_debits_each_key_once(engine, sessions):
+    account_with_user(sessions)
+    grant(sessions, "acme", 4 * 50)
+    committer = GroupCommitter(engine)
+    at = datetime.now(UTC)
+
+    def broken(connection):
+        spend_on(connection, send("doomed"), at)
+        raise RuntimeError("after writing")  # its savepoint must take the debit back
+
+    def unit(key: str):
+        return lambda connection: spend_on(connection, send(key), at)
+
+    try:
+        # Submitted mid-stream, the failing unit shares a group with others.
+        futures = [committer.submit(unit(f"g{n % 60}")) for n in range(60)]
+        doomed = committer.submit(broken)
+        futures += [committer.submit(unit(f"g{n % 60}")) for n in range(60, 120)]
+        outcomes = Counter(f.result()[0].outcome for f in futures)
+        with pytest.raises(RuntimeError):
+            doomed.result()
+    finally:
+        committer.close()
+    balance, total, held, debits = ledger(sessions)
+    assert "usage:acme:doomed" not in debits
+    assert outcomes[Outcome.DEBITED] == 50 and set(debits.values()) == {1}
+    assert balance == total == held == 0
