@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from store.db import transaction
 from store.ledger import debit_credits
@@ -22,12 +23,32 @@ ADMIN = bearer(ADMIN_TOKEN)
 async def ops_post(
     shop: Shop, path: str, body: dict[str, Any] | None = None, key: str | None = None
 ) -> httpx.Response:
+    return await admin_post(shop.api, shop.account_id, path, body, key)
+
+
+async def admin_post(
+    api: httpx.AsyncClient,
+    account_id: str,
+    path: str,
+    body: dict[str, Any] | None = None,
+    key: str | None = None,
+) -> httpx.Response:
+    """An operator action as ``olga`` (``key`` is the Idempotency-Key)."""
     headers = {**ADMIN, "X-Operator": "olga"}
     if key is not None:
         headers["Idempotency-Key"] = key
-    return await shop.api.post(
-        f"/v1/admin/accounts/{shop.account_id}/sms{path}", json=body, headers=headers
-    )
+    return await api.post(f"/v1/admin/accounts/{account_id}/sms{path}", json=body, headers=headers)
+
+
+def audit_of(sessions: sessionmaker[Session], account_id: str) -> list[AuditRecord]:
+    with sessions() as session:
+        return list(
+            session.scalars(
+                select(AuditRecord)
+                .where(AuditRecord.account_id == account_id)
+                .order_by(AuditRecord.id)
+            )
+        )
 
 
 def refunds_of(shop: Shop, payment_id: str) -> list[Payment]:
@@ -40,14 +61,7 @@ def refunds_of(shop: Shop, payment_id: str) -> list[Payment]:
 
 
 def audit_rows(shop: Shop) -> list[AuditRecord]:
-    with shop.sessions() as session:
-        return list(
-            session.scalars(
-                select(AuditRecord)
-                .where(AuditRecord.account_id == shop.account_id)
-                .order_by(AuditRecord.id)
-            )
-        )
+    return audit_of(shop.sessions, shop.account_id)
 
 
 def spend(shop: Shop, credits: int) -> None:
