@@ -4,11 +4,19 @@ the audit, and the money invariants."""
 
 from __future__ import annotations
 
+from domain.operator import operator_refund_workflow_id
+from store.models import RefundRequest
 from tests.invariants import check_money
 from tests.operator_support import ADMIN, audit_rows, ops_post, refunds_of, spend
 from tests.purchase_support import open_shop
+from tests.support import keep_history
 
 ADDON = {"type": "addon", "tier": "sms-1000"}
+
+
+def request_id(shop, key: str) -> int:
+    with shop.sessions() as session:
+        return session.query(RefundRequest).filter_by(request_key=key).one().id
 
 
 async def test_partial_then_the_rest_then_nothing_more(
@@ -105,6 +113,10 @@ async def test_revoke_takes_a_share_and_never_spent_credits(
         assert rest.json()["credits_revoked"] == 10
         assert shop.balance() == 0
         check_money(shop.sessions, shop.account_id)
+        handle = shop.env.client.get_workflow_handle(
+            operator_refund_workflow_id(shop.account_id, request_id(shop, "h-2"))
+        )
+        await keep_history(handle, "operator/refund-revoking")
 
 
 async def test_a_payment_of_another_account_is_not_found(

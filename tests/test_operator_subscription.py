@@ -9,12 +9,13 @@ from datetime import timedelta
 from domain.calendar import Period, billing_period
 from domain.enums import AddonStatus, BillingCycle, GrantSource, PaymentStatus
 from domain.refunds import prorated_unused_minor
+from domain.subscription import subscription_workflow_id
 from payments.sandbox import DECLINING_METHOD
 from tests.invariants import check_money
 from tests.operator_support import admin_post, audit_of, ops_post, refunds_of
 from tests.purchase_support import open_shop
 from tests.subscription_support import TIER, subscribed
-from tests.support import api_client, settings_for
+from tests.support import api_client, keep_history, settings_for
 
 ADDON = {"type": "addon", "tier": "sms-1000"}
 
@@ -120,3 +121,6 @@ async def test_end_now_expires_credits_and_refunds_the_unused_days_once(
         (record,) = [r for r in audit_of(shop.sessions, shop.account_id) if r.action == "end_now"]
         assert record.reference == refund["payment_id"]
         check_money(shop.sessions, shop.account_id)
+        handle = shop.env.client.get_workflow_handle(subscription_workflow_id(shop.account_id))
+        assert await handle.result() == AddonStatus.CANCELLED
+        await keep_history(handle, "subscription/end-now-prorated")
