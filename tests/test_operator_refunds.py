@@ -8,15 +8,16 @@ from domain.operator import operator_refund_workflow_id
 from store.models import RefundRequest
 from tests.invariants import check_money
 from tests.operator_support import ADMIN, audit_rows, ops_post, refunds_of, spend
-from tests.purchase_support import open_shop
+from tests.purchase_support import Shop, open_shop
 from tests.support import keep_history
 
 ADDON = {"type": "addon", "tier": "sms-1000"}
 
 
-def request_id(shop, key: str) -> int:
+def request_id(shop: Shop, key: str) -> int:
     with shop.sessions() as session:
-        return session.query(RefundRequest).filter_by(request_key=key).one().id
+        request: RefundRequest = session.query(RefundRequest).filter_by(request_key=key).one()
+        return request.id
 
 
 async def test_partial_then_the_rest_then_nothing_more(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -37,7 +38,7 @@ def transport_for(shop: Shop, database_url: str) -> httpx.ASGITransport:
 
 async def ops(
     transport: httpx.ASGITransport, capsys: pytest.CaptureFixture[str], *argv: str
-) -> tuple[int, object]:
+) -> tuple[int, Any]:
     code = await run_ops(["--api", "http://test", "--operator", "carl", *argv], transport)
     captured = capsys.readouterr()
     return code, json.loads(captured.out if code == 0 else captured.err.split("\nsms-addon")[0])
