@@ -26,6 +26,7 @@ from starter.routes import (
     metrics,
     operator,
     purchases,
+    refunds,
     registration,
     sending,
 )
@@ -38,6 +39,7 @@ ROUTERS = (
     metrics.router,
     admin.router,
     operator.router,
+    refunds.router,
     catalogue.router,
     billing.router,
     purchases.router,
