@@ -31,6 +31,7 @@ from observability.logs import configure_logging
 from observability.worker_metrics import WorkerMetrics, worker_metrics
 from payments.factory import build_gateway
 from store.db import make_session_factory
+from workflows.operator_refund import OperatorRefundWorkflow
 from workflows.payment_janitor import PaymentJanitorWorkflow
 from workflows.purchase import PurchaseWorkflow
 from workflows.registration import A2pRegistrationWorkflow
@@ -43,6 +44,7 @@ WORKFLOWS: list[type[Any]] = [
     A2pRegistrationWorkflow,
     SmsSubscriptionWorkflow,
     PaymentJanitorWorkflow,
+    OperatorRefundWorkflow,
 ]
 # A workflow task of a dead worker's sticky queue moves to the shared queue after this,
 # so another worker picks the workflow up within seconds (DESIGN.md §5).

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from activities.deps import ActivityDeps
+from activities.operator import operator_activities
 from activities.payment_janitor import payment_janitor_activities
 from activities.purchase import PurchaseActivities
 from activities.registration import registration_activities
@@ -34,5 +35,6 @@ def all_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:
         *registration_activities(deps),
         *subscription_activities(deps),
         *payment_janitor_activities(deps),
+        *operator_activities(deps),
     ]
     return activities

@@ -15,6 +15,11 @@ from domain.subscription import (
 )
 
 
+def subscription_summary(account_id: str, purchase_id: str) -> str:
+    """The subscription's static summary; its details line carries the amounts."""
+    return f"{account_id}: SMS add-on subscription, activated by purchase {purchase_id}"
+
+
 class SubscriptionLinkActivities:
     def __init__(self, deps: ActivityDeps) -> None:
         self._client = deps.client
@@ -27,6 +32,7 @@ class SubscriptionLinkActivities:
             SUBSCRIPTION_WORKFLOW,
             start,
             id=subscription_workflow_id(start.account_id),
+            static_summary=subscription_summary(start.account_id, start.purchase_id),
             task_queue=activity.info().task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         )
@@ -40,6 +46,7 @@ class SubscriptionLinkActivities:
             SUBSCRIPTION_WORKFLOW,
             SubscriptionStart(account_id=change.account_id, purchase_id=change.purchase_id),
             id=subscription_workflow_id(change.account_id),
+            static_summary=subscription_summary(change.account_id, change.purchase_id),
             task_queue=activity.info().task_queue,
             start_signal=ALLOTMENT_CHANGED_SIGNAL,
             start_signal_args=[change],

@@ -32,6 +32,10 @@ def janitor_schedule(settings: Settings) -> Schedule:
             JanitorRequest(older_than_seconds=settings.sms_payment_janitor_after_seconds),
             id=f"{PAYMENT_JANITOR_SCHEDULE}-sweep",
             task_queue=settings.sms_task_queue,
+            static_summary=(
+                "payment janitor: settle payments pending over "
+                f"{settings.sms_payment_janitor_after_seconds} s"
+            ),
         ),
         spec=ScheduleSpec(
             intervals=[

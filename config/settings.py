@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     sms_token_cache_seconds: Annotated[float, Field(ge=0)] = 10.0
     api_host: str = "127.0.0.1"
     api_port: Port = 8000
+    # Where `sms-addon ops` reaches the admin API; empty: http://{API_HOST}:{API_PORT}.
+    api_url: str = ""
     # Ports of the Temporal dev server that `sms-addon dev` (`make run`) starts.
     sms_dev_temporal_port: Port = 7233
     sms_dev_temporal_ui_port: Port = 8233

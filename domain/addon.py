@@ -226,6 +226,15 @@ class AddonState(BaseModel):
         self.pending_billing_cycle = None
         return True
 
+    def unused_paid_period(self, now: datetime) -> Period | None:
+        """The paid billing period an end now leaves partly unused (an operator may
+        refund it, domain.refunds); None when nothing paid is left: past due, or the
+        paid period already over."""
+        if not self.live or self.dunning is not None or now >= self.paid_through:
+            return None
+        last_paid = self.paid_through - timedelta(microseconds=1)
+        return billing_period(self.anchor, self.billing_cycle, last_paid)
+
     def change_billing_cycle(self, cycle: BillingCycle) -> bool:
         """Bill on ``cycle`` from the end of the paid period (no refund for the old one)."""
         pending = None if cycle is self.billing_cycle else cycle

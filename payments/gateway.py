@@ -64,9 +64,17 @@ class PaymentGateway(Protocol):
         ...
 
     def refund(
-        self, *, payment_id: str, idempotency_key: str, reference: str, at: datetime
+        self,
+        *,
+        payment_id: str,
+        idempotency_key: str,
+        reference: str,
+        at: datetime,
+        amount_minor: int | None = None,
     ) -> PaymentResult:
-        """Refund a captured payment in full; idempotent by key."""
+        """Refund a captured payment, in full (``amount_minor`` None) or in part;
+        idempotent by key. The caller keeps partial refunds within the capture (an
+        operator refund records its intent, with the remainder checked, first)."""
         ...
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain.enums import PaymentKind, PaymentStatus
 from observability import metrics
-from payments.gateway import GatewayUnavailable, PaymentResult, UnknownPayment
+from payments.gateway import GatewayRejected, GatewayUnavailable, PaymentResult, UnknownPayment
 from store.db import transaction
 from store.models import Payment
 
@@ -68,16 +68,26 @@ class SandboxGateway:
         )
 
     def refund(
-        self, *, payment_id: str, idempotency_key: str, reference: str, at: datetime
+        self,
+        *,
+        payment_id: str,
+        idempotency_key: str,
+        reference: str,
+        at: datetime,
+        amount_minor: int | None = None,
     ) -> PaymentResult:
         with transaction(self._sessions) as session:
             original = session.get(Payment, payment_id)
             if original is None or original.status != PaymentStatus.SUCCEEDED:
                 raise UnknownPayment(f"No succeeded payment {payment_id} to refund.")
+            if amount_minor is not None and not 0 < amount_minor <= original.amount_minor:
+                raise GatewayRejected(
+                    f"A refund of {amount_minor} does not fit the capture {payment_id}."
+                )
             refund = Payment(
                 account_id=original.account_id,
                 kind=PaymentKind.REFUND.value,
-                amount_minor=original.amount_minor,
+                amount_minor=original.amount_minor if amount_minor is None else amount_minor,
                 currency=original.currency,
                 status=PaymentStatus.SUCCEEDED.value,
                 payment_method=original.payment_method,

@@ -32,7 +32,7 @@ from stripe.params import PaymentIntentConfirmParams, PaymentIntentCreateParams
 from domain.enums import PaymentKind, PaymentStatus
 from domain.payment_janitor import JanitorReport
 from payments import attempts
-from payments.gateway import PaymentResult, PaymentUnknown, UnknownPayment
+from payments.gateway import GatewayRejected, PaymentResult, PaymentUnknown, UnknownPayment
 from payments.stripe_outcomes import (
     AUTHENTICATION_REQUIRED,
     NEVER_CREATED,
@@ -167,17 +167,26 @@ class StripeGateway:
     # -- refund ------------------------------------------------------------------------
 
     def refund(
-        self, *, payment_id: str, idempotency_key: str, reference: str, at: datetime
+        self,
+        *,
+        payment_id: str,
+        idempotency_key: str,
+        reference: str,
+        at: datetime,
+        amount_minor: int | None = None,
     ) -> PaymentResult:
         original = attempts.find(self._sessions, payment_id)
         if original is None or original.status != PaymentStatus.SUCCEEDED:
             raise UnknownPayment(f"No succeeded payment {payment_id} to refund.")
+        if amount_minor is not None and not 0 < amount_minor <= original.amount_minor:
+            raise GatewayRejected(f"A refund of {amount_minor} does not fit {payment_id}.")
         attempt = attempts.open_attempt(
             self._sessions,
             Payment(
                 account_id=original.account_id,
                 kind=PaymentKind.REFUND.value,
-                amount_minor=original.amount_minor,
+                # The amount recorded with the key is the one sent, on every retry too.
+                amount_minor=original.amount_minor if amount_minor is None else amount_minor,
                 currency=original.currency,
                 payment_method=original.payment_method,
                 refund_of=payment_id,
@@ -214,6 +223,7 @@ class StripeGateway:
             refund = self._stripe.refunds.create(
                 {
                     "payment_intent": intent_id,
+                    "amount": attempt.amount_minor,
                     "metadata": {
                         "account_id": attempt.account_id,
                         "payment_key": attempt.idempotency_key,

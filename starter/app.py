@@ -26,7 +26,9 @@ from starter.routes import (
     catalogue,
     health,
     metrics,
+    operator,
     purchases,
+    refunds,
     registration,
     sending,
 )
@@ -39,6 +41,8 @@ ROUTERS = (
     health.router,
     metrics.router,
     admin.router,
+    operator.router,
+    refunds.router,
     catalogue.router,
     billing.router,
     purchases.router,

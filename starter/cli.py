@@ -68,13 +68,25 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "dev", help="the embedded stack: Temporal dev server, worker, API and a demo seed"
     ).set_defaults(run=_dev)
+    ops = commands.add_parser(
+        "ops",
+        help="operator actions through the admin API: refund, goodwill, retry-payment, "
+        "cancel, audit (sms-addon ops --help)",
+        add_help=False,
+    )
+    ops.add_argument("args", nargs="*")  # main() hands them to starter.ops_cli
     return parser
 
 
 def main(argv: list[str] | None = None) -> None:
     settings = get_settings()
     configure_logging(settings.sms_log_format, settings.sms_log_level, secrets_of(settings))
-    args = build_parser().parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else argv
+    if arguments[:1] == ["ops"]:  # its own parser: options may come before the action
+        from starter.ops_cli import ops_main
+
+        ops_main(arguments[1:])
+    args = build_parser().parse_args(arguments)
     args.run(args)
 
 

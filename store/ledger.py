@@ -35,7 +35,7 @@ def find_entry(session: Session, key: str) -> CreditEntry | None:
     return session.scalars(select(CreditEntry).where(CreditEntry.idempotency_key == key)).first()
 
 
-def _append(
+def append_entry(
     session: Session,
     account: Account,
     *,
@@ -93,7 +93,7 @@ def grant_credits(
     session.add(grant)
     session.flush()
     kind = EntryKind.ADJUST if source is GrantSource.ADJUSTMENT else EntryKind.GRANT
-    _append(
+    append_entry(
         session,
         account,
         kind=kind,
@@ -148,7 +148,7 @@ def _expire(
         amount, grant.remaining = grant.remaining, 0
         expired += amount
         metrics.count_on_commit(session, metrics.CREDITS_EXPIRED, amount)
-        _append(
+        append_entry(
             session,
             account,
             kind=EntryKind.EXPIRE,
@@ -203,7 +203,7 @@ def debit_credits(
         if owed == 0:
             break
     metrics.count_on_commit(session, metrics.CREDITS_DEBITED, credits)
-    return _append(
+    return append_entry(
         session,
         account,
         kind=EntryKind.DEBIT,

@@ -4,7 +4,9 @@
 1. Ledger: the sum of the ledger's entries = the cached balance = what the grants
    still hold; no balance below zero.
 2. Purchases: a completed purchase was captured once, for exactly its quote's
-   ``due_now_minor``, and granted once; a refunded one was captured and refunded in
+   ``due_now_minor``, and granted once; operator refunds of it (``refund:operator:…``,
+   ``refund:end-now:…``) sum to at most the capture, and each operator refund request
+   marked refunded has exactly its refund payment; a refunded one was captured and refunded in
    full and granted nothing; any other purchase moved no money and granted nothing.
 3. Renewals: at most one succeeded charge and one grant per credit month.
 """
@@ -17,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.purchase import payment_key, refund_key
-from store.models import Account, CreditEntry, CreditGrant, Payment, Purchase
+from store.models import Account, CreditEntry, CreditGrant, Payment, Purchase, RefundRequest
 from store.subscriptions import purchase_grant_key
 
 
@@ -43,6 +45,33 @@ def _payment(session: Session, key: str) -> Payment | None:
     return session.scalars(select(Payment).where(Payment.idempotency_key == key)).first()
 
 
+def _refunded(session: Session, payment_id: str) -> int:
+    """Every refund of a capture that did not fail (settled or still in flight)."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(Payment.amount_minor), 0)).where(
+            Payment.refund_of == payment_id,
+            Payment.kind == "refund",
+            Payment.status != "declined",
+        )
+    )
+    return int(total or 0)
+
+
+def check_refund_requests(session: Session, account_id: str) -> None:
+    """An operator refund marked refunded has its payment, for exactly its amount."""
+    for request in session.scalars(
+        select(RefundRequest).where(RefundRequest.account_id == account_id)
+    ):
+        capture = session.get(Payment, request.payment_id)
+        assert capture is not None and _refunded(session, capture.payment_id) <= (
+            capture.amount_minor
+        )
+        if request.status == "refunded":
+            refund = session.get(Payment, request.refund_payment_id)
+            assert refund is not None and refund.refund_of == request.payment_id
+            assert refund.amount_minor == request.amount_minor
+
+
 def check_purchases(session: Session, account_id: str) -> Counter[str]:
     """Checks every purchase of the account; returns how many ended in each status."""
     outcomes: Counter[str] = Counter()
@@ -60,6 +89,7 @@ def check_purchases(session: Session, account_id: str) -> Counter[str]:
             assert captured and capture is not None and purchase.quote is not None
             assert capture.amount_minor == purchase.quote["due_now_minor"]
             assert refund is None and grant is not None
+            assert _refunded(session, capture.payment_id) <= capture.amount_minor
         elif purchase.status == "refunded":
             assert captured and capture is not None and refund is not None
             assert refund.amount_minor == capture.amount_minor and grant is None
@@ -101,4 +131,5 @@ def check_money(sessions: sessionmaker[Session], account_id: str) -> Counter[str
     with sessions() as session:
         check_ledger(session, account_id)
         check_renewals(session, account_id)
+        check_refund_requests(session, account_id)
         return check_purchases(session, account_id)

@@ -57,6 +57,11 @@ NEEDS_TEMPORAL = {
     ("POST", f"{ACCOUNT}/sms/addon/cancel"),
     ("POST", f"{ACCOUNT}/sms/registrations/a2p_10dlc"),
     ("POST", "/v1/webhooks/a2p_10dlc"),
+    # Operator actions reach the subscription or start the refund workflow.
+    ("POST", "/v1/admin/accounts/{account_id}/sms/refunds"),
+    ("POST", "/v1/admin/accounts/{account_id}/sms/goodwill"),
+    ("POST", "/v1/admin/accounts/{account_id}/sms/retry-payment"),
+    ("POST", "/v1/admin/accounts/{account_id}/sms/addon/cancel"),
 }
 
 

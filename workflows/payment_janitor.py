@@ -12,6 +12,7 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from activities.payment_janitor import PaymentJanitorActivities
     from domain.payment_janitor import PAYMENT_JANITOR_WORKFLOW, JanitorReport, JanitorRequest
+    from workflows.summaries import moment
 
 # A sweep makes a few provider calls per payment, each bounded by the client timeout.
 SWEEP_TIMEOUT = timedelta(minutes=10)
@@ -23,10 +24,20 @@ SWEEP_RETRY = RetryPolicy(maximum_attempts=3, maximum_interval=timedelta(minutes
 class PaymentJanitorWorkflow:
     @workflow.run
     async def run(self, request: JanitorRequest) -> JanitorReport:
-        return await workflow.execute_activity_method(
+        workflow.set_current_details(
+            f"Sweeping payments pending over {request.older_than_seconds} s, "
+            f"started {moment(workflow.now())}"
+        )
+        report: JanitorReport = await workflow.execute_activity_method(
             PaymentJanitorActivities.settle_stale_payments,
             request,
             summary="settle payments whose outcome is unknown",
             start_to_close_timeout=SWEEP_TIMEOUT,
             retry_policy=SWEEP_RETRY,
         )
+        workflow.set_current_details(
+            f"Swept at {moment(workflow.now())}: {report.examined} examined, "
+            f"{report.succeeded} succeeded, {report.declined} declined, "
+            f"{report.still_open} still open"
+        )
+        return report

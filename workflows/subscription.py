@@ -18,6 +18,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.operator import OperatorActivities
     from activities.subscription import SubscriptionActivities
     from boundary.errors import refusal_of
     from boundary.options import DATABASE_WRITE, GATEWAY_CALL, READ_CHECK
@@ -25,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.calendar import Period, credit_month
     from domain.enums import AddonStatus
     from domain.errors import ErrorCode
+    from domain.operator import END_NOW_UPDATE, EndedNow, EndNow, EndNowRefund, RefundedPayment
     from domain.subscription import (
         ALLOTMENT_CHANGED_SIGNAL,
         BILLING_CYCLE_CHANGED_SIGNAL,
@@ -56,6 +58,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.search_attributes import ACCOUNT_ID, SMS_ADDON_STATUS
     from workflows.summaries import day
 
+# The operator's end_now update (added after histories were recorded): its marker.
+END_NOW_PATCH = "operator-end-now"
 # Continue as new at least once a year, so that new code reaches every subscription.
 RENEWALS_PER_RUN = 12
 
@@ -119,6 +123,8 @@ class SmsSubscriptionWorkflow:
 
     async def _take_due_step(self) -> None:
         now, state = workflow.now(), self.state
+        if not state.live:  # an operator ended it while this step waited for the lock
+            return
         if state.ends_by(now):
             assert state.ends_at is not None
             await self._end(AddonStatus.CANCELLED, state.ends_at)
@@ -165,16 +171,17 @@ class SmsSubscriptionWorkflow:
         else:
             await self._save()
 
-    async def _end(self, status: AddonStatus, at: datetime) -> None:
+    async def _end(self, status: AddonStatus, at: datetime) -> int:
         """Cancelled or suspended: the balance goes to 0 and nothing is charged again."""
         self.state.ended(status, at)
-        await workflow.execute_activity_method(
+        expired: int = await workflow.execute_activity_method(
             SubscriptionActivities.end_addon,
             AddonChange(at=at, row=self.state.row()),
             summary=f"end the add-on ({status.value}) on {day(at)}",
             **DATABASE_WRITE,
         )
         self._publish()
+        return expired
 
     # -- messages -----------------------------------------------------------------------
 
@@ -232,6 +239,43 @@ class SmsSubscriptionWorkflow:
 
     @grant_goodwill.validator
     def _validate_goodwill(self, grant: GrantGoodwill) -> None:
+        if self._state is not None and not self._state.live:
+            raise _not_active()
+
+    @workflow.update(name=END_NOW_UPDATE)
+    async def end_now(self, request: EndNow) -> EndedNow:
+        """An operator ends the add-on at once: credits expire, status cancelled; with
+        ``prorated``, the unused days of the paid period go back (domain.refunds)."""
+        workflow.patched(END_NOW_PATCH)
+        await workflow.wait_condition(lambda: self._state is not None)
+        async with self._lock:
+            state, now = self.state, workflow.now()
+            if not state.live:
+                raise _not_active()
+            period = state.unused_paid_period(now)
+            recurring = state.totals.recurring_minor(state.billing_cycle)
+            expired = await self._end(AddonStatus.CANCELLED, now)
+            self._woken = True
+            refunds: list[RefundedPayment] = []
+            if request.prorated and period is not None:
+                refunds = await workflow.execute_activity_method(
+                    OperatorActivities.refund_unused_period,
+                    EndNowRefund(
+                        account_id=self._account_id,
+                        period_start=period.start,
+                        period_end=period.end,
+                        recurring_minor=recurring,
+                        at=now,
+                    ),
+                    summary=f"prorated refund of the period to {day(period.end)}",
+                    **GATEWAY_CALL,
+                )
+            return EndedNow(
+                status=state.status, ends_at=now, credits_expired=expired, refunds=refunds
+            )
+
+    @end_now.validator
+    def _validate_end_now(self, request: EndNow) -> None:
         if self._state is not None and not self._state.live:
             raise _not_active()
 

@@ -126,6 +126,10 @@ async def _submit(
             A2pRegistrationWorkflow.run,
             _start(settings, account_id, details, current.submission + 1),
             id=workflow_id(account_id),
+            static_summary=(
+                f"{account_id}: A2P 10DLC registration of {details.brand.legal_name}, "
+                f"submission {current.submission + 1}"
+            ),
             task_queue=settings.sms_task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,

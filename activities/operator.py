@@ -1,0 +1,140 @@
+"""The operator actions' side effects: an operator refund through the gateway and its
+settlement (credits revoked, audit completed), and the prorated refund of an add-on
+ended now. Each is retried until it settles; its docstring names its key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from temporalio import activity
+
+from activities.deps import ActivityDeps
+from domain.calendar import Period
+from domain.enums import PaymentKind, PaymentStatus
+from domain.operator import (
+    EndNowRefund,
+    OperatorRefundStart,
+    RefundedPayment,
+    SettleRefund,
+    end_now_refund_key,
+    operator_refund_key,
+)
+from domain.refunds import Capture, allocate, prorated_unused_minor, refundable_minor
+from store.db import transaction
+from store.models import Payment, RefundRequest
+from store.operator import (
+    fail_refund_request,
+    refunded_minor,
+    refunded_payment,
+    settle_refund_request,
+)
+
+
+class OperatorActivities:
+    def __init__(self, deps: ActivityDeps) -> None:
+        self._sessions = deps.sessions
+        self._gateway = deps.gateway
+
+    @activity.defn
+    def refund_operator_request(self, start: OperatorRefundStart) -> str:
+        """Refund the recorded request's amount; key ``refund:operator:{account}:{request}``,
+        so a retry after a lost answer finds the first refund, never a second one."""
+        result = self._gateway.refund(
+            payment_id=start.payment_id,
+            idempotency_key=operator_refund_key(start.account_id, start.request_id),
+            reference=f"operator refund of {start.payment_id}",
+            at=start.requested_at,
+            amount_minor=start.amount_minor,
+        )
+        return result.payment_id
+
+    @activity.defn
+    def settle_operator_refund(self, settle: SettleRefund) -> RefundedPayment:
+        """Write the outcome on the request, revoke credits (key ``revoke:{request}``)
+        and complete its audit record; a second run changes nothing."""
+        with transaction(self._sessions) as session:
+            request = settle_refund_request(
+                session, settle.request_id, settle.refund_payment_id, settle.at
+            )
+            refund = session.get(Payment, settle.refund_payment_id)
+            assert refund is not None
+            return refunded_payment(refund, request.credits_revoked)
+
+    @activity.defn
+    def fail_operator_refund(self, request_id: int) -> None:
+        """The provider refused the refund for good: free its amount (idempotent)."""
+        with transaction(self._sessions) as session:
+            request = session.get(RefundRequest, request_id)
+            if request is not None:
+                fail_refund_request(session, request_id, request.updated_at)
+
+    @activity.defn
+    def refund_unused_period(self, request: EndNowRefund) -> list[RefundedPayment]:
+        """The prorated refund of an add-on ended now, spread over the period's captures
+        newest first. Keys ``refund:end-now:{account}:{period_start}:{payment}``: the
+        split is recomputed from what the captures still hold, so a retry that finds a
+        part refunded already answers it from its key instead of refunding again."""
+        period = Period(start=request.period_start, end=request.period_end)
+        amount = prorated_unused_minor(request.recurring_minor, period, request.at)
+        with self._sessions() as session:
+            captures = list(
+                session.scalars(
+                    select(Payment)
+                    .where(
+                        Payment.account_id == request.account_id,
+                        Payment.kind == PaymentKind.CAPTURE.value,
+                        Payment.status == PaymentStatus.SUCCEEDED.value,
+                        Payment.at >= period.start,
+                        Payment.at < period.end,
+                    )
+                    .order_by(Payment.at.desc(), Payment.created_at.desc())
+                )
+            )
+            done = {
+                p.refund_of: p
+                for p in session.scalars(
+                    select(Payment).where(
+                        Payment.idempotency_key.in_(
+                            [
+                                end_now_refund_key(request.account_id, period.start, c.payment_id)
+                                for c in captures
+                            ]
+                        )
+                    )
+                )
+            }
+            holds = [
+                Capture(
+                    c.payment_id,
+                    refundable_minor(c.amount_minor, refunded_minor(session, c.payment_id))
+                    # a part already refunded under its key counts towards the amount
+                    + (done[c.payment_id].amount_minor if c.payment_id in done else 0),
+                )
+                for c in captures
+            ]
+        refunds: list[RefundedPayment] = []
+        for payment_id, part in allocate(amount, holds):
+            result = self._gateway.refund(
+                payment_id=payment_id,
+                idempotency_key=end_now_refund_key(request.account_id, period.start, payment_id),
+                reference=f"prorated refund: add-on ended {request.at:%Y-%m-%d}",
+                at=request.at,
+                amount_minor=part,
+            )
+            with self._sessions() as session:
+                stored = session.get(Payment, result.payment_id)
+                assert stored is not None
+                refunds.append(refunded_payment(stored))
+        return refunds
+
+
+def operator_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:
+    operator = OperatorActivities(deps)
+    return [
+        operator.refund_operator_request,
+        operator.settle_operator_refund,
+        operator.fail_operator_refund,
+        operator.refund_unused_period,
+    ]

@@ -1,0 +1,92 @@
+"""``sms-addon ops …`` against the real app (over ASGI): each command does what its
+HTTP action does, a repeated command acts once, and a refusal exits non-zero."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from config.settings import get_settings
+from starter.app import build_services, create_app
+from starter.ops_cli import run_ops
+from tests.invariants import check_money
+from tests.operator_support import audit_rows, refunds_of
+from tests.purchase_support import Shop, open_shop
+from tests.support import ADMIN_TOKEN, settings_for
+
+ADDON = {"type": "addon", "tier": "sms-1000"}
+
+
+@pytest.fixture
+def admin_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("SMS_ADMIN_TOKEN", ADMIN_TOKEN)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def transport_for(shop: Shop, database_url: str) -> httpx.ASGITransport:
+    settings = settings_for(database_url, sms_task_queue=shop.task_queue)
+    app = create_app(settings)
+    app.state.services = build_services(settings, shop.env.client)
+    return httpx.ASGITransport(app=app)
+
+
+async def ops(
+    transport: httpx.ASGITransport, capsys: pytest.CaptureFixture[str], *argv: str
+) -> tuple[int, Any]:
+    code = await run_ops(["--api", "http://test", "--operator", "carl", *argv], transport)
+    captured = capsys.readouterr()
+    return code, json.loads(captured.out if code == 0 else captured.err.split("\nsms-addon")[0])
+
+
+async def test_ops_commands_act_once_and_are_audited(
+    time_skipping_env, sqlite_sessions, sqlite_url, admin_env, capsys
+):
+    async with open_shop(time_skipping_env, sqlite_sessions, sqlite_url) as shop:
+        bought = await shop.bought(ADDON)
+        payment_id = bought["payment"]["payment_id"]
+        transport = transport_for(shop, sqlite_url)
+        account = shop.account_id
+        refund = ("refund", account, payment_id, "300", "--reason", "billing error")
+
+        code, first = await ops(transport, capsys, *refund)
+        assert code == 0, first
+        code, again = await ops(transport, capsys, *refund)  # the same command: one refund
+        assert code == 0 and again == first
+        assert len(refunds_of(shop, payment_id)) == 1
+        code, second = await ops(transport, capsys, *refund, "--key", "second")
+        assert code == 0 and second != first
+        assert sum(p.amount_minor for p in refunds_of(shop, payment_id)) == 600
+
+        code, error = await ops(transport, capsys, "refund", account, payment_id, "999999",
+                                "--reason", "too much")  # fmt: skip
+        assert code == 1 and error == {"error": error["error"]}
+        assert error["error"]["code"] == "conflict"
+
+        code, granted = await ops(transport, capsys, "goodwill", account, "40", "--reason", "sorry")
+        assert code == 0 and isinstance(granted, dict) and granted["credits"] == 40
+        code, _ = await ops(transport, capsys, "goodwill", account, "40", "--reason", "sorry")
+        assert code == 0
+
+        code, refused = await ops(transport, capsys, "retry-payment", account)
+        assert code == 1 and isinstance(refused, dict)
+        assert refused["error"]["code"] == "addon_not_active"
+
+        code, ended = await ops(transport, capsys, "cancel", account, "--when", "now")
+        assert code == 0 and isinstance(ended, dict) and ended["status"] == "cancelled"
+
+        code, listed = await ops(transport, capsys, "audit", account)
+        assert code == 0 and isinstance(listed, dict)
+        assert [(a["action"], a["operator"]) for a in listed["audit"]] == [
+            ("end_now", "carl"),
+            ("goodwill", "carl"),
+            ("refund", "carl"),
+            ("refund", "carl"),
+        ]
+        assert len(audit_rows(shop)) == 4
+        check_money(shop.sessions, shop.account_id)

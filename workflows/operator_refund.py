@@ -1,0 +1,84 @@
+"""One operator refund (API.md "Operators"), recorded by the API before it starts:
+refund through the gateway under the request's key, then settle it (credits revoked,
+audit completed). The API waits on the ``outcome`` update; the work goes on without it.
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.operator import OperatorActivities
+    from boundary.errors import refusal, refusal_of
+    from boundary.options import DATABASE_WRITE, GATEWAY_CALL
+    from domain.errors import ErrorCode
+    from domain.money import format_money
+    from domain.operator import (
+        OPERATOR_REFUND_WORKFLOW,
+        OperatorRefundStart,
+        RefundedPayment,
+        SettleRefund,
+    )
+    from workflows.search_attributes import ACCOUNT_ID
+    from workflows.summaries import moment
+
+
+@workflow.defn(name=OPERATOR_REFUND_WORKFLOW)
+class OperatorRefundWorkflow:
+    @workflow.init
+    def __init__(self, start: OperatorRefundStart) -> None:
+        self._done: RefundedPayment | None = None
+        self._refused: str | None = None
+
+    @workflow.run
+    async def run(self, start: OperatorRefundStart) -> RefundedPayment | None:
+        workflow.upsert_search_attributes([ACCOUNT_ID.value_set(start.account_id)])
+        money = format_money(start.amount_minor, start.currency)
+        workflow.set_current_details(f"Refunding {money} of {start.payment_id}")
+        try:
+            refund_id = await workflow.execute_activity_method(
+                OperatorActivities.refund_operator_request,
+                start,
+                summary=f"refund {money}",
+                **GATEWAY_CALL,
+            )
+        except ActivityError as error:
+            found = refusal_of(error)
+            if found is None:
+                raise
+            await workflow.execute_activity_method(
+                OperatorActivities.fail_operator_refund,
+                start.request_id,
+                summary="free the refused refund's amount",
+                **DATABASE_WRITE,
+            )
+            self._refused = found.message
+            workflow.set_current_details(
+                f"Refused by the provider at {moment(workflow.now())}: {found.message}"
+            )
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            return None
+        done: RefundedPayment = await workflow.execute_activity_method(
+            OperatorActivities.settle_operator_refund,
+            SettleRefund(
+                request_id=start.request_id, refund_payment_id=refund_id, at=start.requested_at
+            ),
+            summary="record the refund, revoke credits, complete the audit",
+            **DATABASE_WRITE,
+        )
+        self._done = done
+        workflow.set_current_details(
+            f"Refund {done.payment_id} {done.status.value}: {money} at {moment(workflow.now())}"
+            f", {done.credits_revoked:,} credits revoked"
+        )
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return done
+
+    @workflow.update
+    async def outcome(self) -> RefundedPayment:
+        """The refund once settled, or the provider's refusal (409 ``conflict``)."""
+        await workflow.wait_condition(lambda: self._done is not None or self._refused is not None)
+        if self._done is None:
+            raise refusal(ErrorCode.CONFLICT, f"The provider refused the refund: {self._refused}")
+        return self._done
