@@ -23,6 +23,7 @@ from starter.deps import AccountCaller, AccountIdPath, ServicesDep, SessionDep
 from starter.errors import ApiError, error_responses
 from starter.idempotency import IdempotencyDep
 from starter.openapi import CATALOGUE_ENUM
+from store.addon_access import require_sending_addon
 from store.idempotency import bounded_key
 from store.ledger import debit_credits
 from store.models import A2pRegistration
@@ -102,6 +103,7 @@ def estimate(body: SendIn, services: ServicesDep) -> EstimateOut:
 @router.post(
     "/v1/accounts/{account_id}/sms/usage",
     responses=error_responses(
+        ErrorCode.ADDON_NOT_ACTIVE,
         ErrorCode.INSUFFICIENT_CREDITS,
         ErrorCode.REGISTRATION_REQUIRED,
         ErrorCode.CONFLICT,
@@ -125,6 +127,7 @@ def record_usage(
         f"SMS to {country.code}: {cost.segments} segment(s) × {body.recipients} recipient(s)"
     )
     with session.begin():
+        require_sending_addon(session, account_id)
         _require_registration(session, account_id, country)
         entry = debit_credits(
             session,
