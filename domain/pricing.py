@@ -116,8 +116,8 @@ def price_tier_change(
 
     More credits is an upgrade, at once: the price difference prorated to the rest
     of the billing period is due now, and the credit difference is granted now,
-    expiring with the credit month. Fewer is a downgrade, at the next renewal:
-    nothing due, no credits, no refund. Either way the recurring totals change by
+    expiring with the credit month. Fewer is a downgrade, at the next renewal that
+    charges (the end of the paid period): nothing due, no credits, no refund. Either way the recurring totals change by
     the difference of the two tiers.
     """
     period = billing_period(anchor, cycle, now)
@@ -132,10 +132,11 @@ def price_tier_change(
         description = f"{new.name} instead of {current.name}, from today (difference, {span})"
         credits_now, effective_at = new.credits_per_month - current.credits_per_month, now
     else:
-        due_now, credits_now, effective_at = 0, 0, month.end
+        # At the end of the paid period: an annual account keeps the year it paid for.
+        due_now, credits_now, effective_at = 0, 0, period.end
         description = (
             f"{new.name} instead of {current.name}, from the renewal of "
-            f"{month.end:%Y-%m-%d} (nothing due now, no refund)"
+            f"{period.end:%Y-%m-%d} (nothing due now, no refund)"
         )
     return Quote(
         currency=currency,

@@ -89,6 +89,13 @@ def test_a_downgrade_is_free_and_waits_for_the_renewal():
     assert "from the renewal of 2026-12-26" in quote.lines[0].description
 
 
+def test_an_annual_downgrade_waits_for_the_end_of_the_paid_year():
+    quote = change(LARGE, MEDIUM, at(2027, 5, 26), cycle=BillingCycle.ANNUAL, recurring=150000)
+    assert (quote.due_now_minor, quote.credits_now) == (0, 0)
+    assert quote.effective_at == quote.next_charge_at == at(2027, 11, 26)
+    assert quote.recurring_minor == 12 * 1800
+
+
 def test_the_old_tier_is_priced_as_bought_not_as_listed_today():
     bought = MEDIUM.model_copy(update={"monthly_price_minor": 1500})  # an older, lower price
     quote = change(bought, LARGE, at(2026, 11, 26), recurring=1500)

@@ -271,7 +271,8 @@ class SmsSubscriptionWorkflow:
             end = LineEnd(
                 account_id=self._account_id,
                 line_id=request.line_id,
-                ends_at=self.state.month.end,
+                # The next renewal that charges: an annual account keeps its paid year.
+                ends_at=max(self.state.month.end, self.state.paid_through),
                 at=workflow.now(),
             )
             try:
