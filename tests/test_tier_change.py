@@ -63,7 +63,10 @@ async def test_an_upgrade_mid_period_charges_the_prorated_difference_at_once(
         assert "instead of SMS add-on, 1,000 credits/month" in quote["lines"][0]["description"]
         assert f"prorated {left}/{total} days" in quote["lines"][0]["description"]
         assert (quote["credits_now"], quote["monthly_credits_after"]) == (1500, 2500)
-        assert (quote["recurring_minor"], quote["next_charge_at"]) == (4000, page["addon"]["period_end"])
+        assert (quote["recurring_minor"], quote["next_charge_at"]) == (
+            4000,
+            page["addon"]["period_end"],
+        )
         assert quote["tier_change"] == {
             "from_tier": "sms-1000",
             "to_tier": "sms-2500",
