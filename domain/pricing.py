@@ -117,8 +117,8 @@ def price_tier_change(
     More credits is an upgrade, at once: the price difference prorated to the rest
     of the billing period is due now, and the credit difference is granted now,
     expiring with the credit month. Fewer is a downgrade, at the next renewal that
-    charges (the end of the paid period): nothing due, no credits, no refund. Either way the recurring totals change by
-    the difference of the two tiers.
+    charges (the end of the paid period): nothing due, no credits, no refund.
+    Either way the recurring totals change by the difference of the two tiers.
     """
     period = billing_period(anchor, cycle, now)
     month = credit_month(anchor, now)

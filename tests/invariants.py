@@ -4,8 +4,9 @@
 1. Ledger: the sum of the ledger's entries = the cached balance = what the grants
    still hold; no balance below zero.
 2. Purchases: a completed purchase was captured once, for exactly its quote's
-   ``due_now_minor``, and granted once (a tier downgrade, due 0, neither); a refunded one was captured and refunded in
-   full and granted nothing; any other purchase moved no money and granted nothing.
+   ``due_now_minor``, and granted once (a tier downgrade, due 0, neither); a
+   refunded one was captured and refunded in full and granted nothing; any other
+   purchase moved no money and granted nothing.
 3. Renewals: at most one succeeded charge and one grant per credit month.
 """
 
