@@ -12,7 +12,7 @@ from domain.calendar import Period
 from domain.catalogue import RecurringItem
 from domain.enums import AddonStatus, BillingCycle, ItemType
 from domain.errors import ErrorCode
-from domain.pricing import TierChange, TierDirection, price_tier_change
+from domain.pricing import Quote, TierChange, TierDirection, price_tier_change
 from domain.purchase import eligibility_refusal
 from domain.tier_change import tier_change_refusal
 
@@ -33,7 +33,14 @@ def at(y: int, m: int, d: int, hour: int = 0) -> datetime:
     return datetime(y, m, d, hour, tzinfo=UTC)
 
 
-def change(current, new, now, cycle=BillingCycle.MONTHLY, monthly=1000, recurring=1800):
+def change(
+    current: RecurringItem,
+    new: RecurringItem,
+    now: datetime,
+    cycle: BillingCycle = BillingCycle.MONTHLY,
+    monthly: int = 1000,
+    recurring: int = 1800,
+) -> Quote:
     return price_tier_change(
         current=current,
         new=new,
