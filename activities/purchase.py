@@ -12,6 +12,7 @@ from temporalio import activity
 
 from activities.deps import ActivityDeps
 from boundary.errors import Fault, refusal
+from domain.catalogue import RecurringItem
 from domain.enums import AddonStatus, BillingCycle, ItemType, Plan, Role
 from domain.errors import ErrorCode
 from domain.pricing import Quote
@@ -35,9 +36,20 @@ from domain.purchase import (
 )
 from payments.gateway import PaymentResult
 from store.db import read_only, transaction
-from store.models import Account, AddonSubscription, User
+from store.models import Account, AddonSubscription, SubscriptionItem, User
 from store.purchases import claim_item, save_purchase_view
-from store.subscriptions import activate_addon, add_credit_pack
+from store.subscriptions import activate_addon, add_credit_pack, change_tier, current_tier_line
+
+
+def _as_priced(line: SubscriptionItem, name: str) -> RecurringItem:
+    """A tier line as the catalogue item it was bought as, at the prices it was bought for."""
+    return RecurringItem(
+        id=line.item_id,
+        name=name,
+        credits_per_month=line.credits_per_month,
+        monthly_price_minor=line.monthly_price_minor,
+        annual_price_minor=line.annual_price_minor,
+    )
 
 
 def _payment_ref(result: PaymentResult) -> PaymentRef:
@@ -77,16 +89,24 @@ class PurchaseActivities:
             if account is None:
                 raise refusal(ErrorCode.NOT_FOUND, f"Account {check.account_id} was not found.")
             addon = session.get(AddonSubscription, check.account_id)
+            held_at = check.at or (addon.period_start if addon else None)
+            line = None
+            if addon is not None and held_at is not None:
+                line = current_tier_line(session, check.account_id, held_at)
         plan = Plan(account.plan)
         status = AddonStatus(addon.status) if addon else AddonStatus.INACTIVE
+        held = addon is not None and status in HELD_ADDON_STATUSES
+        current_tier = line.item_id if line is not None and held else None
         refused = eligibility_refusal(
             item_type=check.item.type,
             plan_eligible=self._catalogue.plan_eligible(plan),
             addon_status=status,
+            tier=check.item.tier,
+            current_tier=current_tier,
         )
         if refused is not None:
             raise refusal(*refused)
-        held = addon is not None and status in HELD_ADDON_STATUSES
+        changes_tier = check.item.type is ItemType.ADDON and line is not None and held
         return AccountSnapshot(
             account_id=account.id,
             plan=plan,
@@ -98,7 +118,12 @@ class PurchaseActivities:
             monthly_credits=addon.monthly_credits if addon and held else 0,
             recurring_minor=addon.recurring_minor if addon and held else 0,
             item=item,
+            current_tier=None if line is None or not changes_tier else self._priced(line),
         )
+
+    def _priced(self, line: SubscriptionItem) -> RecurringItem:
+        listed = self._catalogue.addon_tier(line.item_id)
+        return _as_priced(line, listed.name if listed else line.item_id)
 
     @activity.defn
     def price_quote(self, request: PriceRequest) -> Quote:
@@ -153,6 +178,22 @@ class PurchaseActivities:
         if item is None:
             raise refusal(Fault.GRANT_FAILED, f"{request.item.item_id} left the catalogue")
         with transaction(self._sessions) as session:
+            if request.tier_change is not None:
+                assert request.effective_at is not None
+                try:
+                    change_tier(
+                        session,
+                        account_id=request.account_id,
+                        purchase_id=request.purchase_id,
+                        tier=item,
+                        direction=request.tier_change.direction,
+                        effective_at=request.effective_at,
+                        credits_now=request.credits_now,
+                        at=request.at,
+                    )
+                except LookupError as exc:
+                    raise refusal(Fault.GRANT_FAILED, str(exc)) from exc
+                return
             if request.item.type is ItemType.ADDON:
                 activate_addon(
                     session,

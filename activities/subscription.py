@@ -18,17 +18,20 @@ from domain.calendar import Period
 from domain.enums import AddonStatus, BillingCycle, GrantSource, Plan
 from domain.subscription import (
     AddonChange,
+    AddonLine,
     AddonSnapshot,
     ChargeOutcome,
     ChargeRequest,
     GoodwillGranted,
     GoodwillRequest,
+    LineEnd,
     Renewal,
     RenewalOutcome,
 )
 from observability import metrics
 from store.db import transaction
 from store.ledger import expire_all, expire_grants, grant_credits, lock_account
+from store.lines import end_pack_line
 from store.models import Account, AddonSubscription
 from store.subscriptions import addon_totals, save_addon
 
@@ -72,7 +75,8 @@ class SubscriptionActivities:
                 addon_billing_cycle=BillingCycle(addon.billing_cycle),
                 month=Period(start=addon.period_start, end=addon.period_end),
                 next_charge_at=addon.next_charge_at,
-                totals=addon_totals(session, account_id),
+                # The lines of the credit month the row is on; a renewal re-reads them.
+                totals=addon_totals(session, account_id, addon.period_start),
                 dunning_retry_days=self._retry_days,
             )
 
@@ -86,7 +90,7 @@ class SubscriptionActivities:
             addon = session.get(AddonSubscription, request.account_id)
             if account is None or addon is None:
                 raise LookupError(f"Account {request.account_id} has no add-on to charge.")
-            totals = addon_totals(session, request.account_id)
+            totals = addon_totals(session, request.account_id, request.at)
             payment_method, currency = account.payment_method, addon.currency
         result = self._gateway.capture(
             account_id=request.account_id,
@@ -159,6 +163,13 @@ class SubscriptionActivities:
         return expired
 
     @activity.defn
+    def end_credit_pack(self, end: LineEnd) -> AddonLine:
+        """End a credit pack line at ``end.ends_at``. Idempotent: it sets the end once
+        and a retry answers the same line; refuses the tier line (``conflict``)."""
+        with transaction(self._sessions) as session:
+            return end_pack_line(session, end)
+
+    @activity.defn
     def grant_goodwill_credits(self, request: GoodwillRequest) -> GoodwillGranted:
         """An operator's ``adjust`` grant until the next renewal.
         Key: ``goodwill:{account_id}:{request_id}``."""
@@ -188,4 +199,5 @@ def subscription_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:
         subscription.save_addon_state,
         subscription.end_addon,
         subscription.grant_goodwill_credits,
+        subscription.end_credit_pack,
     ]

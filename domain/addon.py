@@ -21,6 +21,8 @@ from domain.pricing import prorate
 LIVE_STATUSES = frozenset({AddonStatus.ACTIVE, AddonStatus.PAST_DUE, AddonStatus.CANCELLING})
 # A customer may cancel an add-on in good standing (again, idempotently, while cancelling).
 CANCELLABLE_STATUSES = frozenset({AddonStatus.ACTIVE, AddonStatus.CANCELLING})
+# An add-on in which state may spend credits: a cancelling one sends until it ends.
+SENDING_STATUSES = frozenset({AddonStatus.ACTIVE, AddonStatus.CANCELLING})
 # Days after a declined renewal on which the charge is retried (setting SMS_DUNNING_RETRY_DAYS).
 DEFAULT_DUNNING_RETRY_DAYS = (1, 3, 7)
 
@@ -234,6 +236,16 @@ class AddonState(BaseModel):
             return None
         last_paid = self.paid_through - timedelta(microseconds=1)
         return billing_period(self.anchor, self.billing_cycle, last_paid)
+
+    def resume(self, now: datetime) -> bool:
+        """Take back a cancel before it takes effect: the add-on is active as it was,
+        and the next charge is at the end of the paid period, as before the cancel.
+        False when it is not cancelling (or its end has come)."""
+        if self.status is not AddonStatus.CANCELLING or self.ends_by(now):
+            return False
+        self.status = AddonStatus.ACTIVE
+        self.ends_at = None
+        return True
 
     def change_billing_cycle(self, cycle: BillingCycle) -> bool:
         """Bill on ``cycle`` from the end of the paid period (no refund for the old one)."""

@@ -17,6 +17,7 @@ class ErrorCode(StrEnum):
     PLAN_NOT_ELIGIBLE = "plan_not_eligible"
     ADDON_ALREADY_ACTIVE = "addon_already_active"
     ADDON_NOT_ACTIVE = "addon_not_active"
+    ADDON_NOT_CANCELLING = "addon_not_cancelling"
     PAYMENT_DECLINED = "payment_declined"
     QUOTE_EXPIRED = "quote_expired"
     NOT_AWAITING_CONFIRMATION = "not_awaiting_confirmation"
@@ -35,6 +36,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.PLAN_NOT_ELIGIBLE: 409,
     ErrorCode.ADDON_ALREADY_ACTIVE: 409,
     ErrorCode.ADDON_NOT_ACTIVE: 409,
+    ErrorCode.ADDON_NOT_CANCELLING: 409,
     ErrorCode.PAYMENT_DECLINED: 402,
     ErrorCode.QUOTE_EXPIRED: 409,
     ErrorCode.NOT_AWAITING_CONFIRMATION: 409,

@@ -17,7 +17,8 @@ from pydantic import (
 from domain.catalogue import Catalogue, RecurringItem
 from domain.enums import AddonStatus, BillingCycle, ItemType, Plan, PurchaseStatus, Role
 from domain.errors import ErrorCode
-from domain.pricing import Quote, build_quote
+from domain.pricing import Quote, TierChange, build_quote, price_tier_change
+from domain.tier_change import tier_change_refusal
 
 TERMINAL_STATUSES = frozenset(
     {
@@ -55,11 +56,15 @@ def eligibility_refusal(
     plan_eligible: bool,
     addon_status: AddonStatus,
     addon_purchase_in_flight: bool = False,
+    tier: str | None = None,
+    current_tier: str | None = None,
 ) -> tuple[ErrorCode, str] | None:
     """Why the account may not receive the item now (DESIGN.md rules 2 and 8), or None.
 
     ``addon_purchase_in_flight``: another purchase of the add-on holds its claim
-    (confirmed, money moving), so the add-on is as good as held.
+    (confirmed, money moving), so the add-on is as good as held. ``tier`` and
+    ``current_tier`` (the add-on tier asked for, the one held): another tier than
+    the held one is a tier change, which needs the add-on ``active``.
     """
     if not plan_eligible:
         return (
@@ -67,6 +72,14 @@ def eligibility_refusal(
             "The SMS add-on needs a Plus, Professional or Enterprise plan.",
         )
     held = addon_status in HELD_ADDON_STATUSES or addon_purchase_in_flight
+    changes_tier = (
+        item_type is ItemType.ADDON
+        and addon_status in HELD_ADDON_STATUSES
+        and None not in (tier, current_tier)
+        and tier != current_tier
+    )
+    if changes_tier:
+        return tier_change_refusal(addon_status=addon_status)
     if item_type is ItemType.ADDON and held:
         return ErrorCode.ADDON_ALREADY_ACTIVE, "The SMS add-on is already active."
     if item_type is ItemType.CREDIT_PACK and (
@@ -150,6 +163,8 @@ class Decision(BaseModel):
 class EligibilityCheck(BaseModel):
     account_id: str
     item: PurchaseItem
+    # The moment the add-on's lines are read at (a tier line may end or start later).
+    at: datetime | None = None
 
 
 class AccountSnapshot(BaseModel):
@@ -165,6 +180,8 @@ class AccountSnapshot(BaseModel):
     monthly_credits: int
     recurring_minor: int
     item: RecurringItem
+    # The active add-on's tier line, priced as bought, when the item changes its tier.
+    current_tier: RecurringItem | None = None
 
 
 class PriceRequest(BaseModel):
@@ -176,6 +193,18 @@ class PriceRequest(BaseModel):
 
     def quote(self) -> Quote:
         snapshot = self.snapshot
+        if snapshot.current_tier is not None:
+            return price_tier_change(
+                current=snapshot.current_tier,
+                new=snapshot.item,
+                cycle=snapshot.billing_cycle,
+                anchor=snapshot.billing_anchor,
+                currency=snapshot.currency,
+                current_monthly_credits=snapshot.monthly_credits,
+                current_recurring_minor=snapshot.recurring_minor,
+                now=self.at,
+                ttl=self.ttl,
+            )
         return build_quote(
             item=snapshot.item,
             cycle=snapshot.billing_cycle,
@@ -197,6 +226,8 @@ class ClaimRequest(BaseModel):
     # The quote was priced for the credit month ending here; past it, it is stale.
     quote_month_end: datetime
     at: datetime
+    # The quoted tier change (None: a new add-on or a pack).
+    tier_change: TierChange | None = None
 
 
 class Failure(BaseModel):
@@ -243,6 +274,10 @@ class GrantRequest(BaseModel):
     item: PurchaseItem
     currency: str
     at: datetime
+    # A tier change applies the quoted change: when, and the credits granted now.
+    tier_change: TierChange | None = None
+    effective_at: datetime | None = None
+    credits_now: int = 0
 
 
 class RefundRequest(BaseModel):

@@ -4,6 +4,7 @@ its name and id, its input, its messages, and what its activities exchange."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, Field
@@ -19,6 +20,8 @@ BILLING_CYCLE_CHANGED_SIGNAL = "billing_cycle_changed"
 PAYMENT_METHOD_CHANGED_SIGNAL = "payment_method_changed"
 RETRY_PAYMENT_SIGNAL = "retry_payment"
 CANCEL_UPDATE = "cancel"
+RESUME_UPDATE = "resume"
+END_LINE_UPDATE = "end_line"
 GRANT_GOODWILL_UPDATE = "grant_goodwill"
 STATE_QUERY = "state"
 
@@ -61,6 +64,43 @@ class CancelAddon(BaseModel):
 class CancelAccepted(BaseModel):
     status: AddonStatus
     ends_at: datetime
+
+
+class ResumeAddon(BaseModel):
+    """The customer takes a cancel back before it takes effect."""
+
+    account_id: str
+    requested_by: str
+
+
+class ResumeAccepted(BaseModel):
+    status: AddonStatus
+
+
+class LineKind(StrEnum):
+    TIER = "tier"
+    CREDIT_PACK = "credit_pack"
+
+
+class AddonLine(BaseModel):
+    """One recurring line of the add-on as the billing page lists it; ``line_id`` is
+    the purchase that added it."""
+
+    line_id: str
+    kind: LineKind
+    item_id: str
+    credits_per_month: int
+    price_minor: int  # per billing period of the add-on's cycle, as bought
+    ends_at: datetime | None = None
+    starts_at: datetime | None = None  # a downgrade's tier, from the next renewal
+
+
+class EndLine(BaseModel):
+    """The customer ends a credit pack at the next renewal (no refund)."""
+
+    account_id: str
+    line_id: Annotated[str, Field(min_length=1, max_length=64)]
+    requested_by: str
 
 
 class PlanChanged(BaseModel):
@@ -161,6 +201,15 @@ class AddonChange(BaseModel):
 
     at: datetime
     row: AddonRow
+
+
+class LineEnd(BaseModel):
+    """End ``line_id`` at ``ends_at`` (the next renewal); written at ``at``."""
+
+    account_id: str
+    line_id: str
+    ends_at: datetime
+    at: datetime
 
 
 class GoodwillRequest(BaseModel):

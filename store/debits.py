@@ -18,15 +18,17 @@ from typing import cast
 
 from sqlalchemy import Connection, Engine, Table, bindparam, insert, or_, select, update
 
-from domain.enums import EntryKind, RegistrationStatus
+from domain.addon import SENDING_STATUSES
+from domain.enums import AddonStatus, EntryKind, RegistrationStatus
 from domain.errors import DomainError, ErrorCode
 from store.db import write_transaction
-from store.models import A2pRegistration, Account, CreditEntry, CreditGrant
+from store.models import A2pRegistration, Account, AddonSubscription, CreditEntry, CreditGrant
 
 _accounts = cast(Table, Account.__table__)
 _grants = cast(Table, CreditGrant.__table__)
 _entries = cast(Table, CreditEntry.__table__)
 _registrations = cast(Table, A2pRegistration.__table__)
+_addons = cast(Table, AddonSubscription.__table__)
 
 # Built once: on the hot path constructing a statement costs as much as running it.
 _BALANCE = select(_accounts.c.credit_balance).where(_accounts.c.id == bindparam("account"))
@@ -59,6 +61,7 @@ _ADD_ENTRIES = insert(_entries)
 _REGISTRATION = select(_registrations.c.status).where(
     _registrations.c.account_id == bindparam("account")
 )
+_ADDON_STATUS = select(_addons.c.status).where(_addons.c.account_id == bindparam("account"))
 
 
 class Outcome(StrEnum):
@@ -66,6 +69,7 @@ class Outcome(StrEnum):
     REPLAYED = "replayed"  # the key was spent before: its first result
     INSUFFICIENT_CREDITS = "insufficient_credits"
     REGISTRATION_REQUIRED = "registration_required"
+    ADDON_NOT_ACTIVE = "addon_not_active"  # no add-on that may send (API.md "Sending")
     KEY_REUSED = "key_reused"  # the key was spent before on a different amount
     INVALID = "invalid"
 
@@ -180,12 +184,15 @@ class _Batch:
         self.at = at
         self._grants: list[list[int]] | None = None  # [id, remaining, spent]
         self._registered: bool | None = None
+        self._addon_status: AddonStatus | None = None
         self._entries: list[dict[str, object]] = []
         self._exhausted = False
 
     def take(self, message: Message) -> Spent:
         if message.credits is None:
             return Spent(Outcome.INVALID, 0)
+        if self.addon_status() not in SENDING_STATUSES:
+            return Spent(Outcome.ADDON_NOT_ACTIVE, 0)
         if message.needs_registration and not self._registration_approved():
             return Spent(Outcome.REGISTRATION_REQUIRED, 0)
         grants = self._spendable()
@@ -229,6 +236,13 @@ class _Batch:
             rows = self.connection.execute(_SPENDABLE, {"account": self.account_id, "at": self.at})
             self._grants = [[grant_id, remaining, 0] for grant_id, remaining in rows]
         return self._grants
+
+    def addon_status(self) -> AddonStatus:
+        """The add-on's status, read once in the debit's transaction."""
+        if self._addon_status is None:
+            status = self.connection.scalar(_ADDON_STATUS, {"account": self.account_id})
+            self._addon_status = AddonStatus(status) if status else AddonStatus.INACTIVE
+        return self._addon_status
 
     def _registration_approved(self) -> bool:
         if self._registered is None:

@@ -125,6 +125,10 @@ class SubscriptionItem(Base):
     purchase_id: Mapped[str] = mapped_column(ID, unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     added_at: Mapped[datetime]
+    # A line counts from starts_at (a downgrade's new tier, from the next renewal) until
+    # ends_at (a downgraded tier or an ended pack, at the next renewal); null: no bound.
+    starts_at: Mapped[datetime | None]
+    ends_at: Mapped[datetime | None]
 
 
 class CreditGrant(Base):

@@ -30,9 +30,11 @@ from domain.purchase import (
     PurchaseView,
     eligibility_refusal,
 )
+from domain.tier_change import tier_change_refusal
 from observability import metrics
 from store.ledger import lock_account
 from store.models import AddonSubscription, Payment, Purchase
+from store.subscriptions import current_tier_line
 
 ENDED = [status.value for status in TERMINAL_STATUSES]
 
@@ -193,12 +195,24 @@ def claim_item(session: Session, claim: ClaimRequest, catalogue: Catalogue) -> N
             "The quote was priced for a credit month that has ended; ask for a new one.",
         )
     addon = session.get(AddonSubscription, claim.account_id)
-    refusal = eligibility_refusal(
-        item_type=claim.item.type,
-        plan_eligible=catalogue.plan_eligible(Plan(account.plan)),
-        addon_status=AddonStatus.INACTIVE if addon is None else AddonStatus(addon.status),
-        addon_purchase_in_flight=_addon_claim_held(session, claim.account_id, claim.purchase_id),
-    )
+    plan_eligible = catalogue.plan_eligible(Plan(account.plan))
+    status = AddonStatus.INACTIVE if addon is None else AddonStatus(addon.status)
+    in_flight = _addon_claim_held(session, claim.account_id, claim.purchase_id)
+    if claim.tier_change is None or not plan_eligible:
+        refusal = eligibility_refusal(
+            item_type=claim.item.type,
+            plan_eligible=plan_eligible,
+            addon_status=status,
+            addon_purchase_in_flight=in_flight,
+        )
+    else:
+        tier = current_tier_line(session, claim.account_id, claim.at)
+        refusal = tier_change_refusal(
+            addon_status=status,
+            addon_purchase_in_flight=in_flight,
+            change=claim.tier_change,
+            current_tier=None if tier is None else tier.item_id,
+        )
     if refusal is not None:
         raise DomainError(*refusal)
     purchase.claimed_at = claim.at

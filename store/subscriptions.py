@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from domain.addon import AddonRow, AddonTotals
@@ -16,6 +16,7 @@ from domain.calendar import billing_period, credit_month
 from domain.catalogue import RecurringItem
 from domain.enums import AddonStatus, BillingCycle, GrantSource, ItemType
 from domain.errors import DomainError, ErrorCode
+from domain.pricing import TierDirection
 from store.ledger import grant_credits, lock_account
 from store.models import Account, AddonSubscription, SubscriptionItem
 
@@ -24,14 +25,31 @@ def purchase_grant_key(purchase_id: str) -> str:
     return f"purchase:{purchase_id}:grant"
 
 
-def active_items(session: Session, account_id: str) -> list[SubscriptionItem]:
-    return list(
-        session.scalars(
-            select(SubscriptionItem)
-            .where(SubscriptionItem.account_id == account_id, SubscriptionItem.active)
-            .order_by(SubscriptionItem.id)
-        )
+def in_force(at: datetime) -> ColumnElement[bool]:
+    """Lines that count at ``at``: started (or unbounded) and not yet ended."""
+    return and_(
+        or_(SubscriptionItem.starts_at.is_(None), SubscriptionItem.starts_at <= at),
+        or_(SubscriptionItem.ends_at.is_(None), SubscriptionItem.ends_at > at),
     )
+
+
+def active_items(
+    session: Session, account_id: str, at: datetime | None = None
+) -> list[SubscriptionItem]:
+    """The add-on's lines in force at ``at``; with no ``at``, every line not yet
+    retired, including those that start or end later."""
+    query = select(SubscriptionItem).where(
+        SubscriptionItem.account_id == account_id, SubscriptionItem.active
+    )
+    if at is not None:
+        query = query.where(in_force(at))
+    return list(session.scalars(query.order_by(SubscriptionItem.id)))
+
+
+def current_tier_line(session: Session, account_id: str, at: datetime) -> SubscriptionItem | None:
+    """The tier line in force at ``at``."""
+    tiers = [i for i in active_items(session, account_id, at) if i.kind == ItemType.ADDON.value]
+    return tiers[-1] if tiers else None
 
 
 def item_price(item: SubscriptionItem, cycle: BillingCycle) -> int:
@@ -41,9 +59,11 @@ def item_price(item: SubscriptionItem, cycle: BillingCycle) -> int:
     return item.annual_price_minor
 
 
-def refresh_totals(session: Session, addon: AddonSubscription, cycle: BillingCycle) -> None:
-    """Recompute the allotment and the recurring charge from the active lines."""
-    items = active_items(session, addon.account_id)
+def refresh_totals(
+    session: Session, addon: AddonSubscription, cycle: BillingCycle, at: datetime
+) -> None:
+    """Recompute the allotment and the recurring charge from the lines in force at ``at``."""
+    items = active_items(session, addon.account_id, at)
     addon.monthly_credits = sum(i.credits_per_month for i in items)
     addon.recurring_minor = sum(item_price(i, cycle) for i in items)
     addon.next_charge_minor = addon.recurring_minor
@@ -56,6 +76,7 @@ def _add_line(
     item: RecurringItem,
     purchase_id: str,
     at: datetime,
+    starts_at: datetime | None = None,
 ) -> None:
     session.add(
         SubscriptionItem(
@@ -68,6 +89,7 @@ def _add_line(
             purchase_id=purchase_id,
             active=True,
             added_at=at,
+            starts_at=starts_at,
         )
     )
     session.flush()
@@ -112,7 +134,7 @@ def activate_addon(
     addon.ends_at = None
     addon.updated_at = at
     _add_line(session, account, ItemType.ADDON, tier, purchase_id, at)
-    refresh_totals(session, addon, cycle)
+    refresh_totals(session, addon, cycle, at)
     grant_credits(
         session,
         account_id=account_id,
@@ -137,7 +159,7 @@ def add_credit_pack(
     if _already_applied(session, purchase_id):
         return addon
     _add_line(session, account, ItemType.CREDIT_PACK, pack, purchase_id, at)
-    refresh_totals(session, addon, BillingCycle(addon.billing_cycle))
+    refresh_totals(session, addon, BillingCycle(addon.billing_cycle), at)
     addon.updated_at = at
     grant_credits(
         session,
@@ -152,9 +174,66 @@ def add_credit_pack(
     return addon
 
 
-def addon_totals(session: Session, account_id: str) -> AddonTotals:
-    """The allotment and recurring price, on both cycles, of the active lines."""
-    items = active_items(session, account_id)
+def change_tier(
+    session: Session,
+    *,
+    account_id: str,
+    purchase_id: str,
+    tier: RecurringItem,
+    direction: TierDirection,
+    effective_at: datetime,
+    credits_now: int,
+    at: datetime,
+) -> AddonSubscription:
+    """Move the add-on to ``tier`` in one transaction, idempotent by the purchase id.
+
+    An upgrade retires the old tier line now, adds the new one and grants
+    ``credits_now`` until the next renewal; a downgrade ends the old line at
+    ``effective_at`` (the next renewal) and starts the new one then. A change not
+    yet in force (an earlier downgrade) is replaced.
+    """
+    account = lock_account(session, account_id)
+    addon = session.get(AddonSubscription, account_id)
+    if addon is None:
+        raise LookupError(f"Account {account_id} has no add-on to change.")
+    if _already_applied(session, purchase_id):
+        return addon
+    current = current_tier_line(session, account_id, at)
+    for line in active_items(session, account_id):
+        if line.kind == ItemType.ADDON.value and line is not current:
+            line.active = False  # a change still waiting for its renewal
+    upgrade = direction is TierDirection.UPGRADE
+    if current is not None:
+        current.ends_at = at if upgrade else effective_at
+        current.active = not upgrade
+    _add_line(
+        session, account, ItemType.ADDON, tier, purchase_id, at, None if upgrade else effective_at
+    )
+    cycle = BillingCycle(addon.billing_cycle)
+    refresh_totals(session, addon, cycle, at)
+    if upgrade:
+        addon.tier = tier.id
+    addon.updated_at = at
+    if credits_now > 0:
+        grant_credits(
+            session,
+            account_id=account_id,
+            source=GrantSource.ADDON,
+            credits=credits_now,
+            expires_at=credit_month(account.billing_anchor, at).end,
+            at=at,
+            reference=f"purchase {purchase_id}",
+            key=purchase_grant_key(purchase_id),
+        )
+    if addon.next_charge_at is not None:
+        later = addon_totals(session, account_id, addon.next_charge_at)
+        addon.next_charge_minor = later.recurring_minor(cycle)
+    return addon
+
+
+def addon_totals(session: Session, account_id: str, at: datetime) -> AddonTotals:
+    """The allotment and recurring price, on both cycles, of the lines in force at ``at``."""
+    items = active_items(session, account_id, at)
     return AddonTotals(
         monthly_credits=sum(i.credits_per_month for i in items),
         monthly_minor=sum(item_price(i, BillingCycle.MONTHLY) for i in items),
@@ -168,15 +247,23 @@ def save_addon(session: Session, row: AddonRow, at: datetime) -> AddonTotals:
     addon = session.get(AddonSubscription, row.account_id, with_for_update=True)
     if addon is None:
         raise DomainError(ErrorCode.ADDON_NOT_ACTIVE, f"Account {row.account_id} has no add-on.")
-    totals = addon_totals(session, row.account_id)
+    totals = addon_totals(session, row.account_id, at)
+    tier = current_tier_line(session, row.account_id, at)
+    if tier is not None:
+        addon.tier = tier.item_id
     addon.monthly_credits = totals.monthly_credits
     addon.recurring_minor = totals.recurring_minor(row.billing_cycle)
     addon.status = row.status.value
     addon.billing_cycle = row.billing_cycle.value
     addon.period_start, addon.period_end = row.month.start, row.month.end
     addon.next_charge_at = row.next_charge_at
+    # Priced with the lines in force when it is charged (a downgrade may start first).
     addon.next_charge_minor = (
-        None if row.next_charge is None else row.next_charge.amount_minor(totals)
+        None
+        if row.next_charge is None
+        else row.next_charge.amount_minor(
+            addon_totals(session, row.account_id, row.next_charge.priced_at)
+        )
     )
     addon.ends_at = row.ends_at
     addon.updated_at = at

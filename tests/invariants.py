@@ -4,10 +4,11 @@
 1. Ledger: the sum of the ledger's entries = the cached balance = what the grants
    still hold; no balance below zero.
 2. Purchases: a completed purchase was captured once, for exactly its quote's
-   ``due_now_minor``, and granted once; operator refunds of it (``refund:operator:…``,
-   ``refund:end-now:…``) sum to at most the capture, and each operator refund request
-   marked refunded has exactly its refund payment; a refunded one was captured and refunded in
-   full and granted nothing; any other purchase moved no money and granted nothing.
+   ``due_now_minor``, and granted once (a tier downgrade, due 0, neither); operator
+   refunds of it (``refund:operator:…``, ``refund:end-now:…``) sum to at most the
+   capture, and each operator refund request marked refunded has exactly its refund
+   payment; a refunded one was captured and refunded in full and granted nothing; any
+   other purchase moved no money and granted nothing.
 3. Renewals: at most one succeeded charge and one grant per credit month.
 """
 
@@ -86,10 +87,17 @@ def check_purchases(session: Session, account_id: str) -> Counter[str]:
         ).first()
         captured = capture is not None and capture.status == "succeeded"
         if purchase.status == "completed":
-            assert captured and capture is not None and purchase.quote is not None
-            assert capture.amount_minor == purchase.quote["due_now_minor"]
-            assert refund is None and grant is not None
-            assert _refunded(session, capture.payment_id) <= capture.amount_minor
+            assert purchase.quote is not None
+            # A downgrade is due nothing and grants nothing now; every other purchase
+            # captured exactly its quote and granted its credits.
+            if purchase.quote["due_now_minor"] > 0:
+                assert captured and capture is not None
+                assert capture.amount_minor == purchase.quote["due_now_minor"]
+                assert _refunded(session, capture.payment_id) <= capture.amount_minor
+            else:
+                assert capture is None
+            assert refund is None
+            assert (grant is not None) == (purchase.quote["credits_now"] > 0)
         elif purchase.status == "refunded":
             assert captured and capture is not None and refund is not None
             assert refund.amount_minor == capture.amount_minor and grant is None

@@ -23,14 +23,14 @@ import worker
 from activities.deps import ActivityDeps
 from config.settings import Settings
 from domain.catalogue import Catalogue, load_catalogue
-from domain.enums import BillingCycle, Plan, Role
+from domain.enums import AddonStatus, BillingCycle, Plan, Role
 from payments.sandbox import SandboxGateway
 from starter.app import build_services, create_app
 from starter.security import hash_token, new_token
 from starter.services import Services
 from store.db import make_engine, make_session_factory
 from store.migrate import upgrade_to_head
-from store.models import Account, ApiToken, User
+from store.models import Account, AddonSubscription, ApiToken, User
 
 BIN = Path(sys.executable).parent
 TEMPORAL_CLI = str(BIN / "temporal")
@@ -97,6 +97,31 @@ def create_account(
                 payment_method=payment_method,
                 credit_balance=0,
                 created_at=now,
+                updated_at=now,
+            )
+        )
+
+
+def add_addon_row(
+    sessions: sessionmaker[Session],
+    account_id: str,
+    *,
+    now: datetime,
+    status: AddonStatus = AddonStatus.ACTIVE,
+) -> None:
+    """Only the add-on's billing-page row, for tests of sending (which needs the
+    add-on active) that grant their credits by hand."""
+    with sessions.begin() as session:
+        session.add(
+            AddonSubscription(
+                account_id=account_id,
+                status=status.value,
+                tier="sms-1000",
+                currency="USD",
+                billing_cycle=BillingCycle.MONTHLY.value,
+                monthly_credits=1000,
+                recurring_minor=1800,
+                activated_at=now,
                 updated_at=now,
             )
         )

@@ -27,6 +27,7 @@ from store.db import transaction
 from store.ledger import grant_credits
 from store.models import A2pRegistration
 from tests.support import (
+    add_addon_row,
     api_client,
     bearer,
     create_account,
@@ -147,6 +148,7 @@ async def stack(
     account_id = f"acme-{uuid.uuid4().hex[:8]}"
     settings: Settings = settings_for(database_url, **{"sms_carrier": "external", **overrides})
     create_account(sessions, account_id, anchor=date(2026, 1, 1), now=NOW)
+    add_addon_row(sessions, account_id, now=NOW)  # sending needs an active add-on
     admin = create_user(sessions, account_id, "ana", role=Role.PRIMARY_ADMIN, now=NOW)
     user = create_user(sessions, account_id, "bob", role=Role.USER, now=NOW)
     with transaction(sessions) as session:

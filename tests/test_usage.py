@@ -11,7 +11,14 @@ from domain.enums import EntryKind, GrantSource, RegistrationStatus, Role
 from store.db import transaction
 from store.ledger import grant_credits
 from store.models import A2pRegistration, Account, CreditEntry, CreditGrant
-from tests.support import api_client, bearer, create_account, create_user, settings_for
+from tests.support import (
+    add_addon_row,
+    api_client,
+    bearer,
+    create_account,
+    create_user,
+    settings_for,
+)
 
 NOW = datetime.now(UTC)
 SALE = {"country": "BR", "recipients": 120, "text": "Sale ends tonight!"}  # 4 × 1 × 120
@@ -45,6 +52,7 @@ def account_with_user(
     sessions: sessionmaker[Session], account_id: str = "acme", role: Role = Role.USER
 ) -> str:
     create_account(sessions, account_id, anchor=date(2026, 1, 1), now=NOW)
+    add_addon_row(sessions, account_id, now=NOW)
     return create_user(sessions, account_id, "ana", role=role, now=NOW)
 
 

@@ -48,6 +48,7 @@ with workflow.unsafe.imports_passed_through():
 # change keep replaying the old step.
 QUOTE_RECORDED = "quote-recorded"  # the quote is a local activity's result
 CLAIM_BEFORE_CAPTURE = "claim-before-capture"  # a confirm claims the item under a lock
+NOTHING_DUE = "nothing-due-no-capture"  # a quote of 0 (a downgrade) charges nothing
 
 Refusal = ActivityError | ApplicationError
 
@@ -96,14 +97,16 @@ class PurchaseWorkflow:
         except (ActivityError, ApplicationError) as error:
             return await self._reject(error)
 
-        capture = await self._capture(quote)
-        self._payment = capture.payment
-        if not capture.succeeded:
-            return await self._end(
-                PurchaseStatus.DECLINED,
-                ErrorCode.PAYMENT_DECLINED,
-                capture.decline_reason or "The payment was declined.",
-            )
+        capture = None
+        if quote.due_now_minor > 0 or not workflow.patched(NOTHING_DUE):
+            capture = await self._capture(quote)
+            self._payment = capture.payment
+            if not capture.succeeded:
+                return await self._end(
+                    PurchaseStatus.DECLINED,
+                    ErrorCode.PAYMENT_DECLINED,
+                    capture.decline_reason or "The payment was declined.",
+                )
         try:
             await self._grant(quote)
         except ActivityError as error:
@@ -112,13 +115,15 @@ class PurchaseWorkflow:
             failure = refusal_of(error)
             if failure is None or failure.type != Fault.GRANT_FAILED:
                 raise
+            if capture is None:  # nothing was charged: nothing to give back
+                return await self._end(PurchaseStatus.REJECTED, Fault.GRANT_FAILED, failure.message)
             await self._refund(capture.payment)
             return await self._end(
                 PurchaseStatus.REFUNDED,
                 Fault.GRANT_FAILED,
                 "The credits could not be granted; the payment was refunded.",
             )
-        await self._reach_subscription()
+        await self._reach_subscription(quote)
         return await self._end(PurchaseStatus.COMPLETED)
 
     # -- messages -----------------------------------------------------------------
@@ -183,7 +188,9 @@ class PurchaseWorkflow:
     async def _check_eligibility(self) -> AccountSnapshot:
         return await workflow.execute_local_activity_method(
             PurchaseActivities.check_eligibility,
-            EligibilityCheck(account_id=self._request.account_id, item=self._request.item),
+            EligibilityCheck(
+                account_id=self._request.account_id, item=self._request.item, at=workflow.now()
+            ),
             summary=f"may the account have {self._request.item.item_id}?",
             **READ_CHECK,
         )
@@ -210,6 +217,7 @@ class PurchaseWorkflow:
             item=self._request.item,
             quote_month_end=quote.credits_expire_at,
             at=workflow.now(),
+            tier_change=quote.tier_change,
         )
         await workflow.execute_activity_method(
             PurchaseActivities.claim_item,
@@ -250,13 +258,20 @@ class PurchaseWorkflow:
         )
 
     async def _grant(self, quote: Quote) -> None:
-        workflow.set_current_details("Payment captured; granting the credits.")
+        workflow.set_current_details(
+            "Payment captured; granting the credits."
+            if quote.tier_change is None
+            else f"Changing the tier ({quote.tier_change.direction.value})."
+        )
         request = GrantRequest(
             account_id=self._request.account_id,
             purchase_id=self._request.purchase_id,
             item=self._request.item,
             currency=quote.currency,
             at=workflow.now(),
+            tier_change=quote.tier_change,
+            effective_at=quote.effective_at,
+            credits_now=quote.credits_now,
         )
         await workflow.execute_activity_method(
             PurchaseActivities.grant_purchase,
@@ -280,10 +295,11 @@ class PurchaseWorkflow:
             **GATEWAY_CALL,
         )
 
-    async def _reach_subscription(self) -> None:
-        """Start the subscription (add-on) or tell it the allotment grew (pack)."""
+    async def _reach_subscription(self, quote: Quote) -> None:
+        """Start the subscription (add-on) or tell it the allotment changed (a pack, a
+        tier change)."""
         account_id, purchase_id = self._request.account_id, self._request.purchase_id
-        if self._request.item.type is ItemType.ADDON:
+        if self._request.item.type is ItemType.ADDON and quote.tier_change is None:
             await workflow.execute_activity_method(
                 SubscriptionLinkActivities.start_subscription,
                 SubscriptionStart(account_id=account_id, purchase_id=purchase_id),
@@ -294,7 +310,9 @@ class PurchaseWorkflow:
             await workflow.execute_activity_method(
                 SubscriptionLinkActivities.notify_allotment_changed,
                 AllotmentChanged(account_id=account_id, purchase_id=purchase_id),
-                summary="raise the subscription's allotment",
+                summary="raise the subscription's allotment"
+                if quote.tier_change is None
+                else "tell the subscription the tier changed",
                 **TEMPORAL_CALL,
             )
 

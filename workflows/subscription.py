@@ -31,13 +31,16 @@ with workflow.unsafe.imports_passed_through():
         ALLOTMENT_CHANGED_SIGNAL,
         BILLING_CYCLE_CHANGED_SIGNAL,
         CANCEL_UPDATE,
+        END_LINE_UPDATE,
         GRANT_GOODWILL_UPDATE,
         PAYMENT_METHOD_CHANGED_SIGNAL,
         PLAN_CHANGED_SIGNAL,
+        RESUME_UPDATE,
         RETRY_PAYMENT_SIGNAL,
         STATE_QUERY,
         SUBSCRIPTION_WORKFLOW,
         AddonChange,
+        AddonLine,
         AddonSnapshot,
         AllotmentChanged,
         BillingCycleChanged,
@@ -45,13 +48,17 @@ with workflow.unsafe.imports_passed_through():
         CancelAddon,
         ChargeOutcome,
         ChargeRequest,
+        EndLine,
         GoodwillGranted,
         GoodwillRequest,
         GrantGoodwill,
+        LineEnd,
         PaymentMethodChanged,
         PlanChanged,
         Renewal,
         RenewalOutcome,
+        ResumeAccepted,
+        ResumeAddon,
         RetryPayment,
         SubscriptionStart,
     )
@@ -67,6 +74,14 @@ RENEWALS_PER_RUN = 12
 def _not_active() -> ApplicationError:
     return ApplicationError(
         "The SMS add-on is not active.", type=ErrorCode.ADDON_NOT_ACTIVE.value, non_retryable=True
+    )
+
+
+def _not_cancelling() -> ApplicationError:
+    return ApplicationError(
+        "The SMS add-on is not being cancelled.",
+        type=ErrorCode.ADDON_NOT_CANCELLING.value,
+        non_retryable=True,
     )
 
 
@@ -221,6 +236,70 @@ class SmsSubscriptionWorkflow:
     @cancel.validator
     def _validate_cancel(self, request: CancelAddon) -> None:
         if self._state is not None and self._state.status not in CANCELLABLE_STATUSES:
+            raise _not_active()
+
+    @workflow.update(name=RESUME_UPDATE)
+    async def resume(self, request: ResumeAddon) -> ResumeAccepted:
+        """Take back a cancel before it takes effect; nothing is charged until the end
+        of the paid period. The account's plan must still allow the add-on."""
+        snapshot = await self._snapshot()
+        if snapshot is not None and not snapshot.plan_eligible:
+            raise ApplicationError(
+                "The SMS add-on needs a Plus, Professional or Enterprise plan.",
+                type=ErrorCode.PLAN_NOT_ELIGIBLE.value,
+                non_retryable=True,
+            )
+
+        def resumed(state: AddonState) -> bool:
+            if not state.resume(workflow.now()):
+                return False
+            if snapshot is not None:  # the cycle change a cancel set aside, if any
+                state.change_billing_cycle(snapshot.account_billing_cycle)
+            return True
+
+        await self._apply(resumed)
+        if self.state.status is not AddonStatus.ACTIVE:
+            raise _not_cancelling()
+        return ResumeAccepted(status=self.state.status)
+
+    @resume.validator
+    def _validate_resume(self, request: ResumeAddon) -> None:
+        if self._state is not None and self._state.status is not AddonStatus.CANCELLING:
+            raise _not_cancelling()
+
+    @workflow.update(name=END_LINE_UPDATE)
+    async def end_line(self, request: EndLine) -> AddonLine:
+        """End a credit pack at the next renewal: its credits are neither granted nor
+        charged after it; no refund. Repeating it answers the same end."""
+        await workflow.wait_condition(lambda: self._state is not None)
+        async with self._lock:
+            if not self.state.live:
+                raise _not_active()
+            end = LineEnd(
+                account_id=self._account_id,
+                line_id=request.line_id,
+                # The next renewal that charges: an annual account keeps its paid year.
+                ends_at=max(self.state.month.end, self.state.paid_through),
+                at=workflow.now(),
+            )
+            try:
+                line: AddonLine = await workflow.execute_activity_method(
+                    SubscriptionActivities.end_credit_pack,
+                    end,
+                    summary=f"end line {request.line_id} on {day(end.ends_at)}",
+                    **DATABASE_WRITE,
+                )
+                await self._save()
+            except ActivityError as error:
+                refusal = refusal_of(error)
+                if refusal is None:
+                    raise
+                raise refusal from error
+            return line
+
+    @end_line.validator
+    def _validate_end_line(self, request: EndLine) -> None:
+        if self._state is not None and not self._state.live:
             raise _not_active()
 
     @workflow.update(name=GRANT_GOODWILL_UPDATE)

@@ -1,4 +1,5 @@
-"""The add-on itself (user token): cancel it at the end of the paid period."""
+"""The add-on itself (user token): cancel it at the end of the paid period, or take
+the cancel back before then."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ from domain.enums import AddonStatus
 from domain.errors import ErrorCode
 from domain.subscription import (
     CANCEL_UPDATE,
+    RESUME_UPDATE,
     CancelAccepted,
     CancelAddon,
+    ResumeAccepted,
+    ResumeAddon,
     subscription_workflow_id,
 )
 from starter.deps import BillingCaller, ServicesDep
@@ -66,3 +70,38 @@ async def cancel_addon(account_id: str, caller: BillingCaller, services: Service
     except WorkflowGone as gone:  # the add-on ended meanwhile
         raise _not_active() from gone
     return CancelOut(status=accepted.status, ends_at=accepted.ends_at)
+
+
+class ResumeOut(BaseModel):
+    status: AddonStatus
+
+
+def _not_cancelling() -> ApiError:
+    return ApiError(ErrorCode.ADDON_NOT_CANCELLING, "The SMS add-on is not being cancelled.")
+
+
+@router.post(
+    "/resume",
+    responses=error_responses(
+        ErrorCode.UNAUTHENTICATED,
+        ErrorCode.BILLING_PERMISSION_REQUIRED,
+        ErrorCode.NOT_FOUND,
+        ErrorCode.ADDON_NOT_CANCELLING,
+        ErrorCode.PLAN_NOT_ELIGIBLE,
+        ErrorCode.SERVICE_UNAVAILABLE,
+    ),
+)
+async def resume_addon(account_id: str, caller: BillingCaller, services: ServicesDep) -> ResumeOut:
+    """Undo a cancel before it takes effect: the add-on stays as it was, and nothing
+    is charged until its next renewal."""
+    if await asyncio.to_thread(_addon_status, services, account_id) is not AddonStatus.CANCELLING:
+        raise _not_cancelling()
+    client = await services.temporal.client()
+    handle = client.get_workflow_handle(subscription_workflow_id(account_id))
+    request = ResumeAddon(account_id=account_id, requested_by=caller.user_id)
+    call = handle.execute_update(RESUME_UPDATE, request, result_type=ResumeAccepted)
+    try:
+        accepted = await answer(services, call, "The resume is still being processed.")
+    except WorkflowGone as gone:  # the add-on ended meanwhile
+        raise _not_cancelling() from gone
+    return ResumeOut(status=accepted.status)

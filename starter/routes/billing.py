@@ -14,8 +14,10 @@ from domain.catalogue import Catalogue, RecurringItem
 from domain.eligibility import plan_refusal
 from domain.enums import AddonStatus, BillingCycle, EntryKind, PaymentKind, PaymentStatus, Plan
 from domain.errors import ErrorCode
+from domain.subscription import AddonLine
 from starter.deps import AccountCaller, ReadSession, ServicesDep
 from starter.errors import ApiError
+from store.lines import addon_lines
 from store.models import Account, AddonSubscription, CreditEntry, Payment
 
 router = APIRouter(prefix="/v1/accounts/{account_id}/sms", tags=["billing"])
@@ -34,6 +36,8 @@ class AddonOut(BaseModel):
     next_charge_minor: int | None = None
     currency: str | None = None
     ends_at: datetime | None = None
+    # The recurring lines (the tier and each credit pack); empty once it has ended.
+    lines: list[AddonLine] = []
 
 
 class CreditsOut(BaseModel):
@@ -113,7 +117,7 @@ def _ineligible_reason(catalogue: Catalogue, account: Account) -> IneligibleReas
     return None if refusal is None else IneligibleReason.model_validate(refusal.model_dump())
 
 
-def _addon(addon: AddonSubscription | None) -> AddonOut:
+def _addon(session: Session, addon: AddonSubscription | None) -> AddonOut:
     if addon is None:
         return AddonOut(status=AddonStatus.INACTIVE)
     status = AddonStatus(addon.status)
@@ -128,6 +132,7 @@ def _addon(addon: AddonSubscription | None) -> AddonOut:
         next_charge_minor=None if ended else addon.next_charge_minor,
         currency=addon.currency,
         ends_at=addon.ends_at,
+        lines=addon_lines(session, addon),
     )
 
 
@@ -136,7 +141,7 @@ def billing_page(
     account_id: str, caller: AccountCaller, session: ReadSession, services: ServicesDep
 ) -> BillingPage:
     account = _account(session, caller.account_id)
-    addon = _addon(session.get(AddonSubscription, account.id))
+    addon = _addon(session, session.get(AddonSubscription, account.id))
     reason = _ineligible_reason(services.catalogue, account)
     return BillingPage(
         account_id=account.id,

@@ -90,6 +90,7 @@ def estimate(body: SendIn, services: ServicesDep) -> EstimateOut:
 @router.post(
     "/v1/accounts/{account_id}/sms/usage",
     responses=error_responses(
+        ErrorCode.ADDON_NOT_ACTIVE,
         ErrorCode.INSUFFICIENT_CREDITS,
         ErrorCode.REGISTRATION_REQUIRED,
         ErrorCode.CONFLICT,
@@ -119,6 +120,11 @@ async def record_usage(
     spent, balance = await services.writer.run(lambda db: spend_on(db, message, at))
     if spent.outcome is Outcome.DEBITED:
         metrics.debited_committed(spent.credits)
+    if spent.outcome is Outcome.ADDON_NOT_ACTIVE:
+        raise ApiError(
+            ErrorCode.ADDON_NOT_ACTIVE,
+            "Sending needs an active SMS add-on; buy it (or resume it) first.",
+        )
     if spent.outcome is Outcome.INSUFFICIENT_CREDITS:
         raise ApiError(
             ErrorCode.INSUFFICIENT_CREDITS,
