@@ -35,6 +35,7 @@ from domain.purchase import (
 )
 from payments.gateway import PaymentResult
 from store.db import read_only, transaction
+from store.fact_events import purchase_event
 from store.models import Account, AddonSubscription, User
 from store.purchases import claim_item, save_purchase_view
 from store.subscriptions import activate_addon, add_credit_pack
@@ -153,6 +154,13 @@ class PurchaseActivities:
         if item is None:
             raise refusal(Fault.GRANT_FAILED, f"{request.item.item_id} left the catalogue")
         with transaction(self._sessions) as session:
+            purchase_event(
+                session,
+                account_id=request.account_id,
+                purchase_id=request.purchase_id,
+                item=request.item.model_dump(mode="json"),
+                at=request.at,
+            )
             if request.item.type is ItemType.ADDON:
                 activate_addon(
                     session,

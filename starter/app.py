@@ -20,6 +20,7 @@ from starter.openapi import install_openapi
 from starter.routes import (
     addon,
     admin,
+    alerts,
     billing,
     catalogue,
     health,
@@ -40,6 +41,7 @@ ROUTERS = (
     billing.router,
     purchases.router,
     addon.router,
+    alerts.router,
     sending.router,
     registration.router,
     registration.webhooks,

@@ -279,3 +279,7 @@ class BillingPageSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+# The tables of alerts, events and auto top-up live in their own module.
+from store import event_models as _event_models  # noqa: E402, F401

@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, BackgroundTasks
 from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,7 @@ from domain.inputs import InputModel
 from domain.segments import Encoding, count_segments, credits_for
 from starter.deps import AccountCaller, AccountIdPath, ServicesDep, SessionDep
 from starter.errors import ApiError, error_responses
+from starter.follow_ups import after_commit
 from starter.idempotency import IdempotencyDep
 from starter.openapi import CATALOGUE_ENUM
 from store.idempotency import bounded_key
@@ -116,6 +117,7 @@ def record_usage(
     services: ServicesDep,
     session: SessionDep,
     idempotency: IdempotencyDep,
+    background: BackgroundTasks,
 ) -> UsageOut:
     """Debit a send's credits from the soonest-expiring grants, in one transaction."""
     country, cost = _estimate(services.catalogue, body)
@@ -134,6 +136,7 @@ def record_usage(
             reference=reference,
             key=key,
         )
+    after_commit(session, background, services)  # a low-balance event, an auto top-up
     if -entry.credits != cost.credits:
         raise ApiError(
             ErrorCode.CONFLICT,
