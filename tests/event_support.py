@@ -147,7 +147,7 @@ def receiver(failures: int) -> Iterator[Receiver]:
     state = Receiver(failures)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             with state.lock:
                 state.received.append((body, self.headers.get(SIGNATURE_HEADER, "")))
@@ -158,7 +158,9 @@ def receiver(failures: int) -> Iterator[Receiver]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = start_on_reserved_ports(1, lambda ports: ThreadingHTTPServer((HOST, ports[0]), Handler))
+    server = start_on_reserved_ports(
+        1, lambda ports: ThreadingHTTPServer((HOST, ports[0]), Handler)
+    )
     state.url = f"http://{HOST}:{server.server_address[1]}/hooks/sms"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

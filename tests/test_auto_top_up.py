@@ -7,7 +7,9 @@ import asyncio
 from collections import Counter
 from datetime import UTC, datetime
 
+import httpx
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from domain.events import TopUpStatus, top_up_workflow_id
 from store.db import transaction
@@ -29,19 +31,19 @@ STORM = 50
 TOP_UP = {"pack": "pack-500", "below": 100, "max_per_month": 3}
 
 
-def captures(sessions, account_id: str) -> list[Payment]:
+def captures(sessions: sessionmaker[Session], account_id: str) -> list[Payment]:
     with sessions() as session:
         query = select(Payment).where(Payment.account_id == account_id, Payment.kind == "capture")
         return list(session.scalars(query))
 
 
-async def payments_listed(api, account: Account) -> Counter[str]:
+async def payments_listed(api: httpx.AsyncClient, account: Account) -> Counter[str]:
     listed = await api.get(account.path("/payments"), headers=account.admin)
     assert listed.status_code == 200, listed.text
     return Counter(p["payment_id"] for p in listed.json()["payments"])
 
 
-async def drain(api, account: Account, sessions) -> None:
+async def drain(api: httpx.AsyncClient, account: Account, sessions: sessionmaker[Session]) -> None:
     """Spend until 50-53 credits are left (below the trigger of 100), or 4 more."""
     with sessions() as session:
         row = session.get(AccountRow, account.account_id)
@@ -66,7 +68,9 @@ async def test_a_storm_of_debits_crossing_the_trigger_buys_one_top_up(
         rows = await settled(sessions, account.account_id)
         assert [r.status for r in rows] == [TopUpStatus.COMPLETED]
         charges = captures(sessions, account.account_id)
-        assert [(c.status, c.amount_minor) for c in charges] == [("succeeded", rows[0].amount_minor)]
+        assert [(c.status, c.amount_minor) for c in charges] == [
+            ("succeeded", rows[0].amount_minor)
+        ]
         assert (await payments_listed(api, account))[charges[0].payment_id] == 1
         feed = await events(api, account)
         assert Counter(e["type"] for e in feed) == {"low_balance": 1, "top_up.completed": 1}
@@ -79,7 +83,7 @@ async def test_a_storm_of_debits_crossing_the_trigger_buys_one_top_up(
     check_money(sessions, account.account_id)
 
 
-def account_balance(sessions, account: Account) -> int:
+def account_balance(sessions: sessionmaker[Session], account: Account) -> int:
     with sessions() as session:
         row = session.get(AccountRow, account.account_id)
         assert row is not None
