@@ -22,6 +22,7 @@ from temporalio.worker import Worker
 from activities import all_activities
 from activities.deps import ActivityDeps
 from boundary.interceptor import ActivityErrorMapping
+from config.event_sweep import ensure_event_sweep
 from config.payment_janitor import ensure_payment_janitor
 from config.settings import Settings, get_settings, secrets_of
 from config.startup import StartupRefused, connect_checked, load_checked
@@ -31,6 +32,8 @@ from observability.logs import configure_logging
 from observability.worker_metrics import WorkerMetrics, worker_metrics
 from payments.factory import build_gateway
 from store.db import make_session_factory
+from workflows.auto_top_up import AutoTopUpWorkflow
+from workflows.event_delivery import EventDeliveryWorkflow, EventSweepWorkflow
 from workflows.operator_refund import OperatorRefundWorkflow
 from workflows.payment_janitor import PaymentJanitorWorkflow
 from workflows.purchase import PurchaseWorkflow
@@ -45,6 +48,9 @@ WORKFLOWS: list[type[Any]] = [
     SmsSubscriptionWorkflow,
     PaymentJanitorWorkflow,
     OperatorRefundWorkflow,
+    EventDeliveryWorkflow,
+    EventSweepWorkflow,
+    AutoTopUpWorkflow,
 ]
 # A workflow task of a dead worker's sticky queue moves to the shared queue after this,
 # so another worker picks the workflow up within seconds (DESIGN.md §5).
@@ -123,10 +129,12 @@ async def run_worker(settings: Settings) -> None:
         gateway=build_gateway(settings, sessions),
         client=client,
         dunning_retry_days=tuple(settings.sms_dunning_retry_days),
+        webhook_allow_private=settings.sms_webhook_allow_private,
     )
     if (advice := await ensure_search_attributes(client)) is not None:
         log.warning(advice)
     await ensure_payment_janitor(client, settings)
+    await ensure_event_sweep(client, settings)
     capacity = Capacity(
         activities=settings.sms_worker_activity_slots,
         local_activities=settings.sms_worker_local_activity_slots,

@@ -8,7 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from activities.auto_top_up import auto_top_up_activities
 from activities.deps import ActivityDeps
+from activities.events import event_activities
 from activities.operator import operator_activities
 from activities.payment_janitor import payment_janitor_activities
 from activities.purchase import PurchaseActivities
@@ -36,5 +38,7 @@ def all_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:
         *subscription_activities(deps),
         *payment_janitor_activities(deps),
         *operator_activities(deps),
+        *event_activities(deps),
+        *auto_top_up_activities(deps),
     ]
     return activities

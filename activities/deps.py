@@ -19,3 +19,5 @@ class ActivityDeps:
     gateway: PaymentGateway
     client: Client
     dunning_retry_days: tuple[int, ...] = DEFAULT_DUNNING_RETRY_DAYS
+    # Webhooks may reach private addresses (SMS_WEBHOOK_ALLOW_PRIVATE).
+    webhook_allow_private: bool = False

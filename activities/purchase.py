@@ -36,6 +36,7 @@ from domain.purchase import (
 )
 from payments.gateway import PaymentResult
 from store.db import read_only, transaction
+from store.fact_events import purchase_event
 from store.models import Account, AddonSubscription, SubscriptionItem, User
 from store.purchases import claim_item, save_purchase_view
 from store.subscriptions import activate_addon, add_credit_pack, change_tier, current_tier_line
@@ -178,6 +179,13 @@ class PurchaseActivities:
         if item is None:
             raise refusal(Fault.GRANT_FAILED, f"{request.item.item_id} left the catalogue")
         with transaction(self._sessions) as session:
+            purchase_event(
+                session,
+                account_id=request.account_id,
+                purchase_id=request.purchase_id,
+                item=request.item.model_dump(mode="json"),
+                at=request.at,
+            )
             if request.tier_change is not None:
                 assert request.effective_at is not None
                 try:

@@ -30,6 +30,7 @@ from domain.subscription import (
 )
 from observability import metrics
 from store.db import transaction
+from store.fact_events import renewal_event, suspended_event
 from store.ledger import expire_all, expire_grants, grant_credits, lock_account
 from store.lines import end_pack_line
 from store.models import Account, AddonSubscription
@@ -137,6 +138,15 @@ class SubscriptionActivities:
                 granted = grant.credits
             balance = lock_account(session, account_id).credit_balance
             metrics.renewal(session, granted=renewal.grant)
+            renewal_event(
+                session,
+                account_id=account_id,
+                month_start=month.start,
+                paid=renewal.grant,
+                granted=granted,
+                balance=balance,
+                at=renewal.at,
+            )
         return RenewalOutcome(expired=expired, granted=granted, balance=balance, totals=totals)
 
     @activity.defn
@@ -160,6 +170,8 @@ class SubscriptionActivities:
             if session.get(AddonSubscription, end.row.account_id) is not None:
                 save_addon(session, end.row, end.at)  # a row deleted by hand stays deleted
             metrics.count_on_commit(session, metrics.ADDONS_ENDED, status=end.row.status.value)
+            if end.row.status is AddonStatus.SUSPENDED:
+                suspended_event(session, account_id=end.row.account_id, at=end.at)
         return expired
 
     @activity.defn

@@ -85,6 +85,12 @@ class Settings(BaseSettings):
     # Tracing is off unless an OTLP/HTTP collector is named (the exporter reads the
     # other OTEL_* variables itself).
     otel_exporter_otlp_endpoint: str = ""
+    # Customers' webhooks may reach private, loopback and link-local addresses (only
+    # for the embedded stack and the tests: elsewhere that would let a customer probe
+    # the internal network).
+    sms_webhook_allow_private: bool = False
+    # How often the event sweep starts deliveries and top-ups whose start was lost.
+    sms_event_sweep_seconds: Annotated[int, Field(gt=0)] = 30
 
     @property
     def quote_ttl(self) -> timedelta:

@@ -58,6 +58,7 @@ class GrantSource(StrEnum):
     PACK = "pack"  # a recurring credit pack's credits bought mid-period
     RENEWAL = "renewal"  # the monthly allotment granted at a boundary
     ADJUSTMENT = "adjustment"  # operator goodwill
+    TOP_UP = "top_up"  # one-time credits of an auto top-up
 
 
 class EntryKind(StrEnum):

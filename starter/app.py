@@ -21,6 +21,7 @@ from starter.openapi import install_openapi
 from starter.routes import (
     addon,
     admin,
+    alerts,
     batch_sending,
     billing,
     catalogue,
@@ -49,6 +50,7 @@ ROUTERS = (
     purchases.router,
     addon.router,
     lines.router,
+    alerts.router,
     sending.router,
     batch_sending.router,
     registration.router,

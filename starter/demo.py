@@ -222,6 +222,14 @@ def _confirm(user: str) -> str:
     return _curl("POST", f"/v1/accounts/{MAIN_ACCOUNT}/sms/purchases/$P/confirm", user=user)
 
 
+DEMO_ALERTS = {
+    "low_balance_threshold": 1000,
+    "auto_top_up": {"pack": DEMO_PACK, "below": 1000, "max_per_month": 3},
+    "webhook_url": None,
+}
+DEMO_DRAIN = {"country": "BR", "recipients": 100, "text": "Last call!"}  # 400 credits
+
+
 def walkthrough() -> str:
     """A copy-paste curl session through the seed's flow (API.md), after ``token_lines``.
 
@@ -259,6 +267,13 @@ def walkthrough() -> str:
         "# estimate the same send (public, debits nothing) -> 200",
         _curl("POST", f"{acme}/usage", user="ana", body=DEMO_MESSAGE, key="send"),
         _curl("POST", "/v1/sms/estimate", body=DEMO_MESSAGE),
+        "# Alerts: warn below 1,000 credits, and auto top-up (one-time credits of",
+        f"# {DEMO_PACK}, at most 3 a month) below 1,000 -> 200; add a webhook_url to get",
+        "# each event POSTed, signed (the secret is answered once). Spend 400 more credits",
+        "# -> 200, then the events (low_balance; top_up.completed once it is bought) -> 200",
+        _curl("PUT", f"{acme}/settings", user="ana", body=DEMO_ALERTS),
+        _curl("POST", f"{acme}/usage", user="ana", body=DEMO_DRAIN, key="drain"),
+        _curl("GET", f"{acme}/events", user="ana"),
         "# Refusals: a plain user -> 403 billing_permission_required; the Starter",
         f"# account {starter} (its billing page says eligible: false) -> 409 plan_not_eligible",
         _curl("POST", f"{acme}/purchases", user="cleo", body={"item": pack}, key="cleo"),

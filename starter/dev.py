@@ -119,6 +119,8 @@ class DevStack:
             "TEMPORAL_ADDRESS": self.temporal_address,
             "TEMPORAL_NAMESPACE": DEV_NAMESPACE,
             "SMS_LOG_FORMAT": self.log_format,
+            # Webhooks to this machine (a local receiver) are fine for the embedded stack.
+            "SMS_WEBHOOK_ALLOW_PRIVATE": os.environ.get("SMS_WEBHOOK_ALLOW_PRIVATE", "true"),
         }
 
 

@@ -11,7 +11,7 @@ commits sends in groups on SQLite, see ``store.group_commit``) or its own.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import cast
@@ -21,7 +21,9 @@ from sqlalchemy import Connection, Engine, Table, bindparam, insert, or_, select
 from domain.addon import SENDING_STATUSES
 from domain.enums import AddonStatus, EntryKind, RegistrationStatus
 from domain.errors import DomainError, ErrorCode
+from store.balance_watch import after_fast_debits
 from store.db import write_transaction
+from store.events import FollowUp
 from store.models import A2pRegistration, Account, AddonSubscription, CreditEntry, CreditGrant
 
 _accounts = cast(Table, Account.__table__)
@@ -95,6 +97,8 @@ class Spent:
 class BatchResult:
     results: list[Spent]
     balance: int
+    # Workflows to start once the transaction has committed (alerts, auto top-up).
+    follow_ups: list[FollowUp] = field(default_factory=list)
 
 
 def spend(engine: Engine, message: Message, at: datetime) -> tuple[Spent, int]:
@@ -103,9 +107,15 @@ def spend(engine: Engine, message: Message, at: datetime) -> tuple[Spent, int]:
         return spend_on(connection, message, at)
 
 
-def spend_on(connection: Connection, message: Message, at: datetime) -> tuple[Spent, int]:
+def spend_on(
+    connection: Connection,
+    message: Message,
+    at: datetime,
+    follow_ups: list[FollowUp] | None = None,
+) -> tuple[Spent, int]:
     """Debit one message inside the caller's transaction; the result and the balance
-    after it (for a replay, the balance its first debit left)."""
+    after it (for a replay, the balance its first debit left). ``follow_ups`` receives
+    the workflows to start once the transaction has committed."""
     account_id = _account_of(message.key)
     balance = _lock_account(connection, account_id)
     previous = _previous(connection, [message.key])
@@ -115,6 +125,9 @@ def spend_on(connection: Connection, message: Message, at: datetime) -> tuple[Sp
     batch = _Batch(connection, account_id, balance, at)
     spent = batch.take(message)
     batch.write()
+    started = after_fast_debits(connection, account_id, batch.keys())
+    if follow_ups is not None:
+        follow_ups.extend(started)
     return spent, batch.balance
 
 
@@ -142,7 +155,8 @@ def spend_batch_on(
             seen[message.key] = result
         results.append(result)
     batch.write()
-    return BatchResult(results, batch.balance)
+    started = after_fast_debits(connection, account_id, batch.keys())
+    return BatchResult(results, batch.balance, started)
 
 
 def _account_of(key: str) -> str:
@@ -221,6 +235,10 @@ class _Batch:
             }
         )
         return Spent(Outcome.DEBITED, message.credits)
+
+    def keys(self) -> list[str]:
+        """The keys of the debits this batch wrote, in order."""
+        return [str(entry["idempotency_key"]) for entry in self._entries]
 
     def write(self) -> None:
         if not self._entries:

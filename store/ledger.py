@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from domain.enums import EntryKind, GrantSource
 from domain.errors import DomainError, ErrorCode
 from observability import metrics
+from store.balance_watch import after_debit
 from store.models import Account, CreditEntry, CreditGrant
 
 
@@ -203,7 +204,7 @@ def debit_credits(
         if owed == 0:
             break
     metrics.count_on_commit(session, metrics.CREDITS_DEBITED, credits)
-    return append_entry(
+    entry = append_entry(
         session,
         account,
         kind=EntryKind.DEBIT,
@@ -212,3 +213,5 @@ def debit_credits(
         reference=reference,
         key=key,
     )
+    after_debit(session, account, entry)  # alerts and auto top-up
+    return entry

@@ -330,3 +330,7 @@ class AuditRecord(Base):
     reference: Mapped[str | None] = mapped_column(String(255))
     request_key: Mapped[str] = mapped_column(KEY)
     at: Mapped[datetime]
+
+
+# The tables of alerts, events and auto top-up live in their own module.
+from store import event_models as _event_models  # noqa: E402, F401

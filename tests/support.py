@@ -71,6 +71,7 @@ def settings_for(database_url: str, **overrides: object) -> Settings:
         "sms_admin_token": ADMIN_TOKEN,
         "sms_task_queue": f"test-{uuid.uuid4().hex[:8]}",
         "sms_webhook_secret": "test-webhook-secret",
+        "sms_webhook_allow_private": True,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -167,6 +168,7 @@ def activity_deps(client: Client, sessions: sessionmaker[Session]) -> ActivityDe
         catalogue=load_catalogue(),
         gateway=SandboxGateway(sessions),
         client=client,
+        webhook_allow_private=True,
     )
 
 

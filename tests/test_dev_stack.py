@@ -216,7 +216,7 @@ def test_make_run_stack(tmp_path: Path):
         assert walkthrough.statuses(shown) == walkthrough.FIRST_PASTE, shown
         assert walkthrough.mentioned_statuses(stack.text()) <= set(walkthrough.FIRST_PASTE)
         assert shown.count('"status":"completed"') == 2, shown
-        assert walkthrough.sends(data / "sms-addon.db", MAIN_ACCOUNT) == 1
+        assert walkthrough.sends(data / "sms-addon.db", MAIN_ACCOUNT) == walkthrough.SENDS
         stack.process.send_signal(signal.SIGINT)
         assert stack.process.wait(timeout=STOP_TIMEOUT_SECONDS) == 0, stack.text()
         assert alive(children) == {}, [command_line(pid) for pid in alive(children)]
@@ -228,7 +228,7 @@ def test_make_run_stack(tmp_path: Path):
         shown = walkthrough.paste(stack.text(), tmp_path)
         assert walkthrough.statuses(shown) == walkthrough.LATER_PASTE, shown
         assert "addon_already_active" in shown and shown.count('"status":"completed"') == 2
-        assert walkthrough.sends(data / "sms-addon.db", MAIN_ACCOUNT) == 2
+        assert walkthrough.sends(data / "sms-addon.db", MAIN_ACCOUNT) == 2 * walkthrough.SENDS
         children = descendants(stack.process.pid)
         worker = next(pid for pid in children if command_line(pid).endswith("worker "))
         os.kill(worker, signal.SIGKILL)

@@ -21,8 +21,10 @@ PASTE_TIMEOUT_SECONDS = 120.0
 # What one paste shows, call by call: the first time acme buys the add-on; on a
 # later paste that answers 409 and acme buys a credit pack instead.
 FIRST_PASTE = ["200", "200", "200", "201", "200", "200", "200", "200", "201", "200"]
-FIRST_PASTE += ["200", "200", "403", "409"]
+FIRST_PASTE += ["200", "200", "200", "200", "200", "403", "409"]
 LATER_PASTE = [*FIRST_PASTE[:3], "409", *FIRST_PASTE[3:]]
+# Sends (debits) one paste makes: the sale, then the drain that sets off the alerts.
+SENDS = 2
 
 
 def block(printed: str, heading: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, BackgroundTasks
 from pydantic import BaseModel, Field, StringConstraints
 
 from domain.catalogue import Catalogue
@@ -16,6 +16,7 @@ from domain.segments import count_segments, credits_for
 from observability import metrics
 from starter.deps import AccountCaller, AccountIdPath, ServicesDep
 from starter.errors import error_responses
+from starter.follow_ups import start_after_response
 from starter.routes.sending import MAX_RECIPIENTS, MAX_TEXT_CHARS, send_reference, usage_key
 from store.debits import Message, Outcome, spend_batch_on
 
@@ -82,7 +83,11 @@ def _priced(catalogue: Catalogue, account_id: str, message: BatchMessageIn) -> M
     ),
 )
 async def record_usage_batch(
-    account_id: AccountIdPath, body: BatchIn, caller: AccountCaller, services: ServicesDep
+    account_id: AccountIdPath,
+    body: BatchIn,
+    caller: AccountCaller,
+    services: ServicesDep,
+    background: BackgroundTasks,
 ) -> BatchOut:
     """Debit each message in the order sent; once credits run out the rest answer
     ``insufficient_credits``; a message whose key was spent before answers its first
@@ -91,6 +96,7 @@ async def record_usage_batch(
     at = datetime.now(UTC)
     done = await services.writer.run(lambda db: spend_batch_on(db, account_id, messages, at))
     metrics.debited_committed(sum(r.credits for r in done.results if r.outcome is Outcome.DEBITED))
+    start_after_response(done.follow_ups, background, services)  # alerts, auto top-up
     return BatchOut(
         results=[
             MessageResult(credits_debited=r.credits, code=_CODES[r.outcome]) for r in done.results

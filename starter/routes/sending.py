@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, BackgroundTasks
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, StringConstraints
 
@@ -21,9 +21,11 @@ from domain.segments import Encoding, count_segments, credits_for
 from observability import metrics
 from starter.deps import AccountCaller, AccountIdPath, ServicesDep
 from starter.errors import ApiError, error_responses
+from starter.follow_ups import start_after_response
 from starter.idempotency import IdempotencyDep
 from starter.openapi import CATALOGUE_ENUM
 from store.debits import Message, Outcome, spend_on
+from store.events import FollowUp
 from store.idempotency import bounded_key
 
 router = APIRouter(tags=["sending"])
@@ -104,6 +106,7 @@ async def record_usage(
     caller: AccountCaller,
     services: ServicesDep,
     idempotency: IdempotencyDep,
+    background: BackgroundTasks,
 ) -> UsageOut:
     """Debit a send's credits from the soonest-expiring grants, in one transaction."""
     country, cost = _estimate(services.catalogue, body)
@@ -117,7 +120,9 @@ async def record_usage(
     )
     # Async route: one hop to the writer thread for the whole transaction.
     at = datetime.now(UTC)
-    spent, balance = await services.writer.run(lambda db: spend_on(db, message, at))
+    follow_ups: list[FollowUp] = []
+    spent, balance = await services.writer.run(lambda db: spend_on(db, message, at, follow_ups))
+    start_after_response(follow_ups, background, services)  # a low-balance event, a top-up
     if spent.outcome is Outcome.DEBITED:
         metrics.debited_committed(spent.credits)
     if spent.outcome is Outcome.ADDON_NOT_ACTIVE:

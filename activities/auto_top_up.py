@@ -1,0 +1,65 @@
+"""Activities of an auto top-up: charge the claimed top-up once, then settle it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from temporalio import activity
+
+from activities.deps import ActivityDeps
+from domain.events import TopUpCapture, TopUpOutcome, TopUpSettlement, TopUpStart
+from store.balance_watch import top_up_payment_key
+from store.db import read_only, transaction
+from store.event_models import AutoTopUp
+from store.models import Account
+from store.top_up_settlement import settle_top_up
+
+
+class AutoTopUpActivities:
+    def __init__(self, deps: ActivityDeps) -> None:
+        self._sessions = deps.sessions
+        self._gateway = deps.gateway
+
+    @activity.defn
+    def capture_top_up(self, start: TopUpStart) -> TopUpCapture:
+        """Charge the claimed top-up's price to the account's payment method. Key
+        ``top-up:{account_id}:{month_start}:{sequence}``, made from the claimed row: a
+        retry, a lost answer or a second run gets the first charge, never another."""
+        with read_only(self._sessions) as session:
+            top_up = session.get(AutoTopUp, start.top_up_id)
+            account = session.get(Account, start.account_id)
+            if top_up is None or account is None or top_up.account_id != account.id:
+                raise LookupError(f"There is no auto top-up {start.top_up_id} to charge.")
+            key, method = top_up_payment_key(top_up), account.payment_method
+            amount, currency, claimed_at = top_up.amount_minor, top_up.currency, top_up.claimed_at
+            reference = f"auto top-up {top_up.top_up_id} ({top_up.pack})"
+        result = self._gateway.capture(
+            account_id=start.account_id,
+            amount_minor=amount,
+            currency=currency,
+            payment_method=method,
+            idempotency_key=key,
+            reference=reference,
+            at=claimed_at,
+        )
+        return TopUpCapture(
+            payment_id=result.payment_id,
+            succeeded=result.succeeded,
+            amount_minor=result.amount_minor,
+            currency=result.currency,
+            decline_reason=result.decline_reason,
+        )
+
+    @activity.defn
+    def settle_auto_top_up(self, settlement: TopUpSettlement) -> TopUpOutcome:
+        """Grant and write ``top_up.completed``, or turn auto top-up off and write
+        ``top_up.declined``; one transaction. Idempotent: only an in-flight top-up moves
+        (grant key ``top-up:…:grant``, event keys by top-up id)."""
+        with transaction(self._sessions) as session:
+            return settle_top_up(session, settlement.top_up_id, settlement.capture, settlement.at)
+
+
+def auto_top_up_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:
+    top_up = AutoTopUpActivities(deps)
+    return [top_up.capture_top_up, top_up.settle_auto_top_up]

@@ -1,0 +1,1 @@
+"""Calls out to customers' systems (webhooks): the address policy and the signed POST."""

@@ -1,0 +1,117 @@
+"""Events: written in the transaction of their fact, once per key; read by the feed,
+the webhook deliveries and the sweep.
+
+A write also notes, in the session, the work to start once it commits (a webhook
+delivery, a claimed top-up): ``started_after_commit`` hands that list to whoever
+committed (the API starts the workflows at once; the sweep finds anything missed).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from domain.events import DeliveryStatus, EventType
+from store.event_models import AccountEvent, AlertSettings
+
+_AFTER_COMMIT = "sms_after_commit"
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A workflow to start once the transaction that asked for it has committed."""
+
+    kind: str  # "event" (deliver it) or "top_up" (buy it)
+    account_id: str
+    record_id: str
+
+
+def follow_up(session: Session, item: FollowUp) -> None:
+    session.info.setdefault(_AFTER_COMMIT, []).append(item)
+
+
+def started_after_commit(session: Session) -> list[FollowUp]:
+    """The follow-ups of the committed transaction (each handed out once)."""
+    items: list[FollowUp] = session.info.pop(_AFTER_COMMIT, [])
+    return items
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
+
+
+def alert_settings(session: Session, account_id: str) -> AlertSettings | None:
+    return session.get(AlertSettings, account_id)
+
+
+def record_event(
+    session: Session,
+    *,
+    account_id: str,
+    type_: EventType,
+    data: dict[str, Any],
+    at: datetime,
+    key: str,
+) -> AccountEvent:
+    """Write the event unless ``key`` was written already (a retried fact writes
+    nothing twice); it waits for delivery when the account has a webhook now."""
+    key = f"event:{key}"
+    existing = session.scalars(select(AccountEvent).where(AccountEvent.idempotency_key == key))
+    found = existing.first()
+    if found is not None:
+        return found
+    settings = alert_settings(session, account_id)
+    deliver = settings is not None and settings.webhook_url is not None
+    row = AccountEvent(
+        event_id=f"evt_{uuid.uuid4().hex[:24]}",
+        account_id=account_id,
+        type=type_.value,
+        data=data,
+        at=at,
+        idempotency_key=key,
+        delivery_status=DeliveryStatus.PENDING.value if deliver else None,
+    )
+    session.add(row)
+    session.flush()
+    if deliver:
+        follow_up(session, FollowUp("event", account_id, row.event_id))
+    return row
+
+
+def latest_events(session: Session, account_id: str, limit: int) -> list[AccountEvent]:
+    return list(
+        session.scalars(
+            select(AccountEvent)
+            .where(AccountEvent.account_id == account_id)
+            .order_by(AccountEvent.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def find_event(session: Session, event_id: str) -> AccountEvent | None:
+    return session.scalars(select(AccountEvent).where(AccountEvent.event_id == event_id)).first()
+
+
+def pending_events(
+    session: Session, limit: int, account_id: str | None = None
+) -> list[AccountEvent]:
+    query = select(AccountEvent).where(AccountEvent.delivery_status == DeliveryStatus.PENDING.value)
+    if account_id is not None:
+        query = query.where(AccountEvent.account_id == account_id)
+    return list(session.scalars(query.order_by(AccountEvent.id).limit(limit)))
+
+
+def mark_delivery(session: Session, event_id: str, status: DeliveryStatus, at: datetime) -> None:
+    """Record the delivery's end; a later retry that finds it ended changes nothing."""
+    row = find_event(session, event_id)
+    if row is None or row.delivery_status != DeliveryStatus.PENDING.value:
+        return
+    row.delivery_status = status.value
+    row.delivered_at = at
