@@ -23,13 +23,14 @@ from domain.operator import (
 )
 from domain.refunds import Capture, allocate, prorated_unused_minor, refundable_minor
 from store.db import transaction
-from store.models import Payment, RefundRequest
+from store.models import Payment
 from store.operator import (
     fail_refund_request,
     refunded_minor,
     refunded_payment,
     settle_refund_request,
 )
+from store.operator_models import RefundRequest
 
 
 class OperatorActivities:

@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
-from domain.calendar import Period, billing_period, days_left
+from domain.billing import AddonTotals as AddonTotals
+from domain.billing import BillingCharge as BillingCharge
+from domain.calendar import Period, billing_period
 from domain.enums import AddonStatus, BillingCycle
 from domain.money import format_money
-from domain.pricing import prorate
 
 LIVE_STATUSES = frozenset({AddonStatus.ACTIVE, AddonStatus.PAST_DUE, AddonStatus.CANCELLING})
 # A customer may cancel an add-on in good standing (again, idempotently, while cancelling).
@@ -25,38 +26,6 @@ CANCELLABLE_STATUSES = frozenset({AddonStatus.ACTIVE, AddonStatus.CANCELLING})
 SENDING_STATUSES = frozenset({AddonStatus.ACTIVE, AddonStatus.CANCELLING})
 # Days after a declined renewal on which the charge is retried (setting SMS_DUNNING_RETRY_DAYS).
 DEFAULT_DUNNING_RETRY_DAYS = (1, 3, 7)
-
-
-class AddonTotals(BaseModel):
-    """The allotment and the recurring price of every active line, on both cycles."""
-
-    model_config = ConfigDict(frozen=True)
-
-    monthly_credits: int
-    monthly_minor: int
-    annual_minor: int
-
-    def recurring_minor(self, cycle: BillingCycle) -> int:
-        return self.monthly_minor if cycle is BillingCycle.MONTHLY else self.annual_minor
-
-
-class BillingCharge(BaseModel):
-    """One charge of the add-on: the billing period it pays for, priced at ``priced_at``.
-
-    At the start of a billing period that is the full recurring price; a cycle
-    change that starts between two anchor dates pays the rest of the new
-    cycle's period, prorated like a purchase.
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    cycle: BillingCycle
-    period: Period
-    priced_at: datetime
-
-    def amount_minor(self, totals: AddonTotals) -> int:
-        price = totals.recurring_minor(self.cycle)
-        return prorate(price, days_left(self.period, self.priced_at), self.period.days)
 
 
 class Dunning(BaseModel):

@@ -8,16 +8,10 @@ moves only by confirming a stored intent id, so a crash or timeout at any point 
 settled by retrieving that intent, never by charging again. A crash before the id is
 stored leaves at most an unconfirmed intent on Stripe's side, which cannot charge.
 
-The sequence: create (customer, payment method, metadata; unconfirmed) → store the id →
-confirm with ``off_session``. Stripe accepts ``off_session`` on confirm (it only allows
-it at creation together with ``confirm=true``) and needs it to treat the charge as
-merchant-initiated; ``automatic_payment_methods[allow_redirects]=never`` spares the
-confirm a ``return_url``. localstripe refuses both parameters (and ``payment_method`` on
-confirm, hence the method is given at creation), so with ``localstripe=True`` they are
-left out; everything else is the same requests.
-
-Raises ``PaymentUnknown`` (retryable) and ``GatewayRejected`` (not retryable); a
-decline is a result with Stripe's reason.
+Create (customer, method, metadata; unconfirmed) → store the id → confirm with
+``off_session`` (merchant-initiated; ``allow_redirects=never`` spares a ``return_url``).
+localstripe refuses both parameters, so ``localstripe=True`` leaves them out. Raises
+``PaymentUnknown`` (retryable), ``GatewayRejected`` (not); a decline is a result.
 """
 
 from __future__ import annotations
@@ -33,12 +27,14 @@ from domain.enums import PaymentKind, PaymentStatus
 from domain.payment_janitor import JanitorReport
 from payments import attempts
 from payments.gateway import GatewayRejected, PaymentResult, PaymentUnknown, UnknownPayment
+from payments.stripe_customers import customer_with_method
 from payments.stripe_outcomes import (
     AUTHENTICATION_REQUIRED,
     NEVER_CREATED,
     Outcome,
     card_error_reason,
     intent_outcome,
+    metadata_value,
     raise_typed,
     refund_outcome,
 )
@@ -58,8 +54,6 @@ class StripeGateway:
         self._sessions = sessions
         self._stripe = client.v1
         self._localstripe = localstripe
-
-    # -- capture -----------------------------------------------------------------------
 
     def capture(
         self,
@@ -104,7 +98,9 @@ class StripeGateway:
         """Create the unconfirmed intent and store its id; None if the attempt was
         settled meanwhile (the janitor closed it), the new intent then being cancelled."""
         try:
-            customer, method = self._customer_with_method(attempt.account_id, attempt)
+            customer, method = customer_with_method(
+                self._stripe, self._sessions, attempt.account_id, attempt
+            )
         except stripe.CardError as error:  # the card refused to be attached
             self._record(attempt, Outcome(PaymentStatus.DECLINED, card_error_reason(error)))
             return None
@@ -211,7 +207,7 @@ class StripeGateway:
             if attempt.provider_ref is not None:
                 return self._stripe.refunds.retrieve(attempt.provider_ref)
             for refund in self._stripe.refunds.list({"payment_intent": intent_id}).data:
-                if _metadata(refund.metadata, "payment_key") == attempt.idempotency_key:
+                if metadata_value(refund.metadata, "payment_key") == attempt.idempotency_key:
                     attempts.attach_provider_ref(self._sessions, attempt.payment_id, refund.id)
                     return refund
         except stripe.StripeError as error:
@@ -277,33 +273,6 @@ class StripeGateway:
 
     # -- plumbing ------------------------------------------------------------------------
 
-    def _customer_with_method(self, account_id: str, attempt: Payment) -> tuple[str, str]:
-        """The account's Stripe Customer (created on first need) and the account's
-        payment method attached to it, as Stripe's PaymentMethod id."""
-        customer = attempts.customer_of(self._sessions, account_id)
-        try:
-            if customer is None:
-                created = self._stripe.customers.create(
-                    {"metadata": {"account_id": account_id}},
-                    {"idempotency_key": f"customer:{account_id}"},
-                )
-                customer = attempts.save_customer(self._sessions, account_id, created.id)
-            method = customer.attached_method_ref
-            if method is None or customer.payment_method != attempt.payment_method:
-                attached = self._stripe.payment_methods.attach(
-                    attempt.payment_method, {"customer": customer.customer_ref}
-                )
-                attempts.save_attached_method(
-                    self._sessions, account_id, attempt.payment_method, attached.id
-                )
-                method = attached.id
-        except stripe.CardError:
-            raise
-        except stripe.StripeError as error:
-            raise_typed(error, f"preparing the customer of {account_id}")
-            raise
-        return customer.customer_ref, method
-
     def _retrieve(self, intent_id: str) -> stripe.PaymentIntent:
         try:
             return self._stripe.payment_intents.retrieve(intent_id)
@@ -328,8 +297,3 @@ class StripeGateway:
             decline_reason=outcome.decline_reason,
         )
         return attempts.result_of(stored)
-
-
-def _metadata(metadata: stripe.StripeObject | None, key: str) -> str | None:
-    value = None if metadata is None else metadata.to_dict().get(key)
-    return value if isinstance(value, str) else None

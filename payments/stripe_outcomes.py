@@ -85,3 +85,8 @@ def raise_typed(error: stripe.StripeError, doing: str) -> None:
     if isinstance(error, stripe.IdempotencyError):
         raise PaymentUnknown(f"Stripe is still processing {doing}: {error}") from error
     raise GatewayRejected(f"Stripe refused {doing}: {error}") from error
+
+
+def metadata_value(metadata: stripe.StripeObject | None, key: str) -> str | None:
+    value = None if metadata is None else metadata.to_dict().get(key)
+    return value if isinstance(value, str) else None

@@ -20,7 +20,8 @@ from domain.operator import (
 )
 from domain.refunds import check_refund, credits_to_revoke
 from store.ledger import append_entry, find_entry, lock_account
-from store.models import AuditRecord, CreditGrant, Payment, RefundRequest
+from store.models import CreditGrant, Payment
+from store.operator_models import AuditRecord, RefundRequest
 from store.subscriptions import purchase_grant_key
 
 

@@ -20,7 +20,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.purchase import payment_key, refund_key
-from store.models import Account, CreditEntry, CreditGrant, Payment, Purchase, RefundRequest
+from store.models import Account, CreditEntry, CreditGrant, Payment, Purchase
+from store.operator_models import RefundRequest
 from store.subscriptions import purchase_grant_key
 
 

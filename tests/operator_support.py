@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from store.db import transaction
 from store.ledger import debit_credits
-from store.models import AuditRecord, Payment
+from store.models import Payment
+from store.operator_models import AuditRecord
 from tests.purchase_support import Shop
 from tests.support import ADMIN_TOKEN, bearer
 

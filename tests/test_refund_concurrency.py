@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.errors import DomainError
 from payments.sandbox import SandboxGateway
 from store.db import transaction
-from store.models import AuditRecord, RefundRequest
 from store.operator import record_refund_request
+from store.operator_models import AuditRecord, RefundRequest
 from tests.support import create_account
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)

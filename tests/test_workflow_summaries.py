@@ -15,7 +15,7 @@ from config.payment_janitor import janitor_schedule
 from domain.operator import operator_refund_workflow_id
 from domain.purchase import purchase_workflow_id
 from domain.subscription import subscription_workflow_id
-from store.models import RefundRequest
+from store.operator_models import RefundRequest
 from tests.operator_support import ops_post
 from tests.purchase_support import open_shop
 from tests.support import settings_for

@@ -10,23 +10,27 @@ or a downgrade ends it at the end of the paid period. The rules live in
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from workflows.subscription_steps import (
+    SubscriptionSteps,
+    apply_account_terms,
+    not_active,
+    not_cancelling,
+    raise_refusal,
+)
+
 with workflow.unsafe.imports_passed_through():
-    from activities.operator import OperatorActivities
     from activities.subscription import SubscriptionActivities
-    from boundary.errors import refusal_of
-    from boundary.options import DATABASE_WRITE, GATEWAY_CALL, READ_CHECK
-    from domain.addon import CANCELLABLE_STATUSES, AddonState, AddonTotals, BillingCharge
-    from domain.calendar import Period, credit_month
+    from boundary.options import DATABASE_WRITE
+    from domain.addon import CANCELLABLE_STATUSES, AddonState
+    from domain.calendar import credit_month
     from domain.enums import AddonStatus
     from domain.errors import ErrorCode
-    from domain.operator import END_NOW_UPDATE, EndedNow, EndNow, EndNowRefund, RefundedPayment
+    from domain.operator import END_NOW_UPDATE, EndedNow, EndNow
     from domain.subscription import (
         ALLOTMENT_CHANGED_SIGNAL,
         BILLING_CYCLE_CHANGED_SIGNAL,
@@ -39,15 +43,11 @@ with workflow.unsafe.imports_passed_through():
         RETRY_PAYMENT_SIGNAL,
         STATE_QUERY,
         SUBSCRIPTION_WORKFLOW,
-        AddonChange,
         AddonLine,
-        AddonSnapshot,
         AllotmentChanged,
         BillingCycleChanged,
         CancelAccepted,
         CancelAddon,
-        ChargeOutcome,
-        ChargeRequest,
         EndLine,
         GoodwillGranted,
         GoodwillRequest,
@@ -55,47 +55,20 @@ with workflow.unsafe.imports_passed_through():
         LineEnd,
         PaymentMethodChanged,
         PlanChanged,
-        Renewal,
-        RenewalOutcome,
         ResumeAccepted,
         ResumeAddon,
         RetryPayment,
         SubscriptionStart,
     )
-    from workflows.search_attributes import ACCOUNT_ID, SMS_ADDON_STATUS
+    from workflows.search_attributes import ACCOUNT_ID
     from workflows.summaries import day
 
 # The operator's end_now update (added after histories were recorded): its marker.
 END_NOW_PATCH = "operator-end-now"
-# Continue as new at least once a year, so that new code reaches every subscription.
-RENEWALS_PER_RUN = 12
-
-
-def _not_active() -> ApplicationError:
-    return ApplicationError(
-        "The SMS add-on is not active.", type=ErrorCode.ADDON_NOT_ACTIVE.value, non_retryable=True
-    )
-
-
-def _not_cancelling() -> ApplicationError:
-    return ApplicationError(
-        "The SMS add-on is not being cancelled.",
-        type=ErrorCode.ADDON_NOT_CANCELLING.value,
-        non_retryable=True,
-    )
-
-
-def _apply_account_terms(state: AddonState, snapshot: AddonSnapshot, now: datetime) -> None:
-    """The account row is the truth for plan and cycle; the messages only bring a
-    change forward, so one lost in transit still applies at the next boundary."""
-    if not snapshot.plan_eligible:
-        state.schedule_end(now)
-    state.change_billing_cycle(snapshot.account_billing_cycle)
-    state.totals = snapshot.totals
 
 
 @workflow.defn(name=SUBSCRIPTION_WORKFLOW)
-class SmsSubscriptionWorkflow:
+class SmsSubscriptionWorkflow(SubscriptionSteps):
     @workflow.init
     def __init__(self, start: SubscriptionStart) -> None:
         self._account_id = start.account_id
@@ -129,11 +102,6 @@ class SmsSubscriptionWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return state.status
 
-    @property
-    def state(self) -> AddonState:
-        assert self._state is not None, "the subscription has not loaded its add-on yet"
-        return self._state
-
     # -- the product steps ------------------------------------------------------------
 
     async def _take_due_step(self) -> None:
@@ -156,7 +124,7 @@ class SmsSubscriptionWorkflow:
         if snapshot is None:  # the add-on row is gone: nothing is left to renew or charge
             await self._end(AddonStatus.CANCELLED, boundary)
             return
-        _apply_account_terms(state, snapshot, boundary)
+        apply_account_terms(state, snapshot, boundary)
         if state.ends_by(boundary):
             assert state.ends_at is not None
             await self._end(AddonStatus.CANCELLED, state.ends_at)
@@ -185,18 +153,6 @@ class SmsSubscriptionWorkflow:
             await self._end(AddonStatus.SUSPENDED, attempt.at)
         else:
             await self._save()
-
-    async def _end(self, status: AddonStatus, at: datetime) -> int:
-        """Cancelled or suspended: the balance goes to 0 and nothing is charged again."""
-        self.state.ended(status, at)
-        expired: int = await workflow.execute_activity_method(
-            SubscriptionActivities.end_addon,
-            AddonChange(at=at, row=self.state.row()),
-            summary=f"end the add-on ({status.value}) on {day(at)}",
-            **DATABASE_WRITE,
-        )
-        self._publish()
-        return expired
 
     # -- messages -----------------------------------------------------------------------
 
@@ -236,7 +192,7 @@ class SmsSubscriptionWorkflow:
     @cancel.validator
     def _validate_cancel(self, request: CancelAddon) -> None:
         if self._state is not None and self._state.status not in CANCELLABLE_STATUSES:
-            raise _not_active()
+            raise not_active()
 
     @workflow.update(name=RESUME_UPDATE)
     async def resume(self, request: ResumeAddon) -> ResumeAccepted:
@@ -259,13 +215,13 @@ class SmsSubscriptionWorkflow:
 
         await self._apply(resumed)
         if self.state.status is not AddonStatus.ACTIVE:
-            raise _not_cancelling()
+            raise not_cancelling()
         return ResumeAccepted(status=self.state.status)
 
     @resume.validator
     def _validate_resume(self, request: ResumeAddon) -> None:
         if self._state is not None and self._state.status is not AddonStatus.CANCELLING:
-            raise _not_cancelling()
+            raise not_cancelling()
 
     @workflow.update(name=END_LINE_UPDATE)
     async def end_line(self, request: EndLine) -> AddonLine:
@@ -274,7 +230,7 @@ class SmsSubscriptionWorkflow:
         await workflow.wait_condition(lambda: self._state is not None)
         async with self._lock:
             if not self.state.live:
-                raise _not_active()
+                raise not_active()
             end = LineEnd(
                 account_id=self._account_id,
                 line_id=request.line_id,
@@ -291,16 +247,13 @@ class SmsSubscriptionWorkflow:
                 )
                 await self._save()
             except ActivityError as error:
-                refusal = refusal_of(error)
-                if refusal is None:
-                    raise
-                raise refusal from error
+                raise_refusal(error)
             return line
 
     @end_line.validator
     def _validate_end_line(self, request: EndLine) -> None:
         if self._state is not None and not self._state.live:
-            raise _not_active()
+            raise not_active()
 
     @workflow.update(name=GRANT_GOODWILL_UPDATE)
     async def grant_goodwill(self, grant: GrantGoodwill) -> GoodwillGranted:
@@ -308,7 +261,7 @@ class SmsSubscriptionWorkflow:
         await workflow.wait_condition(lambda: self._state is not None)
         async with self._lock:
             if not self.state.live:
-                raise _not_active()
+                raise not_active()
             return await workflow.execute_activity_method(
                 SubscriptionActivities.grant_goodwill_credits,
                 GoodwillRequest(grant=grant, expires_at=self.state.month.end, at=workflow.now()),
@@ -319,7 +272,7 @@ class SmsSubscriptionWorkflow:
     @grant_goodwill.validator
     def _validate_goodwill(self, grant: GrantGoodwill) -> None:
         if self._state is not None and not self._state.live:
-            raise _not_active()
+            raise not_active()
 
     @workflow.update(name=END_NOW_UPDATE)
     async def end_now(self, request: EndNow) -> EndedNow:
@@ -328,175 +281,18 @@ class SmsSubscriptionWorkflow:
         workflow.patched(END_NOW_PATCH)
         await workflow.wait_condition(lambda: self._state is not None)
         async with self._lock:
-            state, now = self.state, workflow.now()
-            if not state.live:
-                raise _not_active()
-            period = state.unused_paid_period(now)
-            recurring = state.totals.recurring_minor(state.billing_cycle)
-            expired = await self._end(AddonStatus.CANCELLED, now)
-            self._woken = True
-            refunds: list[RefundedPayment] = []
-            if request.prorated and period is not None:
-                refunds = await workflow.execute_activity_method(
-                    OperatorActivities.refund_unused_period,
-                    EndNowRefund(
-                        account_id=self._account_id,
-                        period_start=period.start,
-                        period_end=period.end,
-                        recurring_minor=recurring,
-                        at=now,
-                    ),
-                    summary=f"prorated refund of the period to {day(period.end)}",
-                    **GATEWAY_CALL,
-                )
-            return EndedNow(
-                status=state.status, ends_at=now, credits_expired=expired, refunds=refunds
-            )
+            now = workflow.now()
+            if not self.state.live:
+                raise not_active()
+            return await self._end_now(request.prorated, now)
 
     @end_now.validator
     def _validate_end_now(self, request: EndNow) -> None:
         if self._state is not None and not self._state.live:
-            raise _not_active()
+            raise not_active()
 
     @workflow.query(name=STATE_QUERY)
     def current_state(self) -> AddonState:
         return self.state
 
-    async def _apply(self, change: Callable[[AddonState], bool]) -> None:
-        """Apply a message's change between steps; record it and wake the main loop
-        when it changed anything. A permanent failure of the write is raised as its
-        typed refusal (an update answers it) and never holds the lock."""
-        await workflow.wait_condition(lambda: self._state is not None)
-        async with self._lock:
-            if self.state.live and change(self.state):
-                try:
-                    await self._save()
-                except ActivityError as error:
-                    refusal = refusal_of(error)
-                    if refusal is None:
-                        raise
-                    raise refusal from error
-                finally:
-                    self._woken = True
-
-    async def _apply_signal(self, change: Callable[[AddonState], bool]) -> None:
-        """A signal has nobody to answer: a refused change is logged, and the row is
-        reconciled from the database at the next step (DESIGN.md §3)."""
-        try:
-            await self._apply(change)
-        except ApplicationError as refusal:
-            workflow.logger.warning("A message could not be applied: %s", refusal.message)
-
     # -- activities and bookkeeping -------------------------------------------------------
-
-    async def _activated_state(self, start: SubscriptionStart) -> AddonState | None:
-        """The add-on the purchase activated (first period paid and granted), or None
-        when there is no active add-on to keep (e.g. a late pack notification)."""
-        try:
-            snapshot = await self._snapshot()
-        except (ActivityError, ApplicationError):  # a local activity's failure can be either
-            return None
-        if (
-            snapshot is None
-            or snapshot.status is not AddonStatus.ACTIVE
-            or snapshot.next_charge_at is None
-        ):
-            return None
-        state = AddonState(
-            account_id=start.account_id,
-            purchase_id=start.purchase_id,
-            status=snapshot.status,
-            anchor=snapshot.anchor,
-            currency=snapshot.currency,
-            billing_cycle=snapshot.addon_billing_cycle,
-            totals=snapshot.totals,
-            month=snapshot.month,
-            paid_through=snapshot.next_charge_at,
-            dunning_retry_days=snapshot.dunning_retry_days,
-        )
-        _apply_account_terms(state, snapshot, workflow.now())
-        return state
-
-    async def _snapshot(self) -> AddonSnapshot | None:
-        """The account's terms and add-on; None when the account has no add-on row."""
-        return await workflow.execute_local_activity_method(
-            SubscriptionActivities.load_addon_snapshot,
-            self._account_id,
-            summary="read the account and its add-on",
-            **READ_CHECK,
-        )
-
-    async def _charge(
-        self, charge: BillingCharge, month: Period, attempt: int, at: datetime
-    ) -> ChargeOutcome:
-        request = ChargeRequest(
-            account_id=self._account_id,
-            month_start=month.start,
-            charge=charge,
-            attempt=attempt,
-            at=at,
-        )
-        return await workflow.execute_activity_method(
-            SubscriptionActivities.charge_addon_renewal,
-            request,
-            summary=f"charge for the month of {day(month.start)}, attempt {attempt}",
-            **GATEWAY_CALL,
-        )
-
-    async def _renew_credits(self, month: Period, *, grant: bool, at: datetime) -> None:
-        outcome: RenewalOutcome = await workflow.execute_activity_method(
-            SubscriptionActivities.renew_addon_credits,
-            Renewal(month=month, grant=grant, at=at, row=self.state.row()),
-            summary=f"renewal of {day(month.start)}" + ("" if grant else " (no credits: unpaid)"),
-            **DATABASE_WRITE,
-        )
-        self.state.totals = outcome.totals
-        self._publish()
-
-    async def _save(self) -> None:
-        totals: AddonTotals = await workflow.execute_activity_method(
-            SubscriptionActivities.save_addon_state,
-            AddonChange(at=workflow.now(), row=self.state.row()),
-            summary=f"save the add-on ({self.state.status.value})",
-            **DATABASE_WRITE,
-        )
-        self.state.totals = totals
-        self._publish()
-
-    async def _sleep_until_next_step(self) -> None:
-        """A durable timer to the next boundary, retry or end; a message wakes it early."""
-        self._woken = False
-        if self.state.retry_requested:
-            return
-        delay = self.state.next_step_at() - workflow.now()
-        if delay <= timedelta(0):
-            return
-        with contextlib.suppress(TimeoutError):  # the timer ran out: the step is due
-            await workflow.wait_condition(
-                lambda: self._woken,
-                timeout=delay,
-                timeout_summary=self._next_step_summary(),
-            )
-
-    def _next_step_summary(self) -> str:
-        state = self.state
-        at = day(state.next_step_at())
-        if state.ends_at is not None and state.next_step_at() >= state.ends_at:
-            return f"end of the add-on on {at}"
-        if state.dunning is not None:
-            return f"payment retry on {at}"
-        return f"renewal of {at}"
-
-    def _time_for_new_run(self) -> bool:
-        return (
-            self.state.renewals_this_run >= RENEWALS_PER_RUN
-            or workflow.info().is_continue_as_new_suggested()
-        )
-
-    def _publish(self) -> None:
-        """Search attribute and details line, for operators in the Temporal UI."""
-        state = self.state
-        if state.status is not self._published_status:
-            workflow.upsert_search_attributes([SMS_ADDON_STATUS.value_set(state.status.value)])
-            self._published_status = state.status
-        workflow.set_current_details(state.details())

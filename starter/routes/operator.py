@@ -34,8 +34,8 @@ from starter.operator_audit import (
 from starter.operator_calls import cancel_addon, give_goodwill, request_retry
 from starter.services import Services
 from store.db import read_only
-from store.models import AuditRecord
 from store.operator import audit_of
+from store.operator_models import AuditRecord
 
 router = APIRouter(
     prefix="/v1/admin/accounts/{account_id}/sms", tags=["operators"], dependencies=[AdminDep]

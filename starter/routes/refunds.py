@@ -30,8 +30,9 @@ from starter.operator_audit import OperatorHeader, Reason, admin_scope
 from starter.services import Services
 from starter.temporal_calls import WorkflowGone, answer
 from store.db import read_only, transaction
-from store.models import Payment, RefundRequest
+from store.models import Payment
 from store.operator import record_refund_request, refunded_payment
+from store.operator_models import RefundRequest
 from workflows.operator_refund import OperatorRefundWorkflow
 
 router = APIRouter(

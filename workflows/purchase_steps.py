@@ -1,0 +1,198 @@
+"""The purchase workflow's steps: every activity it calls, each with its options and
+its summary for operators. The workflow (``workflows/purchase.py``) orders them as
+DESIGN.md §3 does and answers its messages; this base class holds no handler."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.purchase import PurchaseActivities
+    from activities.subscription_link import SubscriptionLinkActivities
+    from boundary.options import DATABASE_WRITE, GATEWAY_CALL, READ_CHECK, TEMPORAL_CALL
+    from domain.enums import ItemType, PurchaseStatus
+    from domain.money import format_money
+    from domain.pricing import Quote
+    from domain.purchase import (
+        AccountSnapshot,
+        CallerCheck,
+        CaptureRequest,
+        CaptureResult,
+        ClaimRequest,
+        EligibilityCheck,
+        Failure,
+        GrantRequest,
+        PaymentRef,
+        Phase,
+        PriceRequest,
+        PurchaseInput,
+        PurchaseView,
+        RefundRequest,
+    )
+    from domain.subscription import AllotmentChanged, SubscriptionStart
+    from workflows.search_attributes import SMS_PURCHASE_STATUS
+
+# Versions of this workflow's steps (workflow.patched): histories recorded before each
+# change keep replaying the old step.
+QUOTE_RECORDED = "quote-recorded"  # the quote is a local activity's result
+CLAIM_BEFORE_CAPTURE = "claim-before-capture"  # a confirm claims the item under a lock
+NOTHING_DUE = "nothing-due-no-capture"  # a quote of 0 (a downgrade) charges nothing
+
+
+class PurchaseSteps:
+    _request: PurchaseInput
+    _phase: Phase
+    _status: PurchaseStatus
+    _quote: Quote | None
+    _payment: PaymentRef | None
+    _failure: Failure | None
+    _created_at: datetime
+    _completed_at: datetime | None
+
+    async def _check_permission(self, user_id: str) -> None:
+        await workflow.execute_local_activity_method(
+            PurchaseActivities.check_permission,
+            CallerCheck(account_id=self._request.account_id, user_id=user_id),
+            summary=f"may {user_id} buy?",
+            **READ_CHECK,
+        )
+
+    async def _check_eligibility(self) -> AccountSnapshot:
+        return await workflow.execute_local_activity_method(
+            PurchaseActivities.check_eligibility,
+            EligibilityCheck(
+                account_id=self._request.account_id, item=self._request.item, at=workflow.now()
+            ),
+            summary=f"may the account have {self._request.item.item_id}?",
+            **READ_CHECK,
+        )
+
+    async def _price(self, snapshot: AccountSnapshot) -> Quote:
+        request = PriceRequest(snapshot=snapshot, at=workflow.now(), ttl=self._request.quote_ttl)
+        if not workflow.patched(QUOTE_RECORDED):
+            return request.quote()
+        return await workflow.execute_local_activity_method(
+            PurchaseActivities.price_quote,
+            request,
+            summary=f"price {self._request.item.item_id}",
+            **READ_CHECK,
+        )
+
+    async def _claim(self, quote: Quote) -> None:
+        """Take the right to the item before any money moves (or be refused)."""
+        if not workflow.patched(CLAIM_BEFORE_CAPTURE):
+            await self._check_eligibility()
+            return
+        claim = ClaimRequest(
+            account_id=self._request.account_id,
+            purchase_id=self._request.purchase_id,
+            item=self._request.item,
+            quote_month_end=quote.credits_expire_at,
+            at=workflow.now(),
+            tier_change=quote.tier_change,
+        )
+        await workflow.execute_activity_method(
+            PurchaseActivities.claim_item,
+            claim,
+            summary=f"claim {self._request.item.item_id}",
+            **DATABASE_WRITE,
+        )
+
+    async def _capture(self, quote: Quote) -> CaptureResult:
+        money = format_money(quote.due_now_minor, quote.currency)
+        workflow.set_current_details(f"Capturing {money}.")
+        request = CaptureRequest(
+            account_id=self._request.account_id,
+            purchase_id=self._request.purchase_id,
+            amount_minor=quote.due_now_minor,
+            currency=quote.currency,
+            at=workflow.now(),
+        )
+        return await workflow.execute_activity_method(
+            PurchaseActivities.capture_payment, request, summary=f"capture {money}", **GATEWAY_CALL
+        )
+
+    async def _grant(self, quote: Quote) -> None:
+        workflow.set_current_details(
+            "Payment captured; granting the credits."
+            if quote.tier_change is None
+            else f"Changing the tier ({quote.tier_change.direction.value})."
+        )
+        request = GrantRequest(
+            account_id=self._request.account_id,
+            purchase_id=self._request.purchase_id,
+            item=self._request.item,
+            currency=quote.currency,
+            at=workflow.now(),
+            tier_change=quote.tier_change,
+            effective_at=quote.effective_at,
+            credits_now=quote.credits_now,
+        )
+        await workflow.execute_activity_method(
+            PurchaseActivities.grant_purchase,
+            request,
+            summary=f"grant {quote.credits_now:,} credits",
+            **DATABASE_WRITE,
+        )
+
+    async def _refund(self, payment: PaymentRef) -> None:
+        workflow.set_current_details("The grant failed for good; refunding the payment.")
+        request = RefundRequest(
+            account_id=self._request.account_id,
+            purchase_id=self._request.purchase_id,
+            payment_id=payment.payment_id,
+            at=workflow.now(),
+        )
+        await workflow.execute_activity_method(
+            PurchaseActivities.refund_payment,
+            request,
+            summary=f"refund {format_money(payment.amount_minor, payment.currency)}",
+            **GATEWAY_CALL,
+        )
+
+    async def _reach_subscription(self, quote: Quote) -> None:
+        """Start the subscription (add-on) or tell it the allotment changed (a pack, a
+        tier change)."""
+        account_id, purchase_id = self._request.account_id, self._request.purchase_id
+        if self._request.item.type is ItemType.ADDON and quote.tier_change is None:
+            await workflow.execute_activity_method(
+                SubscriptionLinkActivities.start_subscription,
+                SubscriptionStart(account_id=account_id, purchase_id=purchase_id),
+                summary="start the subscription",
+                **TEMPORAL_CALL,
+            )
+        else:
+            await workflow.execute_activity_method(
+                SubscriptionLinkActivities.notify_allotment_changed,
+                AllotmentChanged(account_id=account_id, purchase_id=purchase_id),
+                summary="raise the subscription's allotment"
+                if quote.tier_change is None
+                else "tell the subscription the tier changed",
+                **TEMPORAL_CALL,
+            )
+
+    async def _set_status(self, status: PurchaseStatus) -> None:
+        """Record first, then publish: the API never shows a status the DB lacks."""
+        view = self._view().model_copy(update={"status": status})
+        await workflow.execute_activity_method(
+            PurchaseActivities.record_purchase,
+            view,
+            summary=f"record {status.value}",
+            **DATABASE_WRITE,
+        )
+        self._status = status
+        workflow.upsert_search_attributes([SMS_PURCHASE_STATUS.value_set(status.value)])
+
+    def _view(self) -> PurchaseView:
+        return PurchaseView(
+            purchase_id=self._request.purchase_id,
+            status=self._status,
+            item=self._request.item,
+            quote=self._quote,
+            payment=self._payment,
+            failure=self._failure,
+            created_at=self._created_at,
+            completed_at=self._completed_at,
+        )

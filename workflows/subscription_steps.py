@@ -1,0 +1,256 @@
+"""The subscription workflow's side effects and bookkeeping: every activity it calls,
+the durable sleep to its next step, and what it shows operators. The workflow
+(``workflows/subscription.py``) orders these into the product's steps and answers
+its messages; this base class holds no handler of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import NoReturn
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.operator import OperatorActivities
+    from activities.subscription import SubscriptionActivities
+    from boundary.errors import refusal_of
+    from boundary.options import DATABASE_WRITE, GATEWAY_CALL, READ_CHECK
+    from domain.addon import AddonState, AddonTotals, BillingCharge
+    from domain.calendar import Period
+    from domain.enums import AddonStatus
+    from domain.errors import ErrorCode
+    from domain.operator import EndedNow, EndNowRefund, RefundedPayment
+    from domain.subscription import (
+        AddonChange,
+        AddonSnapshot,
+        ChargeOutcome,
+        ChargeRequest,
+        Renewal,
+        RenewalOutcome,
+        SubscriptionStart,
+    )
+    from workflows.search_attributes import SMS_ADDON_STATUS
+    from workflows.summaries import day
+
+# Continue as new at least once a year, so that new code reaches every subscription.
+RENEWALS_PER_RUN = 12
+
+
+def apply_account_terms(state: AddonState, snapshot: AddonSnapshot, now: datetime) -> None:
+    """The account row is the truth for plan and cycle; the messages only bring a
+    change forward, so one lost in transit still applies at the next boundary."""
+    if not snapshot.plan_eligible:
+        state.schedule_end(now)
+    state.change_billing_cycle(snapshot.account_billing_cycle)
+    state.totals = snapshot.totals
+
+
+def not_active() -> ApplicationError:
+    return ApplicationError(
+        "The SMS add-on is not active.", type=ErrorCode.ADDON_NOT_ACTIVE.value, non_retryable=True
+    )
+
+
+def not_cancelling() -> ApplicationError:
+    return ApplicationError(
+        "The SMS add-on is not being cancelled.",
+        type=ErrorCode.ADDON_NOT_CANCELLING.value,
+        non_retryable=True,
+    )
+
+
+def raise_refusal(error: ActivityError) -> NoReturn:
+    """An activity's permanent, typed failure, raised as the refusal an update answers;
+    any other failure as it came."""
+    refusal = refusal_of(error)
+    if refusal is None:
+        raise error
+    raise refusal from error
+
+
+class SubscriptionSteps:
+    _account_id: str
+    _state: AddonState | None
+    # One step at a time: a message never interleaves with a renewal's writes.
+    _lock: asyncio.Lock
+    _woken: bool
+    _published_status: AddonStatus | None
+
+    @property
+    def state(self) -> AddonState:
+        assert self._state is not None, "the subscription has not loaded its add-on yet"
+        return self._state
+
+    async def _end(self, status: AddonStatus, at: datetime) -> int:
+        """Cancelled or suspended: the balance goes to 0 and nothing is charged again."""
+        self.state.ended(status, at)
+        expired: int = await workflow.execute_activity_method(
+            SubscriptionActivities.end_addon,
+            AddonChange(at=at, row=self.state.row()),
+            summary=f"end the add-on ({status.value}) on {day(at)}",
+            **DATABASE_WRITE,
+        )
+        self._publish()
+        return expired
+
+    async def _apply(self, change: Callable[[AddonState], bool]) -> None:
+        """Apply a message's change between steps; record it and wake the main loop
+        when it changed anything. A permanent failure of the write is raised as its
+        typed refusal (an update answers it) and never holds the lock."""
+        await workflow.wait_condition(lambda: self._state is not None)
+        async with self._lock:
+            if self.state.live and change(self.state):
+                try:
+                    await self._save()
+                except ActivityError as error:
+                    raise_refusal(error)
+                finally:
+                    self._woken = True
+
+    async def _apply_signal(self, change: Callable[[AddonState], bool]) -> None:
+        """A signal has nobody to answer: a refused change is logged, and the row is
+        reconciled from the database at the next step (DESIGN.md §3)."""
+        try:
+            await self._apply(change)
+        except ApplicationError as refusal:
+            workflow.logger.warning("A message could not be applied: %s", refusal.message)
+
+    async def _activated_state(self, start: SubscriptionStart) -> AddonState | None:
+        """The add-on the purchase activated (first period paid and granted), or None
+        when there is no active add-on to keep (e.g. a late pack notification)."""
+        try:
+            snapshot = await self._snapshot()
+        except (ActivityError, ApplicationError):  # a local activity's failure can be either
+            return None
+        if (
+            snapshot is None
+            or snapshot.status is not AddonStatus.ACTIVE
+            or snapshot.next_charge_at is None
+        ):
+            return None
+        state = AddonState(
+            account_id=start.account_id,
+            purchase_id=start.purchase_id,
+            status=snapshot.status,
+            anchor=snapshot.anchor,
+            currency=snapshot.currency,
+            billing_cycle=snapshot.addon_billing_cycle,
+            totals=snapshot.totals,
+            month=snapshot.month,
+            paid_through=snapshot.next_charge_at,
+            dunning_retry_days=snapshot.dunning_retry_days,
+        )
+        apply_account_terms(state, snapshot, workflow.now())
+        return state
+
+    async def _snapshot(self) -> AddonSnapshot | None:
+        """The account's terms and add-on; None when the account has no add-on row."""
+        return await workflow.execute_local_activity_method(
+            SubscriptionActivities.load_addon_snapshot,
+            self._account_id,
+            summary="read the account and its add-on",
+            **READ_CHECK,
+        )
+
+    async def _charge(
+        self, charge: BillingCharge, month: Period, attempt: int, at: datetime
+    ) -> ChargeOutcome:
+        request = ChargeRequest(
+            account_id=self._account_id,
+            month_start=month.start,
+            charge=charge,
+            attempt=attempt,
+            at=at,
+        )
+        return await workflow.execute_activity_method(
+            SubscriptionActivities.charge_addon_renewal,
+            request,
+            summary=f"charge for the month of {day(month.start)}, attempt {attempt}",
+            **GATEWAY_CALL,
+        )
+
+    async def _renew_credits(self, month: Period, *, grant: bool, at: datetime) -> None:
+        outcome: RenewalOutcome = await workflow.execute_activity_method(
+            SubscriptionActivities.renew_addon_credits,
+            Renewal(month=month, grant=grant, at=at, row=self.state.row()),
+            summary=f"renewal of {day(month.start)}" + ("" if grant else " (no credits: unpaid)"),
+            **DATABASE_WRITE,
+        )
+        self.state.totals = outcome.totals
+        self._publish()
+
+    async def _save(self) -> None:
+        totals: AddonTotals = await workflow.execute_activity_method(
+            SubscriptionActivities.save_addon_state,
+            AddonChange(at=workflow.now(), row=self.state.row()),
+            summary=f"save the add-on ({self.state.status.value})",
+            **DATABASE_WRITE,
+        )
+        self.state.totals = totals
+        self._publish()
+
+    async def _sleep_until_next_step(self) -> None:
+        """A durable timer to the next boundary, retry or end; a message wakes it early."""
+        self._woken = False
+        if self.state.retry_requested:
+            return
+        delay = self.state.next_step_at() - workflow.now()
+        if delay <= timedelta(0):
+            return
+        with contextlib.suppress(TimeoutError):  # the timer ran out: the step is due
+            await workflow.wait_condition(
+                lambda: self._woken,
+                timeout=delay,
+                timeout_summary=self._next_step_summary(),
+            )
+
+    def _next_step_summary(self) -> str:
+        state = self.state
+        at = day(state.next_step_at())
+        if state.ends_at is not None and state.next_step_at() >= state.ends_at:
+            return f"end of the add-on on {at}"
+        if state.dunning is not None:
+            return f"payment retry on {at}"
+        return f"renewal of {at}"
+
+    def _time_for_new_run(self) -> bool:
+        return (
+            self.state.renewals_this_run >= RENEWALS_PER_RUN
+            or workflow.info().is_continue_as_new_suggested()
+        )
+
+    def _publish(self) -> None:
+        """Search attribute and details line, for operators in the Temporal UI."""
+        state = self.state
+        if state.status is not self._published_status:
+            workflow.upsert_search_attributes([SMS_ADDON_STATUS.value_set(state.status.value)])
+            self._published_status = state.status
+        workflow.set_current_details(state.details())
+
+    async def _end_now(self, prorated: bool, now: datetime) -> EndedNow:
+        """End at once (credits expire, cancelled); with ``prorated``, refund the unused
+        days of the paid period (domain.refunds). The caller holds the lock."""
+        state = self.state
+        period = state.unused_paid_period(now)
+        recurring = state.totals.recurring_minor(state.billing_cycle)
+        expired = await self._end(AddonStatus.CANCELLED, now)
+        self._woken = True
+        refunds: list[RefundedPayment] = []
+        if prorated and period is not None:
+            refunds = await workflow.execute_activity_method(
+                OperatorActivities.refund_unused_period,
+                EndNowRefund(
+                    account_id=self._account_id,
+                    period_start=period.start,
+                    period_end=period.end,
+                    recurring_minor=recurring,
+                    at=now,
+                ),
+                summary=f"prorated refund of the period to {day(period.end)}",
+                **GATEWAY_CALL,
+            )
+        return EndedNow(status=state.status, ends_at=now, credits_expired=expired, refunds=refunds)
