@@ -8,15 +8,9 @@ from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
-    ScheduleIntervalSpec,
-    ScheduleOverlapPolicy,
-    SchedulePolicy,
-    ScheduleSpec,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
 )
 
+from config.schedules import every, keep_schedule
 from config.settings import Settings
 from domain.payment_janitor import (
     PAYMENT_JANITOR_SCHEDULE,
@@ -26,8 +20,9 @@ from domain.payment_janitor import (
 
 
 def janitor_schedule(settings: Settings) -> Schedule:
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
+    return every(
+        timedelta(seconds=settings.sms_payment_janitor_every_seconds),
+        ScheduleActionStartWorkflow(
             PAYMENT_JANITOR_WORKFLOW,
             JanitorRequest(older_than_seconds=settings.sms_payment_janitor_after_seconds),
             id=f"{PAYMENT_JANITOR_SCHEDULE}-sweep",
@@ -37,15 +32,6 @@ def janitor_schedule(settings: Settings) -> Schedule:
                 f"{settings.sms_payment_janitor_after_seconds} s"
             ),
         ),
-        spec=ScheduleSpec(
-            intervals=[
-                ScheduleIntervalSpec(
-                    every=timedelta(seconds=settings.sms_payment_janitor_every_seconds)
-                )
-            ]
-        ),
-        # A sweep still running when the next is due: skip, the next one catches up.
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
     )
 
 
@@ -54,12 +40,4 @@ async def ensure_payment_janitor(client: Client, settings: Settings) -> None:
     (every worker calls this; creating twice is harmless). The sandbox needs none."""
     if settings.sms_payment_gateway == "sandbox":
         return
-    schedule = janitor_schedule(settings)
-    try:
-        await client.create_schedule(PAYMENT_JANITOR_SCHEDULE, schedule)
-    except ScheduleAlreadyRunningError:
-
-        def _replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
-            return ScheduleUpdate(schedule=schedule)
-
-        await client.get_schedule_handle(PAYMENT_JANITOR_SCHEDULE).update(_replace)
+    await keep_schedule(client, PAYMENT_JANITOR_SCHEDULE, janitor_schedule(settings))
