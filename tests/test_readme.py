@@ -17,7 +17,7 @@ from domain.registration import RegistrationDetails
 from domain.registration_example import EXAMPLE_REGISTRATION
 from starter.app import create_app
 from starter.demo import walkthrough
-from tests.test_registration import stack
+from tests.registration_support import stack
 
 README = (Path(__file__).parents[1] / "README.md").read_text()
 

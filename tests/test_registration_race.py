@@ -11,6 +11,7 @@ import worker
 from domain.enums import RegistrationStatus, Role
 from domain.registration import CarrierDecision, RegistrationDetails, RegistrationStep
 from starter.routes.registration import _start
+from tests.registration_support import DETAILS
 from tests.support import (
     activity_deps,
     create_account,
@@ -18,7 +19,6 @@ from tests.support import (
     running_worker,
     settings_for,
 )
-from tests.test_registration import DETAILS
 from workflows.registration import A2pRegistrationWorkflow
 
 

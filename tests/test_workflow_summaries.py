@@ -18,8 +18,8 @@ from domain.subscription import subscription_workflow_id
 from store.operator_models import RefundRequest
 from tests.operator_support import ops_post
 from tests.purchase_support import open_shop
+from tests.registration_support import DETAILS
 from tests.support import settings_for
-from tests.test_registration import DETAILS
 
 ADDON = {"type": "addon", "tier": "sms-1000"}
 MOMENT = r"\d{4}-\d\d-\d\d \d\d:\d\d UTC"
