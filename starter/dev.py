@@ -46,10 +46,13 @@ STARTUP_TIMEOUT_SECONDS = 60.0
 POLL_SECONDS = 0.25
 PROBE_TIMEOUT_SECONDS = 2.0
 DEV_NAMESPACE = "default"
-# The dev server's default poll rates add ~200 ms to every workflow (DESIGN.md §6).
+# The dev server's default poll rates add ~200 ms to every workflow (DESIGN.md §6);
+# eager activities run an activity a workflow task schedules on the worker that
+# completed the task, without a round trip through matching (off by default).
 DEV_DYNAMIC_CONFIG = {
     "history.transferProcessorMaxPollRPS": 1000,
     "history.timerProcessorMaxPollRPS": 1000,
+    "system.enableActivityEagerExecution": "true",
 }
 
 

@@ -21,6 +21,7 @@ DATABASE_KINDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 DEV_SERVER_ARGS = [
     "--dynamic-config-value", "history.transferProcessorMaxPollRPS=1000",
     "--dynamic-config-value", "history.timerProcessorMaxPollRPS=1000",
+    "--dynamic-config-value", "system.enableActivityEagerExecution=true",
 ]  # fmt: skip
 
 
