@@ -65,6 +65,10 @@ class Capacity:
 
     activities: int = 16
     local_activities: int = 8
+    # Workflows kept in memory between their tasks (the sticky cache). Each costs about
+    # 60-230 KB (its sandbox); an evicted one replays its history at its next task, which
+    # for a subscription is once a month. So memory stays bounded however many are open.
+    cached_workflows: int = 500
 
     @property
     def threads(self) -> int:
@@ -83,6 +87,7 @@ def build_worker(
     """The worker of every workflow and activity. ``stand_ins`` replace the activities of
     the same name (the tests' fault drills); ``options`` go to ``Worker`` as they are."""
     replaced = {activity_name(stand_in) for stand_in in stand_ins}
+    options.setdefault("max_cached_workflows", capacity.cached_workflows)
     activities = [a for a in all_activities(deps) if activity_name(a) not in replaced]
     return Worker(
         client,
@@ -138,6 +143,7 @@ async def run_worker(settings: Settings) -> None:
     capacity = Capacity(
         activities=settings.sms_worker_activity_slots,
         local_activities=settings.sms_worker_local_activity_slots,
+        cached_workflows=settings.sms_worker_cached_workflows,
     )
     worker = build_worker(client, deps, settings.sms_task_queue, capacity)
     log.info("worker polling task queue %s", settings.sms_task_queue)

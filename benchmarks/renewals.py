@@ -33,6 +33,7 @@ class Storm:
     seconds: float
     charges: int
     rss_per_subscription_kb: float
+    rss_base_kb: float  # the worker process before the subscriptions started
 
     @property
     def rate(self) -> float:
@@ -108,6 +109,6 @@ async def renewal_storm(count: int) -> Storm:
                         or 0
                     )
             engine.dispose()
-            return Storm(count, renewed, seconds, charges, grown)
+            return Storm(count, renewed, seconds, charges, grown, before)
     finally:
         await env.shutdown()

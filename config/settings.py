@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     # Activities (and local activities) one worker runs at once, each on its own thread.
     sms_worker_activity_slots: Annotated[int, Field(ge=1, le=512)] = 16
     sms_worker_local_activity_slots: Annotated[int, Field(ge=1, le=512)] = 8
+    # Workflows one worker keeps in memory between tasks (bounds its RSS; see worker.py).
+    sms_worker_cached_workflows: Annotated[int, Field(ge=0, le=100_000)] = 500
     # How long the API remembers who a bearer token acts for (0: look it up every time).
     sms_token_cache_seconds: Annotated[float, Field(ge=0)] = 10.0
     api_host: str = "127.0.0.1"
