@@ -54,7 +54,7 @@ WORKFLOWS: list[type[Any]] = [
 ]
 # A workflow task of a dead worker's sticky queue moves to the shared queue after this,
 # so another worker picks the workflow up within seconds (DESIGN.md §5).
-STICKY_SCHEDULE_TO_START = timedelta(seconds=2)
+STICKY_SCHEDULE_TO_START = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)

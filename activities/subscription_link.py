@@ -6,6 +6,7 @@ from temporalio import activity
 from temporalio.common import WorkflowIDConflictPolicy
 
 from activities.deps import ActivityDeps
+from boundary.options import WORKFLOW_TASK_TIMEOUT
 from domain.subscription import (
     ALLOTMENT_CHANGED_SIGNAL,
     SUBSCRIPTION_WORKFLOW,
@@ -34,6 +35,7 @@ class SubscriptionLinkActivities:
             id=subscription_workflow_id(start.account_id),
             static_summary=subscription_summary(start.account_id, start.purchase_id),
             task_queue=activity.info().task_queue,
+            task_timeout=WORKFLOW_TASK_TIMEOUT,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         )
 
@@ -48,6 +50,7 @@ class SubscriptionLinkActivities:
             id=subscription_workflow_id(change.account_id),
             static_summary=subscription_summary(change.account_id, change.purchase_id),
             task_queue=activity.info().task_queue,
+            task_timeout=WORKFLOW_TASK_TIMEOUT,
             start_signal=ALLOTMENT_CHANGED_SIGNAL,
             start_signal_args=[change],
         )

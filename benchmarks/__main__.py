@@ -28,6 +28,7 @@ from benchmarks.debits import (
     http_debits,
     ledger_problems,
 )
+from benchmarks.failover import failover
 from benchmarks.purchases import Buyers, concurrent_purchases, steady_purchases
 from benchmarks.references import raw_batches, raw_debits
 from benchmarks.renewals import renewal_storm
@@ -38,6 +39,8 @@ DEBITS = 4000
 BATCHES = 20
 SINGLE_PURCHASES = 10
 CONCURRENT_PURCHASES = 48
+# Confirms in flight when a worker is killed (fail-over).
+FAILOVER_PURCHASES = 16
 
 
 @dataclass
@@ -218,6 +221,28 @@ async def purchase_rows(stack: Stack, url: str, steady_seconds: float) -> list[R
     ]
 
 
+async def failover_rows(stack: Stack, url: str) -> list[Row]:
+    result = await failover(stack, url, FAILOVER_PURCHASES)
+    return [
+        Row(
+            f"fail-over: {result.in_flight} confirms in flight, a worker SIGKILLed",
+            result.worst_after_kill_ms,
+            "ms",
+            None,
+            "≤ 3000 ms",
+            result.worst_after_kill_ms <= 3000,
+        ),
+        Row(
+            "  of them completed (2 workers, 2 API replicas)",
+            result.completed,
+            "",
+            None,
+            "all",
+            result.completed == result.in_flight,
+        ),
+    ]
+
+
 async def storm_rows(count: int) -> list[Row]:
     storm = await renewal_storm(count)
     at_scale = 10_000 / storm.rate if storm.rate else float("inf")
@@ -279,6 +304,7 @@ async def main() -> None:
             else:
                 print("(BENCH_DATABASE_URL not set: PostgreSQL scenarios skipped)")
             rows += await purchase_rows(stack, sqlite_url, steady_seconds)
+            rows += await failover_rows(stack, sqlite_url)  # kills a worker: runs last
             rows += await storm_rows(int(os.environ.get("BENCH_STORM_SIZE", "300")))
         finally:
             stack.stop()

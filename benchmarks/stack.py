@@ -84,7 +84,8 @@ class Stack:
             await asyncio.sleep(0.25)
 
     def start_worker(self, database_url: str, name: str = "worker") -> None:
-        self.children.start(name, [*CLI, "worker"], self.env(database_url))
+        env = {**self.env(database_url), "SMS_WORKER_METRICS_PORT": str(free_port())}
+        self.children.start(name, [*CLI, "worker"], env)
 
     async def start_api(self, database_url: str, name: str = "api") -> str:
         port = free_port()

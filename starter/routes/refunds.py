@@ -14,6 +14,7 @@ from pydantic import Field
 from temporalio.client import WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
+from boundary.options import WORKFLOW_TASK_TIMEOUT
 from domain.errors import ErrorCode
 from domain.inputs import Id, InputModel
 from domain.operator import (
@@ -130,6 +131,7 @@ async def refund(
             f"{start.currency}) of {start.payment_id} by {operator}"
         ),
         task_queue=services.settings.sms_task_queue,
+        task_timeout=WORKFLOW_TASK_TIMEOUT,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
     )

@@ -21,6 +21,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from boundary.options import WORKFLOW_TASK_TIMEOUT
 from config.settings import Settings
 from domain.enums import RegistrationStatus
 from domain.errors import ErrorCode
@@ -131,6 +132,7 @@ async def _submit(
                 f"submission {current.submission + 1}"
             ),
             task_queue=settings.sms_task_queue,
+            task_timeout=WORKFLOW_TASK_TIMEOUT,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
         )
