@@ -189,6 +189,9 @@ def _serve(stack: DevStack, children: Children, watch: Callable[[], None]) -> No
     children.start("api", api_argv, env)
     with httpx.Client(base_url=stack.api_url, timeout=PROBE_TIMEOUT_SECONDS) as api:
         _wait_until(lambda: _api_healthy(api), "the API", watch)
+        # The worker serves its metrics once it is connected and about to poll: the
+        # walkthrough pasted right after the banner never meets a worker still starting.
+        _wait_until(lambda: _answers(stack.worker_metrics_url), "the worker", watch)
         state, seeded_now = seed_demo(api, admin_token, stack.data_dir / "demo.json")
     print(_banner(stack, admin_token, state, seeded_now), flush=True)
     while True:
@@ -226,6 +229,13 @@ def _temporal_healthy(address: str) -> bool:
     try:
         return asyncio.run(asyncio.wait_for(probe(), PROBE_TIMEOUT_SECONDS))
     except (RuntimeError, TimeoutError):
+        return False
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=PROBE_TIMEOUT_SECONDS).status_code == httpx.codes.OK
+    except httpx.TransportError:
         return False
 
 
