@@ -138,6 +138,8 @@ class PurchaseActivities:
         lock serializes claims). Idempotent by the purchase id."""
         with transaction(self._sessions) as session:
             claim_item(session, claim, self._catalogue)
+            if claim.record is not None:
+                save_purchase_view(session, claim.record)
 
     @activity.defn
     def record_purchase(self, view: PurchaseView) -> None:
@@ -179,6 +181,8 @@ class PurchaseActivities:
         if item is None:
             raise refusal(Fault.GRANT_FAILED, f"{request.item.item_id} left the catalogue")
         with transaction(self._sessions) as session:
+            if request.record is not None:  # completed, with the credits or not at all
+                save_purchase_view(session, request.record)
             purchase_event(
                 session,
                 account_id=request.account_id,

@@ -218,7 +218,8 @@ class PriceRequest(BaseModel):
 
 
 class ClaimRequest(BaseModel):
-    """Take the right to the item before any money moves (API.md: purchases never race)."""
+    """Take the right to the item before any money moves (API.md: purchases never race).
+    ``record``: the purchase as it stands once claimed, written in the same transaction."""
 
     account_id: str
     purchase_id: str
@@ -228,6 +229,7 @@ class ClaimRequest(BaseModel):
     at: datetime
     # The quoted tier change (None: a new add-on or a pack).
     tier_change: TierChange | None = None
+    record: PurchaseView | None = None
 
 
 class Failure(BaseModel):
@@ -278,6 +280,8 @@ class GrantRequest(BaseModel):
     tier_change: TierChange | None = None
     effective_at: datetime | None = None
     credits_now: int = 0
+    # The purchase as it stands once granted (completed), written in the same transaction.
+    record: PurchaseView | None = None
 
 
 class RefundRequest(BaseModel):
@@ -285,3 +289,6 @@ class RefundRequest(BaseModel):
     purchase_id: str
     payment_id: str
     at: datetime
+
+
+ClaimRequest.model_rebuild()  # ``record`` names PurchaseView, defined after it

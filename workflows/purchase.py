@@ -14,7 +14,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.exceptions import TimeoutError as ActivityTimeoutError
 
-from workflows.purchase_steps import NOTHING_DUE, PurchaseSteps
+from workflows.purchase_steps import NOTHING_DUE, RECORDS_IN_STEPS, PurchaseSteps
 
 with workflow.unsafe.imports_passed_through():
     from boundary.errors import Fault, refusal_of
@@ -73,13 +73,18 @@ class PurchaseWorkflow(PurchaseSteps):
         if self._phase is Phase.CANCELLED:
             return await self._end(PurchaseStatus.CANCELLED)
 
-        await self._set_status(PurchaseStatus.PROCESSING)
+        in_steps = workflow.patched(RECORDS_IN_STEPS)
+        if not in_steps:
+            await self._set_status(PurchaseStatus.PROCESSING)
         try:
             assert self._confirmed_by is not None
             await self._check_permission(self._confirmed_by)
-            await self._claim(quote)
+            processing = self._recorded_as(PurchaseStatus.PROCESSING) if in_steps else None
+            await self._claim(quote, record=processing)
         except (ActivityError, ApplicationError) as error:
             return await self._reject(error)
+        if in_steps:
+            self._publish(PurchaseStatus.PROCESSING)
 
         capture = None
         if quote.due_now_minor > 0 or not workflow.patched(NOTHING_DUE):
@@ -91,8 +96,12 @@ class PurchaseWorkflow(PurchaseSteps):
                     ErrorCode.PAYMENT_DECLINED,
                     capture.decline_reason or "The payment was declined.",
                 )
+        completed = None
+        if in_steps:
+            self._completed_at = workflow.now()
+            completed = self._recorded_as(PurchaseStatus.COMPLETED)
         try:
-            await self._grant(quote)
+            await self._grant(quote, record=completed)
         except ActivityError as error:
             # Only a refusal means the credits can never be granted; anything else was
             # retried until it stopped (the grant is idempotent), so it is not a refund.
@@ -108,7 +117,7 @@ class PurchaseWorkflow(PurchaseSteps):
                 "The credits could not be granted; the payment was refunded.",
             )
         await self._reach_subscription(quote)
-        return await self._end(PurchaseStatus.COMPLETED)
+        return await self._end(PurchaseStatus.COMPLETED, recorded=completed is not None)
 
     # -- messages -----------------------------------------------------------------
 
@@ -197,12 +206,22 @@ class PurchaseWorkflow(PurchaseSteps):
         raise error
 
     async def _end(
-        self, status: PurchaseStatus, code: str | None = None, message: str = ""
+        self,
+        status: PurchaseStatus,
+        code: str | None = None,
+        message: str = "",
+        *,
+        recorded: bool = False,
     ) -> PurchaseView:
+        """End as ``status``; ``recorded``: a step's transaction has written it already."""
         if code is not None:
             self._failure = Failure(code=code, message=message)
-        self._completed_at = workflow.now()
-        await self._set_status(status)
+        if recorded:
+            assert self._completed_at is not None
+            self._publish(status)
+        else:
+            self._completed_at = workflow.now()
+            await self._set_status(status)
         self._phase = Phase.ENDED
         workflow.set_current_details(
             f"Ended {status.value} at {moment(self._completed_at)}."
