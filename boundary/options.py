@@ -18,25 +18,15 @@ from temporalio.common import RetryPolicy
 from boundary.errors import PERMANENT_TYPES
 
 
-class LocalActivityOptions(TypedDict, total=False):
+class ActivityOptions(TypedDict, total=False):
     start_to_close_timeout: timedelta
     schedule_to_close_timeout: timedelta
     retry_policy: RetryPolicy
 
 
-class ActivityOptions(LocalActivityOptions, total=False):
-    heartbeat_timeout: timedelta
-
-
 # A workflow task takes milliseconds; one held by a worker that died is handed to
 # another after this (Temporal's default is 10 s). Passed as ``task_timeout`` at start.
 WORKFLOW_TASK_TIMEOUT = timedelta(seconds=3)
-
-# Every regular activity heartbeats this often while it runs (boundary.interceptor);
-# an attempt whose worker died is given up after HEARTBEAT_TIMEOUT, so another worker
-# takes it over within seconds, whatever its start-to-close allows a slow provider.
-HEARTBEAT_EVERY = timedelta(milliseconds=500)
-HEARTBEAT_TIMEOUT = timedelta(milliseconds=1500)
 
 
 def _retry(maximum_interval: timedelta) -> RetryPolicy:
@@ -52,22 +42,20 @@ def _retry(maximum_interval: timedelta) -> RetryPolicy:
 # A transaction on our own database: milliseconds; past 5 s the attempt is presumed
 # lost (its worker died) and tried again elsewhere.
 DATABASE_WRITE = ActivityOptions(
-    heartbeat_timeout=HEARTBEAT_TIMEOUT,
     start_to_close_timeout=timedelta(seconds=5),
     retry_policy=_retry(timedelta(seconds=10)),
 )
 
 # A payment provider may take seconds to answer (each Stripe call is cut at 8 s); an
-# attempt lost with its worker is retried elsewhere and settled by the key, never resent.
+# attempt lost with its worker (or cut short here) is retried elsewhere and settled by
+# the key, never resent.
 GATEWAY_CALL = ActivityOptions(
-    heartbeat_timeout=HEARTBEAT_TIMEOUT,
-    start_to_close_timeout=timedelta(seconds=15),
+    start_to_close_timeout=timedelta(seconds=10),
     retry_policy=_retry(timedelta(seconds=30)),
 )
 
 # Starting or signalling another workflow: one RPC to the Temporal frontend.
 TEMPORAL_CALL = ActivityOptions(
-    heartbeat_timeout=HEARTBEAT_TIMEOUT,
     start_to_close_timeout=timedelta(seconds=5),
     retry_policy=_retry(timedelta(seconds=5)),
 )
@@ -76,7 +64,7 @@ TEMPORAL_CALL = ActivityOptions(
 # whole budget stays below the API's wait (SMS_API_WAIT_SECONDS, checked at start-up),
 # so the API answers a refusal or 503, never a stale "processing".
 CHECK_DEADLINE = timedelta(seconds=20)
-READ_CHECK = LocalActivityOptions(
+READ_CHECK = ActivityOptions(
     start_to_close_timeout=timedelta(seconds=5),
     schedule_to_close_timeout=CHECK_DEADLINE,
     retry_policy=_retry(timedelta(seconds=2)),
