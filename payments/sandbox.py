@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain.enums import PaymentKind, PaymentStatus
 from observability import metrics
+from payments.attempts import result_of
 from payments.gateway import GatewayRejected, GatewayUnavailable, PaymentResult, UnknownPayment
 from store.db import transaction
 from store.models import Payment
@@ -22,17 +23,6 @@ from store.models import Payment
 DECLINING_METHOD = "pm_card_chargeDeclined"
 # Records the charge, then loses the first response as a timeout would.
 FLAKY_METHOD = "pm_card_flaky"
-
-
-def _result(payment: Payment) -> PaymentResult:
-    return PaymentResult(
-        payment_id=payment.payment_id,
-        kind=PaymentKind(payment.kind),
-        status=PaymentStatus(payment.status),
-        amount_minor=payment.amount_minor,
-        currency=payment.currency,
-        decline_reason=payment.decline_reason,
-    )
 
 
 class SandboxGateway:
@@ -107,7 +97,7 @@ class SandboxGateway:
                 existing = self._find(session, key)
                 if existing is not None:
                     existing.response_delivered = True
-                    return _result(existing)
+                    return result_of(existing)
                 payment.payment_id = f"pay_{uuid.uuid4().hex[:24]}"
                 payment.created_at = datetime.now(UTC)  # audit only; business time is `at`
                 session.add(payment)
@@ -115,14 +105,14 @@ class SandboxGateway:
                 metrics.count_on_commit(
                     session, metrics.PAYMENTS, kind=payment.kind, status=payment.status
                 )
-                result = _result(payment)
+                result = result_of(payment)
         except IntegrityError:
             # A concurrent call with the same key won the insert: answer with its record.
             with transaction(self._sessions) as session:
                 winner = self._find(session, key)
                 if winner is None:
                     raise
-                return _result(winner)
+                return result_of(winner)
         if not payment.response_delivered:
             raise GatewayUnavailable("The gateway did not answer in time; retry with the same key.")
         return result
