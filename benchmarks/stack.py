@@ -10,15 +10,13 @@ import os
 import secrets
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
 from temporalio.client import Client
 
 from config.settings import Settings
@@ -31,6 +29,7 @@ from store.migrate import upgrade_to_head
 from store.models import AddonSubscription
 from tests.ports import free_port
 from tests.support import create_account, create_user
+from tests.support import postgres_schema as test_schema
 
 READY_TIMEOUT_SECONDS = 60.0
 CLI = [sys.executable, "-m", "starter.cli"]
@@ -119,22 +118,6 @@ def migrated(url: str) -> Engine:
     return engine
 
 
-@contextlib.contextmanager
-def postgres_schema(base_url: str) -> Iterator[str]:
-    """A fresh schema on the PostgreSQL server at ``base_url``, dropped afterwards."""
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(base_url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 def seed_spenders(engine: Engine, prefix: str, count: int, credits: int) -> dict[str, str]:
     """``count`` accounts with an active add-on and ``credits`` unexpired credits;
     returns account id -> bearer token of its user."""
@@ -187,3 +170,10 @@ def seed_buyers(engine: Engine, prefix: str, count: int) -> dict[str, str]:
         create_account(sessions, account_id, anchor=now.date(), now=now)
         tokens[account_id] = create_user(sessions, account_id, "owner", now=now)
     return tokens
+
+
+@contextlib.contextmanager
+def postgres_schema(base_url: str) -> Iterator[str]:
+    """A fresh schema for one benchmark run, dropped afterwards."""
+    with test_schema(base_url, "bench") as url:
+        yield url

@@ -46,11 +46,19 @@ def fresh_database(kind: str, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
     assert POSTGRES_URL, "TEST_DATABASE_URL is not set"
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(POSTGRES_URL)
+    with postgres_schema(POSTGRES_URL, "t") as url:
+        yield url
+
+
+@contextmanager
+def postgres_schema(base_url: str, prefix: str) -> Iterator[str]:
+    """A fresh schema on the PostgreSQL server at ``base_url`` (tests and benchmarks),
+    dropped afterwards; the URL given sets it as the search path."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(base_url)
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
     try:
         yield url.render_as_string(hide_password=False)
     finally:
