@@ -65,8 +65,13 @@ class Stack:
 
     async def start_temporal(self) -> Client:
         """The dev server from the wheel, with the raised poll rates `make run` uses."""
-        port, ui_port = free_port(), free_port()
-        settings = Settings(sms_dev_temporal_port=port, sms_dev_temporal_ui_port=ui_port)
+        # Every port the dev server opens, so two runs on one machine never collide.
+        settings = Settings(
+            sms_dev_temporal_port=free_port(),
+            sms_dev_temporal_ui_port=free_port(),
+            sms_dev_temporal_http_port=free_port(),
+            sms_dev_temporal_metrics_port=free_port(),
+        )
         dev = DevStack(settings, data_dir=self.folder)
         self.temporal_address = dev.temporal_address
         self.children.start("temporal", dev.temporal_argv(), self.env(""))
