@@ -221,11 +221,11 @@ async def purchase_rows(stack: Stack, url: str, steady_seconds: float) -> list[R
     ]
 
 
-async def failover_rows(stack: Stack, url: str) -> list[Row]:
+async def failover_rows(stack: Stack, url: str, label: str) -> list[Row]:
     result = await failover(stack, url, FAILOVER_PURCHASES)
     return [
         Row(
-            f"fail-over: {result.in_flight} confirms in flight, a worker SIGKILLed",
+            f"fail-over ({label}): {result.in_flight} confirms in flight, a worker SIGKILLed",
             result.worst_after_kill_ms,
             "ms",
             None,
@@ -304,7 +304,12 @@ async def main() -> None:
             else:
                 print("(BENCH_DATABASE_URL not set: PostgreSQL scenarios skipped)")
             rows += await purchase_rows(stack, sqlite_url, steady_seconds)
-            rows += await failover_rows(stack, sqlite_url)  # kills a worker: runs last
+            # Kills a worker (of its own): runs last. On PostgreSQL, as issue 13 asks, when set.
+            if pg_url:
+                with postgres_schema(pg_url) as url:
+                    rows += await failover_rows(stack, url, "PostgreSQL")
+            else:
+                rows += await failover_rows(stack, sqlite_url, "SQLite")
             rows += await storm_rows(int(os.environ.get("BENCH_STORM_SIZE", "300")))
         finally:
             stack.stop()

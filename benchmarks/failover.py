@@ -20,6 +20,7 @@ from benchmarks.stack import Stack, migrated, seed_buyers
 KILL_AFTER_SECONDS = 0.15
 # The survivor must have polled before the burst (a worker takes a moment to start).
 WARM_UP_SECONDS = 3.0
+TASK_QUEUE = "sms-failover"
 
 
 @dataclass
@@ -40,10 +41,14 @@ async def failover(stack: Stack, url: str, count: int) -> Failover:
     engine = migrated(url)
     buyers = Buyers(seed_buyers(engine, "failover", count))
     engine.dispose()
-    stack.start_worker(url, "worker-b")  # the survivor, beside the first worker
-    first_api, second_api = await stack.start_api(url, "api-a"), await stack.start_api(url, "api-b")
+    # Two workers and two API replicas of their own (a task queue of their own, so the
+    # run's other worker, on another database perhaps, takes none of this work).
+    stack.start_worker(url, "failover-victim", TASK_QUEUE)
+    stack.start_worker(url, "failover-survivor", TASK_QUEUE)
+    first_api = await stack.start_api(url, "failover-api-a", TASK_QUEUE)
+    second_api = await stack.start_api(url, "failover-api-b", TASK_QUEUE)
     await asyncio.sleep(WARM_UP_SECONDS)
-    victim = next(c for c in stack.children.started if c.name == "worker")
+    victim = next(c for c in stack.children.started if c.name == "failover-victim")
     async with http_client(first_api, count) as a, http_client(second_api, count) as b:
         apis = [a, b]
         quotes = await asyncio.gather(*(_quote(apis[n % 2], *buyers.take()) for n in range(count)))

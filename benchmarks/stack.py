@@ -53,10 +53,11 @@ class Stack:
     def __post_init__(self) -> None:
         self.children = Children(self.folder / "logs")
 
-    def env(self, database_url: str) -> dict[str, str]:
+    def env(self, database_url: str, task_queue: str = "sms-addon") -> dict[str, str]:
         return {
             **os.environ,
             "DATABASE_URL": database_url,
+            "SMS_TASK_QUEUE": task_queue,
             "SMS_ADMIN_TOKEN": self.admin_token,
             "SMS_WEBHOOK_SECRET": "bench-webhook-secret",
             "TEMPORAL_ADDRESS": self.temporal_address or "127.0.0.1:1",
@@ -87,14 +88,19 @@ class Stack:
                 raise RuntimeError("the Temporal dev server did not start")
             await asyncio.sleep(0.25)
 
-    def start_worker(self, database_url: str, name: str = "worker") -> None:
-        env = {**self.env(database_url), "SMS_WORKER_METRICS_PORT": str(free_port())}
+    def start_worker(self, database_url: str, name: str = "worker", task_queue: str = "") -> None:
+        env = {
+            **self.env(database_url, task_queue or "sms-addon"),
+            "SMS_WORKER_METRICS_PORT": str(free_port()),
+        }
         self.children.start(name, [*CLI, "worker"], env)
 
-    async def start_api(self, database_url: str, name: str = "api") -> str:
+    async def start_api(self, database_url: str, name: str = "api", task_queue: str = "") -> str:
         port = free_port()
         self.children.start(
-            name, [*CLI, "api", "--host", "127.0.0.1", "--port", str(port)], self.env(database_url)
+            name,
+            [*CLI, "api", "--host", "127.0.0.1", "--port", str(port)],
+            self.env(database_url, task_queue or "sms-addon"),
         )
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS

@@ -18,15 +18,33 @@ from temporalio.common import RetryPolicy
 from boundary.errors import PERMANENT_TYPES
 
 
-class ActivityOptions(TypedDict, total=False):
+class LocalActivityOptions(TypedDict, total=False):
     start_to_close_timeout: timedelta
     schedule_to_close_timeout: timedelta
     retry_policy: RetryPolicy
 
 
+class ActivityOptions(LocalActivityOptions, total=False):
+    heartbeat_timeout: timedelta
+
+
 # A workflow task takes milliseconds; one held by a worker that died is handed to
 # another after this (Temporal's default is 10 s). Passed as ``task_timeout`` at start.
 WORKFLOW_TASK_TIMEOUT = timedelta(seconds=3)
+# A purchase's tasks: a customer waits on the answer, so a task lost with its worker is
+# handed on sooner (DESIGN.md §5; `make bench` "fail-over"). Still ~10× what a task takes
+# on a busy 2-core machine (100-200 ms).
+WAITED_ON_TASK_TIMEOUT = timedelta(seconds=2)
+# An activity someone waits on heartbeats (boundary.interceptor) once it has run for a
+# third of this, so an attempt lost with its worker is retried elsewhere after this,
+# not after its whole start-to-close. Background work (renewals, deliveries) does
+# without: a few seconds' delay there harms no one, and thousands of heartbeats would not.
+HEARTBEAT_TIMEOUT = timedelta(milliseconds=1500)
+
+
+def waited_on(options: ActivityOptions) -> ActivityOptions:
+    """``options`` for a step whose answer a caller is waiting for."""
+    return ActivityOptions(**options, heartbeat_timeout=HEARTBEAT_TIMEOUT)
 
 
 def _retry(maximum_interval: timedelta) -> RetryPolicy:
@@ -64,7 +82,7 @@ TEMPORAL_CALL = ActivityOptions(
 # whole budget stays below the API's wait (SMS_API_WAIT_SECONDS, checked at start-up),
 # so the API answers a refusal or 503, never a stale "processing".
 CHECK_DEADLINE = timedelta(seconds=20)
-READ_CHECK = ActivityOptions(
+READ_CHECK = LocalActivityOptions(
     start_to_close_timeout=timedelta(seconds=5),
     schedule_to_close_timeout=CHECK_DEADLINE,
     retry_policy=_retry(timedelta(seconds=2)),

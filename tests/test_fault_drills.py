@@ -20,10 +20,12 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from temporalio.client import Client
+from temporalio.api.enums.v1 import EventType, TimeoutType
+from temporalio.client import Client, WorkflowHandle
 
 from domain.calendar import credit_month
 from domain.enums import AddonStatus
+from domain.purchase import purchase_workflow_id
 from domain.subscription import SUBSCRIPTION_WORKFLOW, SubscriptionStart, subscription_workflow_id
 from store.models import CreditGrant
 from tests.crashing_worker import READY
@@ -89,6 +91,28 @@ async def test_purchase_survives_a_worker_killed_at_each_step(
         assert check_money(shop.sessions, shop.account_id) == {"completed": 1}
         assert shop.counts() == (1, 1)
         assert shop.balance() == 1000
+        # The killed step was given up when its heartbeat stopped, not after its whole
+        # start-to-close (boundary.options.waited_on): what the customer waits through.
+        purchase = env.client.get_workflow_handle(
+            purchase_workflow_id(shop.account_id, quote["purchase_id"])
+        )
+        assert await retried_steps(purchase) == {step: TimeoutType.TIMEOUT_TYPE_HEARTBEAT}
+
+
+async def retried_steps(handle: WorkflowHandle) -> dict[str, int]:
+    """Activity type -> why its last failed attempt ended, for every retried activity."""
+    scheduled: dict[int, str] = {}
+    retried: dict[str, int] = {}
+    async for event in handle.fetch_history_events():
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            attributes = event.activity_task_scheduled_event_attributes
+            scheduled[event.event_id] = attributes.activity_type.name
+        elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+            started = event.activity_task_started_event_attributes
+            if started.attempt > 1:
+                timeout = started.last_failure.timeout_failure_info.timeout_type
+                retried[scheduled[started.scheduled_event_id]] = timeout
+    return retried
 
 
 async def renewed(sessions, account_id: str, month_start: datetime) -> None:

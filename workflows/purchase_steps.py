@@ -11,7 +11,13 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.purchase import PurchaseActivities
     from activities.subscription_link import SubscriptionLinkActivities
-    from boundary.options import DATABASE_WRITE, GATEWAY_CALL, READ_CHECK, TEMPORAL_CALL
+    from boundary.options import (
+        DATABASE_WRITE,
+        GATEWAY_CALL,
+        READ_CHECK,
+        TEMPORAL_CALL,
+        waited_on,
+    )
     from domain.enums import ItemType, PurchaseStatus
     from domain.money import format_money
     from domain.pricing import Quote
@@ -102,7 +108,7 @@ class PurchaseSteps:
             PurchaseActivities.claim_item,
             claim,
             summary=f"claim {self._request.item.item_id}",
-            **DATABASE_WRITE,
+            **waited_on(DATABASE_WRITE),
         )
 
     async def _capture(self, quote: Quote) -> CaptureResult:
@@ -116,7 +122,10 @@ class PurchaseSteps:
             at=workflow.now(),
         )
         return await workflow.execute_activity_method(
-            PurchaseActivities.capture_payment, request, summary=f"capture {money}", **GATEWAY_CALL
+            PurchaseActivities.capture_payment,
+            request,
+            summary=f"capture {money}",
+            **waited_on(GATEWAY_CALL),
         )
 
     async def _grant(self, quote: Quote, record: PurchaseView | None = None) -> None:
@@ -140,7 +149,7 @@ class PurchaseSteps:
             PurchaseActivities.grant_purchase,
             request,
             summary=f"grant {quote.credits_now:,} credits",
-            **DATABASE_WRITE,
+            **waited_on(DATABASE_WRITE),
         )
 
     async def _refund(self, payment: PaymentRef) -> None:
@@ -155,7 +164,7 @@ class PurchaseSteps:
             PurchaseActivities.refund_payment,
             request,
             summary=f"refund {format_money(payment.amount_minor, payment.currency)}",
-            **GATEWAY_CALL,
+            **waited_on(GATEWAY_CALL),
         )
 
     async def _reach_subscription(self, quote: Quote) -> None:
@@ -167,7 +176,7 @@ class PurchaseSteps:
                 SubscriptionLinkActivities.start_subscription,
                 SubscriptionStart(account_id=account_id, purchase_id=purchase_id),
                 summary="start the subscription",
-                **TEMPORAL_CALL,
+                **waited_on(TEMPORAL_CALL),
             )
         else:
             await workflow.execute_activity_method(
@@ -176,7 +185,7 @@ class PurchaseSteps:
                 summary="raise the subscription's allotment"
                 if quote.tier_change is None
                 else "tell the subscription the tier changed",
-                **TEMPORAL_CALL,
+                **waited_on(TEMPORAL_CALL),
             )
 
     async def _set_status(self, status: PurchaseStatus) -> None:
@@ -185,7 +194,7 @@ class PurchaseSteps:
             PurchaseActivities.record_purchase,
             self._recorded_as(status),
             summary=f"record {status.value}",
-            **DATABASE_WRITE,
+            **waited_on(DATABASE_WRITE),
         )
         self._publish(status)
 

@@ -17,7 +17,7 @@ from temporalio.client import WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError
 
-from boundary.options import WORKFLOW_TASK_TIMEOUT
+from boundary.options import WAITED_ON_TASK_TIMEOUT
 from domain.enums import PurchaseStatus
 from domain.errors import ErrorCode
 from domain.purchase import (
@@ -141,7 +141,7 @@ async def review_purchase(
         id=purchase_workflow_id(caller.account_id, row.purchase_id),
         static_summary=f"{caller.account_id}: buy {item.type.value} {item.item_id}",
         task_queue=services.settings.sms_task_queue,
-        task_timeout=WORKFLOW_TASK_TIMEOUT,
+        task_timeout=WAITED_ON_TASK_TIMEOUT,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         # An ended purchase is never started again; its outcome is in the DB.
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
