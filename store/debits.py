@@ -24,6 +24,7 @@ from domain.errors import DomainError, ErrorCode
 from store.balance_watch import after_fast_debits
 from store.db import write_transaction
 from store.events import FollowUp
+from store.idempotency import FirstRequest, KeyUse
 from store.models import A2pRegistration, Account, AddonSubscription, CreditEntry, CreditGrant
 
 _accounts = cast(Table, Account.__table__)
@@ -72,7 +73,7 @@ class Outcome(StrEnum):
     INSUFFICIENT_CREDITS = "insufficient_credits"
     REGISTRATION_REQUIRED = "registration_required"
     ADDON_NOT_ACTIVE = "addon_not_active"  # no add-on that may send (API.md "Sending")
-    KEY_REUSED = "key_reused"  # the key was spent before on a different amount
+    KEY_REUSED = "key_reused"  # the key was used before for a different send
     INVALID = "invalid"
 
 
@@ -112,12 +113,18 @@ def spend_on(
     message: Message,
     at: datetime,
     follow_ups: list[FollowUp] | None = None,
+    request: FirstRequest | None = None,
 ) -> tuple[Spent, int]:
     """Debit one message inside the caller's transaction; the result and the balance
     after it (for a replay, the balance its first debit left). ``follow_ups`` receives
-    the workflows to start once the transaction has committed."""
+    the workflows to start once the transaction has committed. ``request``: the
+    client's Idempotency-Key request, remembered in this same transaction under the
+    account's lock (no second transaction, and so no second commit, per send); the
+    key first used for another request answers ``KEY_REUSED`` and debits nothing."""
     account_id = _account_of(message.key)
     balance = _lock_account(connection, account_id)
+    if request is not None and request.use_on(connection) is KeyUse.CONFLICT:
+        return Spent(Outcome.KEY_REUSED, 0), balance
     previous = _previous(connection, [message.key])
     if message.key in previous:
         credits, after = previous[message.key]

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Insert, Table, bindparam, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.db import transaction
@@ -51,6 +54,40 @@ class KeyUse(Enum):
     CONFLICT = "conflict"  # the key was first used for a different request
 
 
+@dataclass(frozen=True)
+class FirstRequest:
+    """A request under an ``Idempotency-Key``, to be checked against the key's first one."""
+
+    scope: str
+    key: str
+    method: str
+    path: str
+    body: Any
+    now: datetime
+
+    def use_on(self, connection: Connection) -> KeyUse:
+        """Remember this request if it is the key's first, inside the caller's
+        transaction (a debit records it in its own, under the account's lock), and
+        say how it relates to the first. A concurrent first use of the same key
+        (PostgreSQL, another transaction) makes the insert wait for it and do nothing;
+        its row is then read like any earlier one."""
+        wanted = fingerprint(self.method, self.path, self.body)
+        ident = {"scope": self.scope, "key_digest": digest(self.key)}
+        row = {
+            **ident,
+            "method": self.method.upper(),
+            "path": self.path[:255],
+            "fingerprint": wanted,
+            "created_at": self.now,
+        }
+        if connection.execute(_INSERT_NEW[connection.dialect.name], row).rowcount == 1:
+            return KeyUse.FIRST
+        first = connection.scalar(_FIRST, ident)
+        if first is None:
+            return KeyUse.CONFLICT  # vanished under us: never treat it as new
+        return KeyUse.REPEAT if first == wanted else KeyUse.CONFLICT
+
+
 def same_request(
     sessions: sessionmaker[Session],
     *,
@@ -61,31 +98,20 @@ def same_request(
     body: Any,
     now: datetime,
 ) -> KeyUse:
-    """Remember the first request under ``key`` and say how this one relates to it."""
-    wanted = fingerprint(method, path, body)
-    ident = (scope, digest(key))
+    """Remember the first request under ``key`` and say how this one relates to it,
+    in a transaction of its own."""
+    request = FirstRequest(scope, key, method, path, body, now)
+    with transaction(sessions) as session:
+        return request.use_on(session.connection())
 
-    def against(first: RequestFingerprint | None) -> KeyUse:
-        if first is None:
-            return KeyUse.CONFLICT  # vanished under us: never treat it as new
-        return KeyUse.REPEAT if first.fingerprint == wanted else KeyUse.CONFLICT
 
-    try:
-        with transaction(sessions) as session:
-            first = session.get(RequestFingerprint, ident)
-            if first is not None:
-                return against(first)
-            session.add(
-                RequestFingerprint(
-                    scope=scope,
-                    key_digest=ident[1],
-                    method=method.upper(),
-                    path=path[:255],
-                    fingerprint=wanted,
-                    created_at=now,
-                )
-            )
-        return KeyUse.FIRST
-    except IntegrityError:  # a concurrent request with the same key was first
-        with sessions() as session:
-            return against(session.get(RequestFingerprint, ident))
+_fingerprints = cast(Table, RequestFingerprint.__table__)
+_FIRST = select(_fingerprints.c.fingerprint).where(
+    _fingerprints.c.scope == bindparam("scope"),
+    _fingerprints.c.key_digest == bindparam("key_digest"),
+)
+# Both dialects spell "insert unless the key is there" the same way; built once each.
+_INSERT_NEW: dict[str, Insert] = {
+    "sqlite": sqlite_insert(_fingerprints).on_conflict_do_nothing(),
+    "postgresql": postgresql_insert(_fingerprints).on_conflict_do_nothing(),
+}

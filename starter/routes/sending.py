@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, StringConstraints
 
 from domain.catalogue import Catalogue, Country
@@ -110,8 +109,9 @@ async def record_usage(
 ) -> UsageOut:
     """Debit a send's credits from the soonest-expiring grants, in one transaction."""
     country, cost = _estimate(services.catalogue, body)
-    if idempotency.key is not None:  # a client key: the same key for another send is 409
-        await run_in_threadpool(idempotency.claim, account_id, body)
+    # A client key: the same key for another request is 409, checked in the debit's
+    # own transaction.
+    request = idempotency.first_request(account_id, body)
     message = Message(
         key=usage_key(account_id, idempotency.key or str(uuid.uuid4())),
         credits=cost.credits,
@@ -121,7 +121,7 @@ async def record_usage(
     # Async route: one hop to the writer thread for the whole transaction.
     at = datetime.now(UTC)
     follow_ups: list[FollowUp] = []
-    spent, balance = await services.writer.run(lambda db: spend_on(db, message, at, follow_ups))
+    spent, balance = await services.writer.run(lambda db: spend_on(db, message, at, follow_ups, request))
     start_after_response(follow_ups, background, services)  # a low-balance event, a top-up
     if spent.outcome is Outcome.DEBITED:
         metrics.debited_committed(spent.credits)
