@@ -68,7 +68,7 @@ def build_services(settings: Settings, temporal_client: Client | None = None) ->
         engine=engine,
         sessions=make_session_factory(engine),
         temporal=TemporalLink(settings, temporal_client),
-        writer=DbWriter(engine),
+        writer=DbWriter(engine, settings.sms_db_writers),
         callers=TtlCache(settings.sms_token_cache_seconds),
     )
 

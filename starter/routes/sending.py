@@ -121,7 +121,9 @@ async def record_usage(
     # Async route: one hop to the writer thread for the whole transaction.
     at = datetime.now(UTC)
     follow_ups: list[FollowUp] = []
-    spent, balance = await services.writer.run(lambda db: spend_on(db, message, at, follow_ups, request))
+    spent, balance = await services.writer.run(
+        account_id, lambda db: spend_on(db, message, at, follow_ups, request)
+    )
     start_after_response(follow_ups, background, services)  # a low-balance event, a top-up
     if spent.outcome is Outcome.DEBITED:
         metrics.debited_committed(spent.credits)
