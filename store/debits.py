@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Engine, Table, bindparam, insert, or_, select
 from domain.addon import SENDING_STATUSES
 from domain.enums import AddonStatus, EntryKind, RegistrationStatus
 from domain.errors import DomainError, ErrorCode
-from store.balance_watch import after_fast_debits
+from store.balance_watch import WATCHED, after_fast_debits
 from store.db import write_transaction
 from store.events import FollowUp
 from store.idempotency import FirstRequest, KeyUse
@@ -37,7 +37,6 @@ _addons = cast(Table, AddonSubscription.__table__)
 _BALANCE = select(_accounts.c.credit_balance).where(_accounts.c.id == bindparam("account"))
 _BALANCE_LOCKED = _BALANCE.with_for_update()
 _ENTRY_COLUMNS = (_entries.c.idempotency_key, _entries.c.credits, _entries.c.balance_after)
-_ONE_ENTRY = select(*_ENTRY_COLUMNS).where(_entries.c.idempotency_key == bindparam("key"))
 _SOME_ENTRIES = select(*_ENTRY_COLUMNS).where(
     _entries.c.idempotency_key.in_(bindparam("keys", expanding=True))
 )
@@ -64,7 +63,23 @@ _ADD_ENTRIES = insert(_entries)
 _REGISTRATION = select(_registrations.c.status).where(
     _registrations.c.account_id == bindparam("account")
 )
-_ADDON_STATUS = select(_addons.c.status).where(_addons.c.account_id == bindparam("account"))
+_ADDON = (
+    select(_addons.c.status)
+    .where(_addons.c.account_id == bindparam("account"))
+    .scalar_subquery()
+    .label("addon")
+)
+# What a debit reads once it holds the account's lock, in one statement (one round
+# trip on PostgreSQL, not three): the add-on's status, whether alerts watch the
+# account, and for a single send what its key debited before, if it did.
+_STATE = select(_ADDON, WATCHED)
+_KEY_BEFORE = _entries.c.idempotency_key == bindparam("key")
+_STATE_AND_KEY = select(
+    _ADDON,
+    WATCHED,
+    select(_entries.c.credits).where(_KEY_BEFORE).scalar_subquery().label("credits"),
+    select(_entries.c.balance_after).where(_KEY_BEFORE).scalar_subquery().label("after"),
+)
 
 
 class Outcome(StrEnum):
@@ -125,14 +140,13 @@ def spend_on(
     balance = _lock_account(connection, account_id)
     if request is not None and request.use_on(connection) is KeyUse.CONFLICT:
         return Spent(Outcome.KEY_REUSED, 0), balance
-    previous = _previous(connection, [message.key])
-    if message.key in previous:
-        credits, after = previous[message.key]
-        return _replay(message, credits), after
-    batch = _Batch(connection, account_id, balance, at)
+    state = connection.execute(_STATE_AND_KEY, {"account": account_id, "key": message.key}).one()
+    if state.credits is not None:  # the key was spent before: its first result
+        return _replay(message, -state.credits), state.after
+    batch = _Batch(connection, account_id, balance, at, state.addon)
     spent = batch.take(message)
     batch.write()
-    started = after_fast_debits(connection, account_id, batch.keys())
+    started = after_fast_debits(connection, account_id, batch.keys(), watched=state.watched)
     if follow_ups is not None:
         follow_ups.extend(started)
     return spent, batch.balance
@@ -146,8 +160,9 @@ def spend_batch_on(
     first result); once one message finds too few credits, every later new one is
     refused too."""
     balance = _lock_account(connection, account_id)
+    state = connection.execute(_STATE, {"account": account_id}).one()
     previous = _previous(connection, list({m.key for m in messages}))
-    batch = _Batch(connection, account_id, balance, at)
+    batch = _Batch(connection, account_id, balance, at, state.addon)
     results: list[Spent] = []
     seen: dict[str, Spent] = {}
     for message in messages:
@@ -162,7 +177,7 @@ def spend_batch_on(
             seen[message.key] = result
         results.append(result)
     batch.write()
-    started = after_fast_debits(connection, account_id, batch.keys())
+    started = after_fast_debits(connection, account_id, batch.keys(), watched=state.watched)
     return BatchResult(results, batch.balance, started)
 
 
@@ -188,31 +203,36 @@ def _lock_account(connection: Connection, account_id: str) -> int:
 
 def _previous(connection: Connection, keys: list[str]) -> dict[str, tuple[int, int]]:
     """Key -> (credits debited, balance after) of the keys already in the ledger."""
-    if len(keys) == 1:
-        rows = connection.execute(_ONE_ENTRY, {"key": keys[0]})
-    else:
-        rows = connection.execute(_SOME_ENTRIES, {"keys": keys})
+    rows = connection.execute(_SOME_ENTRIES, {"keys": keys})
     return {key: (-credits, after) for key, credits, after in rows}
 
 
 class _Batch:
     """The account's spendable grants in memory, spent message by message, written once."""
 
-    def __init__(self, connection: Connection, account_id: str, balance: int, at: datetime):
+    def __init__(
+        self,
+        connection: Connection,
+        account_id: str,
+        balance: int,
+        at: datetime,
+        addon_status: str | None,
+    ):
         self.connection = connection
         self.account_id = account_id
         self.balance = balance
         self.at = at
         self._grants: list[list[int]] | None = None  # [id, remaining, spent]
         self._registered: bool | None = None
-        self._addon_status: AddonStatus | None = None
+        # Read under the account's lock with the rest of its state.
+        self._addon_status = AddonStatus(addon_status) if addon_status else AddonStatus.INACTIVE
         self._entries: list[dict[str, object]] = []
         self._exhausted = False
 
     def take(self, message: Message) -> Spent:
         if message.credits is None:
             return Spent(Outcome.INVALID, 0)
-        if self.addon_status() not in SENDING_STATUSES:
+        if self._addon_status not in SENDING_STATUSES:
             return Spent(Outcome.ADDON_NOT_ACTIVE, 0)
         if message.needs_registration and not self._registration_approved():
             return Spent(Outcome.REGISTRATION_REQUIRED, 0)
@@ -261,13 +281,6 @@ class _Batch:
             rows = self.connection.execute(_SPENDABLE, {"account": self.account_id, "at": self.at})
             self._grants = [[grant_id, remaining, 0] for grant_id, remaining in rows]
         return self._grants
-
-    def addon_status(self) -> AddonStatus:
-        """The add-on's status, read once in the debit's transaction."""
-        if self._addon_status is None:
-            status = self.connection.scalar(_ADDON_STATUS, {"account": self.account_id})
-            self._addon_status = AddonStatus(status) if status else AddonStatus.INACTIVE
-        return self._addon_status
 
     def _registration_approved(self) -> bool:
         if self._registered is None:
