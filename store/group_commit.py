@@ -4,15 +4,17 @@ SQLite runs one write transaction at a time and, with ``synchronous=FULL``, ever
 commit waits for an fsync (0.2 ms on an idle disk, 2-4 ms on our shared one). One
 commit per debit therefore caps a process at a few hundred debits a second however
 little each debit does. Here one thread takes every unit of work that is waiting,
-runs each inside its own SAVEPOINT of one transaction, commits once and only then
-answers each caller, so no one hears "done" before its write is on disk, a unit
-that fails is rolled back alone, and a failed commit fails every unit of the group.
+runs them in one transaction, commits once and only then answers each caller, so
+no one hears "done" before its write is on disk; a unit that fails is rolled back
+alone (the group runs again with each unit in its own SAVEPOINT), and a failed
+commit fails every unit of the group.
 PostgreSQL gains the same way: one round trip per statement on one connection,
 one WAL flush per group, and no pool threads fighting for the GIL.
 """
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections.abc import Callable
@@ -72,13 +74,8 @@ class GroupCommitter:
                 return
 
     def _commit(self, group: list[_Work]) -> None:
-        outcomes: list[tuple[bool, Any]] = []
         try:
-            with write_transaction(self.engine) as connection:
-                if len(group) == 1:  # alone: the transaction itself is its savepoint
-                    outcomes.append((True, group[0][0](connection)))
-                else:
-                    outcomes.extend(_unit(connection, work) for work, _ in group)
+            outcomes = self._run_group(group)
         except Exception as exc:  # the commit failed: nothing of the group was written
             for _, future in group:
                 future.set_exception(exc)
@@ -88,6 +85,32 @@ class GroupCommitter:
                 future.set_result(value)
             else:
                 future.set_exception(value)
+
+    def _run_group(self, group: list[_Work]) -> list[tuple[bool, Any]]:
+        """First every unit straight in the transaction: no SAVEPOINT and RELEASE per
+        unit (two statements of a debit's ten, two round trips on PostgreSQL). Units
+        almost never fail; when one does, the whole transaction is rolled back, so
+        nothing of that attempt is written, and the group runs again with a savepoint
+        per unit. Units therefore only touch the connection (the debit's work returns
+        its results, and building them twice changes nothing)."""
+        if len(group) > 1:
+            with contextlib.suppress(_UnitFailed), write_transaction(self.engine) as connection:
+                return [(True, _straight(connection, work)) for work, _ in group]
+        with write_transaction(self.engine) as connection:
+            if len(group) == 1:  # alone: the transaction itself is its savepoint
+                return [(True, group[0][0](connection))]
+            return [_unit(connection, work) for work, _ in group]
+
+
+class _UnitFailed(Exception):
+    """A unit raised while its group ran without savepoints."""
+
+
+def _straight(connection: Connection, work: Callable[[Connection], Any]) -> Any:
+    try:
+        return work(connection)
+    except Exception as exc:
+        raise _UnitFailed from exc
 
 
 def _unit(connection: Connection, work: Callable[[Connection], Any]) -> tuple[bool, Any]:

@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks
 from pydantic import BaseModel, Field, StringConstraints
+from sqlalchemy import Connection
 
 from domain.catalogue import Catalogue, Country
 from domain.errors import ErrorCode
@@ -23,7 +24,7 @@ from starter.errors import ApiError, error_responses
 from starter.follow_ups import start_after_response
 from starter.idempotency import IdempotencyDep
 from starter.openapi import CATALOGUE_ENUM
-from store.debits import Message, Outcome, spend_on
+from store.debits import Message, Outcome, Spent, spend_on
 from store.events import FollowUp
 from store.idempotency import bounded_key
 
@@ -120,10 +121,13 @@ async def record_usage(
     )
     # Async route: one hop to the writer thread for the whole transaction.
     at = datetime.now(UTC)
-    follow_ups: list[FollowUp] = []
-    spent, balance = await services.writer.run(
-        account_id, lambda db: spend_on(db, message, at, follow_ups, request)
-    )
+
+    def debit(db: Connection) -> tuple[Spent, int, list[FollowUp]]:
+        follow_ups: list[FollowUp] = []  # made afresh: a group commit may run a unit twice
+        spent, balance = spend_on(db, message, at, follow_ups, request)
+        return spent, balance, follow_ups
+
+    spent, balance, follow_ups = await services.writer.run(account_id, debit)
     start_after_response(follow_ups, background, services)  # a low-balance event, a top-up
     if spent.outcome is Outcome.DEBITED:
         metrics.debited_committed(spent.credits)
