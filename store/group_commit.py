@@ -14,10 +14,11 @@ one WAL flush per group, and no pool threads fighting for the GIL.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
@@ -77,43 +78,59 @@ class GroupCommitter:
         try:
             outcomes = self._run_group(group)
         except Exception as exc:  # the commit failed: nothing of the group was written
-            for _, future in group:
-                future.set_exception(exc)
-            return
+            outcomes = [(False, exc)] * len(group)
         for (ok, value), (_, future) in zip(outcomes, group, strict=True):
-            if ok:
-                future.set_result(value)
-            else:
-                future.set_exception(value)
+            settle(future, ok, value)
 
     def _run_group(self, group: list[_Work]) -> list[tuple[bool, Any]]:
-        """First every unit straight in the transaction: no SAVEPOINT and RELEASE per
-        unit (two statements of a debit's ten, two round trips on PostgreSQL). Units
-        almost never fail; when one does, the whole transaction is rolled back, so
-        nothing of that attempt is written, and the group runs again with a savepoint
-        per unit. Units therefore only touch the connection (the debit's work returns
-        its results, and building them twice changes nothing)."""
-        if len(group) > 1:
-            with contextlib.suppress(_UnitFailed), write_transaction(self.engine) as connection:
-                return [(True, _straight(connection, work)) for work, _ in group]
-        with write_transaction(self.engine) as connection:
-            if len(group) == 1:  # alone: the transaction itself is its savepoint
-                return [(True, group[0][0](connection))]
-            return [_unit(connection, work) for work, _ in group]
+        for attempt in attempts([work for work, _ in group]):
+            with contextlib.suppress(UnitFailed), write_transaction(self.engine) as connection:
+                return attempt(connection)
+        raise AssertionError("the last attempt never raises UnitFailed")
 
 
-class _UnitFailed(Exception):
+Attempt = Callable[[Connection], list[tuple[bool, Any]]]
+
+
+def settle(future: Future[Any] | asyncio.Future[Any], ok: bool, value: Any) -> None:
+    """Answer a caller; one who gave up waiting (a client that went away cancels its
+    future) is skipped, where setting its result would raise and end the committer."""
+    if future.done():
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
+
+
+def attempts(works: Sequence[Callable[[Connection], Any]]) -> list[Attempt]:
+    """How to run a group, each in a transaction of its own, until one does not raise
+    ``UnitFailed``: first every unit straight in the transaction, with no SAVEPOINT and
+    RELEASE per unit (two statements of a debit's ten, two round trips on PostgreSQL).
+    Units almost never fail; when one does, the whole transaction is rolled back, so
+    nothing of that attempt is written, and the group runs again with a savepoint per
+    unit. Units therefore only touch the connection (building a debit's results twice
+    changes nothing). A unit alone is its own transaction: its failure is its own."""
+    if len(works) == 1:
+        return [lambda connection: [(True, works[0](connection))]]
+    return [
+        lambda connection: [(True, run_straight(connection, work)) for work in works],
+        lambda connection: [run_unit(connection, work) for work in works],
+    ]
+
+
+class UnitFailed(Exception):
     """A unit raised while its group ran without savepoints."""
 
 
-def _straight(connection: Connection, work: Callable[[Connection], Any]) -> Any:
+def run_straight(connection: Connection, work: Callable[[Connection], Any]) -> Any:
     try:
         return work(connection)
     except Exception as exc:
-        raise _UnitFailed from exc
+        raise UnitFailed from exc
 
 
-def _unit(connection: Connection, work: Callable[[Connection], Any]) -> tuple[bool, Any]:
+def run_unit(connection: Connection, work: Callable[[Connection], Any]) -> tuple[bool, Any]:
     """Run one unit in its own SAVEPOINT; a failure rolls back this unit only. PostgreSQL
     may pick the unit as a deadlock victim (another process's group holds a row it
     needs while waiting for one of ours): rolling back to the savepoint releases what
