@@ -17,6 +17,7 @@ from store.db import write_transaction
 from store.debits import Message, Outcome, spend, spend_batch_on, spend_on
 from store.group_commit import GroupCommitter
 from store.idempotency import FirstRequest
+from store.loop_commit import LoopGroupCommitter
 from store.models import Account, CreditEntry, CreditGrant
 from tests.test_usage import account_with_user, grant
 
@@ -186,3 +187,42 @@ async def test_several_writers_keep_each_accounts_debits_exactly_once(engine, se
                 )
             ).all()
             assert balance == 0 and len(debited) == len(set(debited)) == 30
+
+
+async def test_loop_group_commit_isolates_a_failing_unit_and_debits_each_key_once(engine, sessions):
+    """SQLite's group commit on the event loop: the same guarantees as the threaded one
+    (a failing unit rolled back alone, each key once, nothing lost), and a caller that
+    stops waiting neither loses its debit's commit nor stops the committer."""
+    account_with_user(sessions)
+    grant(sessions, "acme", 4 * 62)  # 60 keys, "gone" and "after"
+    committer = LoopGroupCommitter(engine)
+    at = datetime.now(UTC)
+
+    def broken(connection):
+        spend_on(connection, send("doomed"), at)
+        raise RuntimeError("after writing")
+
+    def unit(key: str):
+        return lambda connection: spend_on(connection, send(key), at)
+
+    try:
+        first = [asyncio.ensure_future(committer.run(unit(f"g{n % 60}"))) for n in range(60)]
+        doomed = asyncio.ensure_future(committer.run(broken))
+        gone = asyncio.ensure_future(committer.run(unit("gone")))
+        later = [asyncio.ensure_future(committer.run(unit(f"g{n % 60}"))) for n in range(60, 119)]
+        await asyncio.sleep(0)
+        gone.cancel()  # its client went away while it waited for its group
+        # Generous: a committer ended by the cancelled caller would leave them unanswered.
+        results = await asyncio.wait_for(asyncio.gather(*first, *later), 30)
+        with pytest.raises(RuntimeError):
+            await doomed
+        after = await committer.run(unit("after"))  # the committer still runs
+    finally:
+        committer.close()
+    outcomes = Counter(spent.outcome for spent, _ in results)
+    balance, total, held, debits = ledger(sessions)
+    assert after[0].outcome is Outcome.DEBITED
+    assert "usage:acme:doomed" not in debits and set(debits.values()) == {1}
+    assert debits["usage:acme:gone"] == 1  # committed though nobody heard it
+    assert outcomes == Counter({Outcome.DEBITED: 60, Outcome.REPLAYED: 59})
+    assert balance == total == held == 0
