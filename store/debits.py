@@ -123,6 +123,24 @@ def spend(engine: Engine, message: Message, at: datetime) -> tuple[Spent, int]:
         return spend_on(connection, message, at)
 
 
+@dataclass(frozen=True)
+class Sent:
+    spent: Spent
+    balance: int
+    follow_ups: list[FollowUp]  # to start once the transaction has committed
+
+
+def send_on(
+    connection: Connection, message: Message, at: datetime, request: FirstRequest | None = None
+) -> Sent:
+    """``spend_on`` as a unit of a group commit: its follow-ups are part of its result,
+    made afresh each time it runs. A group may run its units twice (``store.group_commit``
+    ``attempts``); a top-up claimed in the rolled-back run must not be started."""
+    follow_ups: list[FollowUp] = []
+    spent, balance = spend_on(connection, message, at, follow_ups, request)
+    return Sent(spent, balance, follow_ups)
+
+
 def spend_on(
     connection: Connection,
     message: Message,

@@ -13,8 +13,10 @@ import pytest
 from sqlalchemy import func, or_, select
 
 from starter.db_writer import DbWriter
-from store.db import write_transaction
-from store.debits import Message, Outcome, spend, spend_batch_on, spend_on
+from store.db import transaction, write_transaction
+from store.debits import Message, Outcome, send_on, spend, spend_batch_on, spend_on
+from store.event_models import AlertSettings, AutoTopUp
+from store.events import FollowUp
 from store.group_commit import GroupCommitter
 from store.idempotency import FirstRequest
 from store.loop_commit import LoopGroupCommitter
@@ -226,3 +228,42 @@ async def test_loop_group_commit_isolates_a_failing_unit_and_debits_each_key_onc
     assert debits["usage:acme:gone"] == 1  # committed though nobody heard it
     assert outcomes == Counter({Outcome.DEBITED: 60, Outcome.REPLAYED: 59})
     assert balance == total == held == 0
+
+
+async def test_a_rerun_group_starts_only_the_committed_runs_top_up(engine, sessions):
+    """A failing unit makes its group run again; a send in it that claimed an auto
+    top-up answers only the claim that committed, never the rolled-back one's."""
+    account_with_user(sessions)
+    grant(sessions, "acme", 40)
+    with transaction(sessions) as session:
+        session.add(
+            AlertSettings(
+                account_id="acme",
+                top_up_pack="pack-500",
+                top_up_credits=500,
+                top_up_price_minor=500,
+                top_up_currency="USD",
+                top_up_below=38,
+                top_up_max_per_month=3,
+                updated_at=datetime.now(UTC),
+            )
+        )
+    committer = LoopGroupCommitter(engine)
+    at = datetime.now(UTC)
+
+    def broken(connection):
+        raise RuntimeError("fails its group's first run")
+
+    try:
+        sent = asyncio.ensure_future(committer.run(lambda db: send_on(db, send("k"), at)))
+        doomed = asyncio.ensure_future(committer.run(broken))
+        result = await asyncio.wait_for(sent, 30)
+        with pytest.raises(RuntimeError):
+            await doomed
+    finally:
+        committer.close()
+    with sessions() as session:
+        claimed = session.scalars(select(AutoTopUp.top_up_id)).all()
+    assert result.spent.outcome is Outcome.DEBITED
+    assert len(claimed) == 1
+    assert result.follow_ups == [FollowUp("top_up", "acme", claimed[0])]

@@ -12,7 +12,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks
 from pydantic import BaseModel, Field, StringConstraints
-from sqlalchemy import Connection
 
 from domain.catalogue import Catalogue, Country
 from domain.errors import ErrorCode
@@ -24,8 +23,7 @@ from starter.errors import ApiError, error_responses
 from starter.follow_ups import start_after_response
 from starter.idempotency import IdempotencyDep
 from starter.openapi import CATALOGUE_ENUM
-from store.debits import Message, Outcome, Spent, spend_on
-from store.events import FollowUp
+from store.debits import Message, Outcome, send_on
 from store.idempotency import bounded_key
 
 router = APIRouter(tags=["sending"])
@@ -119,15 +117,10 @@ async def record_usage(
         needs_registration=country.registration is not None,
         reference=send_reference(country, cost.segments, body.recipients),
     )
-    # Async route: one hop to the writer thread for the whole transaction.
+    # Async route: the whole transaction in one group commit.
     at = datetime.now(UTC)
-
-    def debit(db: Connection) -> tuple[Spent, int, list[FollowUp]]:
-        follow_ups: list[FollowUp] = []  # made afresh: a group commit may run a unit twice
-        spent, balance = spend_on(db, message, at, follow_ups, request)
-        return spent, balance, follow_ups
-
-    spent, balance, follow_ups = await services.writer.run(account_id, debit)
+    sent = await services.writer.run(account_id, lambda db: send_on(db, message, at, request))
+    spent, balance, follow_ups = sent.spent, sent.balance, sent.follow_ups
     start_after_response(follow_ups, background, services)  # a low-balance event, a top-up
     if spent.outcome is Outcome.DEBITED:
         metrics.debited_committed(spent.credits)
