@@ -60,6 +60,34 @@ _SET_BALANCE = (
     .values(credit_balance=bindparam("balance"))
 )
 _ADD_ENTRIES = insert(_entries)
+_ENTRY_FIELDS = (
+    "account_id",
+    "grant_id",
+    "kind",
+    "credits",
+    "balance_after",
+    "at",
+    "reference",
+    "idempotency_key",
+)
+# PostgreSQL, a send that spends from one grant (nearly all): its three writes in one
+# statement, one round trip instead of three. The bind names match no column of
+# credit_grants or accounts on purpose: SQLAlchemy adds every parameter named like a
+# column of a CTE's table to that UPDATE's SET.
+_WRITE_ONE_SEND = (
+    insert(_entries)
+    .values({name: bindparam(f"entry_{name}") for name in _ENTRY_FIELDS})
+    .add_cte(
+        update(_grants)
+        .where(_grants.c.id == bindparam("w_grant"))
+        .values(remaining=_grants.c.remaining - bindparam("w_spent"))
+        .cte("spend_grant"),
+        update(_accounts)
+        .where(_accounts.c.id == bindparam("w_account"))
+        .values(credit_balance=bindparam("w_balance"))
+        .cte("set_balance"),
+    )
+)
 _REGISTRATION = select(_registrations.c.status).where(
     _registrations.c.account_id == bindparam("account")
 )
@@ -267,18 +295,17 @@ class _Batch:
             if owed == 0:
                 break
         self.balance -= message.credits
-        self._entries.append(
-            {
-                "account_id": self.account_id,
-                "grant_id": None,
-                "kind": EntryKind.DEBIT.value,
-                "credits": -message.credits,
-                "balance_after": self.balance,
-                "at": self.at,
-                "reference": message.reference,
-                "idempotency_key": message.key,
-            }
+        entry = (
+            self.account_id,
+            None,
+            EntryKind.DEBIT.value,
+            -message.credits,
+            self.balance,
+            self.at,
+            message.reference,
+            message.key,
         )
+        self._entries.append(dict(zip(_ENTRY_FIELDS, entry, strict=True)))
         return Spent(Outcome.DEBITED, message.credits)
 
     def keys(self) -> list[str]:
@@ -290,6 +317,19 @@ class _Batch:
             return
         assert self._grants is not None
         spent = [{"grant": g[0], "spent": g[2]} for g in self._grants if g[2]]
+        if self.connection.dialect.name == "postgresql" and len(spent) == len(self._entries) == 1:
+            written = {f"entry_{name}": value for name, value in self._entries[0].items()}
+            self.connection.execute(
+                _WRITE_ONE_SEND,
+                {
+                    **written,
+                    "w_grant": spent[0]["grant"],
+                    "w_spent": spent[0]["spent"],
+                    "w_account": self.account_id,
+                    "w_balance": self.balance,
+                },
+            )
+            return
         self.connection.execute(_SPEND_GRANT, spent)
         self.connection.execute(_SET_BALANCE, {"account": self.account_id, "balance": self.balance})
         self.connection.execute(_ADD_ENTRIES, self._entries)
