@@ -14,100 +14,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import cast
+from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Row
 
 from domain.addon import SENDING_STATUSES
 from domain.enums import AddonStatus, EntryKind, RegistrationStatus
 from domain.errors import DomainError, ErrorCode
-from store.balance_watch import WATCHED, after_fast_debits
+from store import debit_statements as sql
+from store.balance_watch import after_fast_debits
 from store.db import write_transaction
 from store.events import FollowUp
-from store.idempotency import FirstRequest, KeyUse
-from store.models import A2pRegistration, Account, AddonSubscription, CreditEntry, CreditGrant
-
-_accounts = cast(Table, Account.__table__)
-_grants = cast(Table, CreditGrant.__table__)
-_entries = cast(Table, CreditEntry.__table__)
-_registrations = cast(Table, A2pRegistration.__table__)
-_addons = cast(Table, AddonSubscription.__table__)
-
-# Built once: on the hot path constructing a statement costs as much as running it.
-_BALANCE = select(_accounts.c.credit_balance).where(_accounts.c.id == bindparam("account"))
-_BALANCE_LOCKED = _BALANCE.with_for_update()
-_ENTRY_COLUMNS = (_entries.c.idempotency_key, _entries.c.credits, _entries.c.balance_after)
-_SOME_ENTRIES = select(*_ENTRY_COLUMNS).where(
-    _entries.c.idempotency_key.in_(bindparam("keys", expanding=True))
-)
-_SPENDABLE = (
-    select(_grants.c.id, _grants.c.remaining)
-    .where(
-        _grants.c.account_id == bindparam("account"),
-        _grants.c.remaining > 0,
-        or_(_grants.c.expires_at.is_(None), _grants.c.expires_at > bindparam("at")),
-    )
-    .order_by(_grants.c.expires_at.is_(None), _grants.c.expires_at, _grants.c.id)
-)
-_SPEND_GRANT = (
-    update(_grants)
-    .where(_grants.c.id == bindparam("grant"))
-    .values(remaining=_grants.c.remaining - bindparam("spent"))
-)
-_SET_BALANCE = (
-    update(_accounts)
-    .where(_accounts.c.id == bindparam("account"))
-    .values(credit_balance=bindparam("balance"))
-)
-_ADD_ENTRIES = insert(_entries)
-_ENTRY_FIELDS = (
-    "account_id",
-    "grant_id",
-    "kind",
-    "credits",
-    "balance_after",
-    "at",
-    "reference",
-    "idempotency_key",
-)
-# PostgreSQL, a send that spends from one grant (nearly all): its three writes in one
-# statement, one round trip instead of three. The bind names match no column of
-# credit_grants or accounts on purpose: SQLAlchemy adds every parameter named like a
-# column of a CTE's table to that UPDATE's SET.
-_WRITE_ONE_SEND = (
-    insert(_entries)
-    .values({name: bindparam(f"entry_{name}") for name in _ENTRY_FIELDS})
-    .add_cte(
-        update(_grants)
-        .where(_grants.c.id == bindparam("w_grant"))
-        .values(remaining=_grants.c.remaining - bindparam("w_spent"))
-        .cte("spend_grant"),
-        update(_accounts)
-        .where(_accounts.c.id == bindparam("w_account"))
-        .values(credit_balance=bindparam("w_balance"))
-        .cte("set_balance"),
-    )
-)
-_REGISTRATION = select(_registrations.c.status).where(
-    _registrations.c.account_id == bindparam("account")
-)
-_ADDON = (
-    select(_addons.c.status)
-    .where(_addons.c.account_id == bindparam("account"))
-    .scalar_subquery()
-    .label("addon")
-)
-# What a debit reads once it holds the account's lock, in one statement (one round
-# trip on PostgreSQL, not three): the add-on's status, whether alerts watch the
-# account, and for a single send what its key debited before, if it did.
-_STATE = select(_ADDON, WATCHED)
-_KEY_BEFORE = _entries.c.idempotency_key == bindparam("key")
-_STATE_AND_KEY = select(
-    _ADDON,
-    WATCHED,
-    select(_entries.c.credits).where(_KEY_BEFORE).scalar_subquery().label("credits"),
-    select(_entries.c.balance_after).where(_KEY_BEFORE).scalar_subquery().label("after"),
-)
+from store.idempotency import FirstRequest, KeyUse, judged, remembered_binds
 
 
 class Outcome(StrEnum):
@@ -184,9 +102,9 @@ def spend_on(
     key first used for another request answers ``KEY_REUSED`` and debits nothing."""
     account_id = _account_of(message.key)
     balance = _lock_account(connection, account_id)
-    if request is not None and request.use_on(connection) is KeyUse.CONFLICT:
+    state, use = _state_after_lock(connection, account_id, message.key, request)
+    if use is KeyUse.CONFLICT:
         return Spent(Outcome.KEY_REUSED, 0), balance
-    state = connection.execute(_STATE_AND_KEY, {"account": account_id, "key": message.key}).one()
     if state.credits is not None:  # the key was spent before: its first result
         return _replay(message, -state.credits), state.after
     batch = _Batch(connection, account_id, balance, at, state.addon)
@@ -206,7 +124,7 @@ def spend_batch_on(
     first result); once one message finds too few credits, every later new one is
     refused too."""
     balance = _lock_account(connection, account_id)
-    state = connection.execute(_STATE, {"account": account_id}).one()
+    state = connection.execute(sql.STATE, {"account": account_id}).one()
     previous = _previous(connection, list({m.key for m in messages}))
     batch = _Batch(connection, account_id, balance, at, state.addon)
     results: list[Spent] = []
@@ -227,6 +145,22 @@ def spend_batch_on(
     return BatchResult(results, batch.balance, started)
 
 
+def _state_after_lock(
+    connection: Connection, account_id: str, key: str, request: FirstRequest | None
+) -> tuple[Row[Any], KeyUse]:
+    """``sql.STATE_AND_KEY``, and how the client's request relates to its key's first
+    (``FIRST`` without one), both read under the account's lock."""
+    params = {"account": account_id, "key": key}
+    if request is None:
+        return connection.execute(sql.STATE_AND_KEY, params).one(), KeyUse.FIRST
+    if connection.dialect.name != "postgresql":
+        use = request.use_on(connection)
+        return connection.execute(sql.STATE_AND_KEY, params).one(), use
+    row = request.row()
+    state = connection.execute(sql.STATE_KEY_AND_REQUEST, {**params, **remembered_binds(row)}).one()
+    return state, judged(connection, row, inserted=state.remembered == 1)
+
+
 def _account_of(key: str) -> str:
     # Keys are "usage:{account_id}:{client key}"; ids never hold ":".
     return key.split(":", 2)[1]
@@ -240,7 +174,7 @@ def _replay(message: Message, credits: int) -> Spent:
 
 def _lock_account(connection: Connection, account_id: str) -> int:
     # SQLite's BEGIN IMMEDIATE already holds the database's write lock.
-    query = _BALANCE if connection.dialect.name == "sqlite" else _BALANCE_LOCKED
+    query = sql.BALANCE if connection.dialect.name == "sqlite" else sql.BALANCE_LOCKED
     balance = connection.scalar(query, {"account": account_id})
     if balance is None:
         raise DomainError(ErrorCode.NOT_FOUND, f"Account {account_id} does not exist.")
@@ -249,7 +183,7 @@ def _lock_account(connection: Connection, account_id: str) -> int:
 
 def _previous(connection: Connection, keys: list[str]) -> dict[str, tuple[int, int]]:
     """Key -> (credits debited, balance after) of the keys already in the ledger."""
-    rows = connection.execute(_SOME_ENTRIES, {"keys": keys})
+    rows = connection.execute(sql.SOME_ENTRIES, {"keys": keys})
     return {key: (-credits, after) for key, credits, after in rows}
 
 
@@ -305,7 +239,7 @@ class _Batch:
             message.reference,
             message.key,
         )
-        self._entries.append(dict(zip(_ENTRY_FIELDS, entry, strict=True)))
+        self._entries.append(dict(zip(sql.ENTRY_FIELDS, entry, strict=True)))
         return Spent(Outcome.DEBITED, message.credits)
 
     def keys(self) -> list[str]:
@@ -320,7 +254,7 @@ class _Batch:
         if self.connection.dialect.name == "postgresql" and len(spent) == len(self._entries) == 1:
             written = {f"entry_{name}": value for name, value in self._entries[0].items()}
             self.connection.execute(
-                _WRITE_ONE_SEND,
+                sql.WRITE_ONE_SEND,
                 {
                     **written,
                     "w_grant": spent[0]["grant"],
@@ -330,18 +264,22 @@ class _Batch:
                 },
             )
             return
-        self.connection.execute(_SPEND_GRANT, spent)
-        self.connection.execute(_SET_BALANCE, {"account": self.account_id, "balance": self.balance})
-        self.connection.execute(_ADD_ENTRIES, self._entries)
+        self.connection.execute(sql.SPEND_GRANT, spent)
+        self.connection.execute(
+            sql.SET_BALANCE, {"account": self.account_id, "balance": self.balance}
+        )
+        self.connection.execute(sql.ADD_ENTRIES, self._entries)
 
     def _spendable(self) -> list[list[int]]:
         if self._grants is None:
-            rows = self.connection.execute(_SPENDABLE, {"account": self.account_id, "at": self.at})
+            rows = self.connection.execute(
+                sql.SPENDABLE, {"account": self.account_id, "at": self.at}
+            )
             self._grants = [[grant_id, remaining, 0] for grant_id, remaining in rows]
         return self._grants
 
     def _registration_approved(self) -> bool:
         if self._registered is None:
-            status = self.connection.scalar(_REGISTRATION, {"account": self.account_id})
+            status = self.connection.scalar(sql.REGISTRATION, {"account": self.account_id})
             self._registered = status == RegistrationStatus.APPROVED
         return self._registered

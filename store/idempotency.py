@@ -65,27 +65,37 @@ class FirstRequest:
     body: Any
     now: datetime
 
+    def row(self) -> dict[str, Any]:
+        """The fingerprint row this request would leave as the key's first."""
+        return {
+            "scope": self.scope,
+            "key_digest": digest(self.key),
+            "method": self.method.upper(),
+            "path": self.path[:255],
+            "fingerprint": fingerprint(self.method, self.path, self.body),
+            "created_at": self.now,
+        }
+
     def use_on(self, connection: Connection) -> KeyUse:
         """Remember this request if it is the key's first, inside the caller's
         transaction (a debit records it in its own, under the account's lock), and
         say how it relates to the first. A concurrent first use of the same key
         (PostgreSQL, another transaction) makes the insert wait for it and do nothing;
         its row is then read like any earlier one."""
-        wanted = fingerprint(self.method, self.path, self.body)
-        ident = {"scope": self.scope, "key_digest": digest(self.key)}
-        row = {
-            **ident,
-            "method": self.method.upper(),
-            "path": self.path[:255],
-            "fingerprint": wanted,
-            "created_at": self.now,
-        }
-        if connection.execute(_INSERT_NEW[connection.dialect.name], row).rowcount == 1:
-            return KeyUse.FIRST
-        first = connection.scalar(_FIRST, ident)
-        if first is None:
-            return KeyUse.CONFLICT  # vanished under us: never treat it as new
-        return KeyUse.REPEAT if first == wanted else KeyUse.CONFLICT
+        row = self.row()
+        inserted = connection.execute(_INSERT_NEW[connection.dialect.name], row).rowcount == 1
+        return judged(connection, row, inserted=inserted)
+
+
+def judged(connection: Connection, row: dict[str, Any], *, inserted: bool) -> KeyUse:
+    """How the request of fingerprint ``row`` relates to its key's first, once the
+    insert of ``row`` (unless the key was there) has run: ``inserted`` or not."""
+    if inserted:
+        return KeyUse.FIRST
+    first = connection.scalar(_FIRST, {"scope": row["scope"], "key_digest": row["key_digest"]})
+    if first is None:
+        return KeyUse.CONFLICT  # vanished under us: never treat it as new
+    return KeyUse.REPEAT if first == row["fingerprint"] else KeyUse.CONFLICT
 
 
 def same_request(
@@ -115,3 +125,18 @@ _INSERT_NEW: dict[str, Insert] = {
     "sqlite": sqlite_insert(_fingerprints).on_conflict_do_nothing(),
     "postgresql": postgresql_insert(_fingerprints).on_conflict_do_nothing(),
 }
+# PostgreSQL: the same insert as a CTE of a statement that also reads (the debit's
+# state after its lock), so remembering the request costs no round trip of its own.
+# Its bind names ("request_<column>", ``remembered_binds``) are no column's name:
+# SQLAlchemy would add such a parameter to every DML statement of that table.
+REMEMBERED = (
+    postgresql_insert(_fingerprints)
+    .values({column.name: bindparam(f"request_{column.name}") for column in _fingerprints.c})
+    .on_conflict_do_nothing()
+    .returning(_fingerprints.c.scope)
+    .cte("remembered")
+)
+
+
+def remembered_binds(row: dict[str, Any]) -> dict[str, Any]:
+    return {f"request_{name}": value for name, value in row.items()}
