@@ -7,8 +7,8 @@ each statement releases it, and taking it back behind busy threads costs up to t
 5 ms switch interval, several times a transaction; and each pays its own fsync
 (measured: 104-180 debits/s on SQLite).
 
-On PostgreSQL one committer spends most of its time waiting for round trips (a
-debit is ~10 statements), so there are several (``SMS_DB_WRITERS``), each on its
+On PostgreSQL one committer spends most of its time waiting for round trips (each
+of a debit's statements is one), so there are several (``SMS_DB_WRITERS``), each on its
 own connection, and an account's work always goes to the same one: units in
 different committers never touch the same account's rows, so they never wait for
 each other's row locks (or deadlock on them), and one account's work is still
