@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, func, or_, select
 
-from benchmarks.load import Measured, closed_loop, http_client
+from benchmarks.load import Measured, closed_loop, lean_client
 from store.models import Account, CreditEntry, CreditGrant
 
 CLIENTS = 16
@@ -27,20 +27,21 @@ async def http_debits(
     """``requests`` single sends from ``clients`` clients, round-robin over the accounts."""
     accounts = list(tokens)
     run = uuid.uuid4().hex[:8]
-    async with http_client(api_url, clients) as api:
+    async with lean_client(api_url, clients) as api:
 
         async def send(n: int) -> bool:
             account_id = accounts[n % len(accounts)]
-            response = await api.post(
+            async with api.post(
                 f"/v1/accounts/{account_id}/sms/usage",
-                content=SEND_BODY,
+                data=SEND_BODY,
                 headers={
                     "Authorization": f"Bearer {tokens[account_id]}",
                     "Content-Type": "application/json",
                     "Idempotency-Key": f"{run}-{n}",
                 },
-            )
-            return response.status_code == 200
+            ) as response:
+                await response.read()
+                return response.status == 200
 
         return await closed_loop(clients, requests, send)
 
@@ -50,22 +51,22 @@ async def http_batches(api_url: str, tokens: dict[str, str], batches: int) -> Me
     accounts = list(tokens)
     run = uuid.uuid4().hex[:8]
     counter = itertools.count()
-    async with http_client(api_url, 4) as api:
+    async with lean_client(api_url, 4) as api:
 
         async def send(n: int) -> bool:
             account_id = accounts[n % len(accounts)]
             messages = [
                 {**SEND, "idempotency_key": f"{run}-{next(counter)}"} for _ in range(BATCH_SIZE)
             ]
-            response = await api.post(
+            async with api.post(
                 f"/v1/accounts/{account_id}/sms/usage/batch",
                 json={"messages": messages},
                 headers={"Authorization": f"Bearer {tokens[account_id]}"},
-            )
-            if response.status_code != 200:
-                return False
-            results = response.json()["results"]
-            return all(r["code"] is None for r in results)
+            ) as response:
+                if response.status != 200:
+                    return False
+                results = (await response.json())["results"]
+                return all(r["code"] is None for r in results)
 
         return await closed_loop(4, batches, send)
 

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     sms_worker_cached_workflows: Annotated[int, Field(ge=0, le=100_000)] = 500
     # How long the API remembers who a bearer token acts for (0: look it up every time).
     sms_token_cache_seconds: Annotated[float, Field(ge=0)] = 10.0
+    # PostgreSQL: how many group committers (one connection each) the API runs its
+    # debits on; an account always uses the same one. SQLite always has one.
+    sms_db_writers: Annotated[int, Field(ge=1, le=32)] = 4
     api_host: str = "127.0.0.1"
     api_port: Port = 8000
     # Where `sms-addon ops` reaches the admin API; empty: http://{API_HOST}:{API_PORT}.

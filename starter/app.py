@@ -40,6 +40,10 @@ from starter.web import routes as billing_page
 from store.db import make_session_factory
 
 ROUTERS = (
+    # Sending first: a request is matched against the routes in this order, and sends
+    # are nearly all of the traffic. No other route's pattern matches their paths.
+    sending.router,
+    batch_sending.router,
     health.router,
     metrics.router,
     admin.router,
@@ -51,8 +55,6 @@ ROUTERS = (
     addon.router,
     lines.router,
     alerts.router,
-    sending.router,
-    batch_sending.router,
     registration.router,
     registration.webhooks,
     billing_page.router,
@@ -68,7 +70,7 @@ def build_services(settings: Settings, temporal_client: Client | None = None) ->
         engine=engine,
         sessions=make_session_factory(engine),
         temporal=TemporalLink(settings, temporal_client),
-        writer=DbWriter(engine),
+        writer=DbWriter(engine, settings.sms_db_writers),
         callers=TtlCache(settings.sms_token_cache_seconds),
     )
 
@@ -90,6 +92,10 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
         version="0.1.0",
         summary="Buy the SMS add-on and credit packs, renew credits monthly, spend them.",
         lifespan=lifespan,
+        # FastAPI's own OpenTelemetry hooks would ask the global providers on every
+        # request; tracing here is observability/tracing.py's, which is off unless
+        # an OTLP endpoint is configured.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_error_handlers(app)
     app.add_middleware(BodyGuard)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.errors import ErrorCode
 from starter.deps import IdempotencyKey, ServicesDep
 from starter.errors import ApiError
-from store.idempotency import KeyUse, same_request
+from store.idempotency import FirstRequest, KeyUse, same_request
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,19 @@ class Idempotency:
             )
         return use is KeyUse.REPEAT
 
+    def first_request(self, scope: str, body: BaseModel) -> FirstRequest | None:
+        """The same check, for a route that runs it inside its own write transaction
+        (``FirstRequest.use_on``); None without a key."""
+        if self.key is None:
+            return None
+        body_json = body.model_dump(mode="json")
+        return FirstRequest(scope, self.key, self.method, self.path, body_json, datetime.now(UTC))
 
-def idempotency(request: Request, services: ServicesDep, key: IdempotencyKey = None) -> Idempotency:
+
+async def idempotency(
+    request: Request, services: ServicesDep, key: IdempotencyKey = None
+) -> Idempotency:
+    # Async: a sync dependency would cost a thread-pool hand-off on every request.
     return Idempotency(key, request.method, request.url.path, services.sessions)
 
 

@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Connection, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from domain.calendar import credit_month
@@ -36,18 +36,19 @@ from store.events import (
 )
 from store.models import Account, AddonSubscription, CreditEntry
 
-_HAS_SETTINGS = select(AlertSettings.account_id).where(
-    AlertSettings.account_id == bindparam("account")
-)
+# Whether the account has alert settings at all; the debit fast path reads it with
+# the rest of the account's state, in one statement (store/debits.py).
+WATCHED = exists().where(AlertSettings.account_id == bindparam("account")).label("watched")
 
 
 def after_fast_debits(
-    connection: Connection, account_id: str, keys: Sequence[str]
+    connection: Connection, account_id: str, keys: Sequence[str], *, watched: bool
 ) -> list[FollowUp]:
     """The debit fast path's hook (store/debits.py), in its transaction under the
-    account's lock: ``after_debit`` for each new debit, in order. An account without
-    alert settings costs one primary-key read."""
-    if not keys or connection.scalar(_HAS_SETTINGS, {"account": account_id}) is None:
+    account's lock: ``after_debit`` for each new debit, in order. ``watched``: the
+    account has alert settings (``WATCHED``, read under the same lock); without them
+    this costs nothing."""
+    if not keys or not watched:
         return []
     # Joined into the caller's transaction in a savepoint: committing the session
     # releases it, and the caller's (group) commit makes it durable.

@@ -14,56 +14,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import cast
+from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Row
 
 from domain.addon import SENDING_STATUSES
 from domain.enums import AddonStatus, EntryKind, RegistrationStatus
 from domain.errors import DomainError, ErrorCode
+from store import debit_statements as sql
 from store.balance_watch import after_fast_debits
 from store.db import write_transaction
 from store.events import FollowUp
-from store.models import A2pRegistration, Account, AddonSubscription, CreditEntry, CreditGrant
-
-_accounts = cast(Table, Account.__table__)
-_grants = cast(Table, CreditGrant.__table__)
-_entries = cast(Table, CreditEntry.__table__)
-_registrations = cast(Table, A2pRegistration.__table__)
-_addons = cast(Table, AddonSubscription.__table__)
-
-# Built once: on the hot path constructing a statement costs as much as running it.
-_BALANCE = select(_accounts.c.credit_balance).where(_accounts.c.id == bindparam("account"))
-_BALANCE_LOCKED = _BALANCE.with_for_update()
-_ENTRY_COLUMNS = (_entries.c.idempotency_key, _entries.c.credits, _entries.c.balance_after)
-_ONE_ENTRY = select(*_ENTRY_COLUMNS).where(_entries.c.idempotency_key == bindparam("key"))
-_SOME_ENTRIES = select(*_ENTRY_COLUMNS).where(
-    _entries.c.idempotency_key.in_(bindparam("keys", expanding=True))
-)
-_SPENDABLE = (
-    select(_grants.c.id, _grants.c.remaining)
-    .where(
-        _grants.c.account_id == bindparam("account"),
-        _grants.c.remaining > 0,
-        or_(_grants.c.expires_at.is_(None), _grants.c.expires_at > bindparam("at")),
-    )
-    .order_by(_grants.c.expires_at.is_(None), _grants.c.expires_at, _grants.c.id)
-)
-_SPEND_GRANT = (
-    update(_grants)
-    .where(_grants.c.id == bindparam("grant"))
-    .values(remaining=_grants.c.remaining - bindparam("spent"))
-)
-_SET_BALANCE = (
-    update(_accounts)
-    .where(_accounts.c.id == bindparam("account"))
-    .values(credit_balance=bindparam("balance"))
-)
-_ADD_ENTRIES = insert(_entries)
-_REGISTRATION = select(_registrations.c.status).where(
-    _registrations.c.account_id == bindparam("account")
-)
-_ADDON_STATUS = select(_addons.c.status).where(_addons.c.account_id == bindparam("account"))
+from store.idempotency import FirstRequest, KeyUse, judged, remembered_binds
 
 
 class Outcome(StrEnum):
@@ -72,7 +34,7 @@ class Outcome(StrEnum):
     INSUFFICIENT_CREDITS = "insufficient_credits"
     REGISTRATION_REQUIRED = "registration_required"
     ADDON_NOT_ACTIVE = "addon_not_active"  # no add-on that may send (API.md "Sending")
-    KEY_REUSED = "key_reused"  # the key was spent before on a different amount
+    KEY_REUSED = "key_reused"  # the key was used before for a different send
     INVALID = "invalid"
 
 
@@ -107,25 +69,48 @@ def spend(engine: Engine, message: Message, at: datetime) -> tuple[Spent, int]:
         return spend_on(connection, message, at)
 
 
+@dataclass(frozen=True)
+class Sent:
+    spent: Spent
+    balance: int
+    follow_ups: list[FollowUp]  # to start once the transaction has committed
+
+
+def send_on(
+    connection: Connection, message: Message, at: datetime, request: FirstRequest | None = None
+) -> Sent:
+    """``spend_on`` as a unit of a group commit: its follow-ups are part of its result,
+    made afresh each time it runs. A group may run its units twice (``store.group_commit``
+    ``attempts``); a top-up claimed in the rolled-back run must not be started."""
+    follow_ups: list[FollowUp] = []
+    spent, balance = spend_on(connection, message, at, follow_ups, request)
+    return Sent(spent, balance, follow_ups)
+
+
 def spend_on(
     connection: Connection,
     message: Message,
     at: datetime,
     follow_ups: list[FollowUp] | None = None,
+    request: FirstRequest | None = None,
 ) -> tuple[Spent, int]:
     """Debit one message inside the caller's transaction; the result and the balance
     after it (for a replay, the balance its first debit left). ``follow_ups`` receives
-    the workflows to start once the transaction has committed."""
+    the workflows to start once the transaction has committed. ``request``: the
+    client's Idempotency-Key request, remembered in this same transaction under the
+    account's lock (no second transaction, and so no second commit, per send); the
+    key first used for another request answers ``KEY_REUSED`` and debits nothing."""
     account_id = _account_of(message.key)
     balance = _lock_account(connection, account_id)
-    previous = _previous(connection, [message.key])
-    if message.key in previous:
-        credits, after = previous[message.key]
-        return _replay(message, credits), after
-    batch = _Batch(connection, account_id, balance, at)
+    state, use = _state_after_lock(connection, account_id, message.key, request)
+    if use is KeyUse.CONFLICT:
+        return Spent(Outcome.KEY_REUSED, 0), balance
+    if state.credits is not None:  # the key was spent before: its first result
+        return _replay(message, -state.credits), state.after
+    batch = _Batch(connection, account_id, balance, at, state.addon)
     spent = batch.take(message)
     batch.write()
-    started = after_fast_debits(connection, account_id, batch.keys())
+    started = after_fast_debits(connection, account_id, batch.keys(), watched=state.watched)
     if follow_ups is not None:
         follow_ups.extend(started)
     return spent, batch.balance
@@ -139,8 +124,9 @@ def spend_batch_on(
     first result); once one message finds too few credits, every later new one is
     refused too."""
     balance = _lock_account(connection, account_id)
+    state = connection.execute(sql.STATE, {"account": account_id}).one()
     previous = _previous(connection, list({m.key for m in messages}))
-    batch = _Batch(connection, account_id, balance, at)
+    batch = _Batch(connection, account_id, balance, at, state.addon)
     results: list[Spent] = []
     seen: dict[str, Spent] = {}
     for message in messages:
@@ -155,8 +141,24 @@ def spend_batch_on(
             seen[message.key] = result
         results.append(result)
     batch.write()
-    started = after_fast_debits(connection, account_id, batch.keys())
+    started = after_fast_debits(connection, account_id, batch.keys(), watched=state.watched)
     return BatchResult(results, batch.balance, started)
+
+
+def _state_after_lock(
+    connection: Connection, account_id: str, key: str, request: FirstRequest | None
+) -> tuple[Row[Any], KeyUse]:
+    """``sql.STATE_AND_KEY``, and how the client's request relates to its key's first
+    (``FIRST`` without one), both read under the account's lock."""
+    params = {"account": account_id, "key": key}
+    if request is None:
+        return connection.execute(sql.STATE_AND_KEY, params).one(), KeyUse.FIRST
+    if connection.dialect.name != "postgresql":
+        use = request.use_on(connection)
+        return connection.execute(sql.STATE_AND_KEY, params).one(), use
+    row = request.row()
+    state = connection.execute(sql.STATE_KEY_AND_REQUEST, {**params, **remembered_binds(row)}).one()
+    return state, judged(connection, row, inserted=state.remembered == 1)
 
 
 def _account_of(key: str) -> str:
@@ -172,7 +174,7 @@ def _replay(message: Message, credits: int) -> Spent:
 
 def _lock_account(connection: Connection, account_id: str) -> int:
     # SQLite's BEGIN IMMEDIATE already holds the database's write lock.
-    query = _BALANCE if connection.dialect.name == "sqlite" else _BALANCE_LOCKED
+    query = sql.BALANCE if connection.dialect.name == "sqlite" else sql.BALANCE_LOCKED
     balance = connection.scalar(query, {"account": account_id})
     if balance is None:
         raise DomainError(ErrorCode.NOT_FOUND, f"Account {account_id} does not exist.")
@@ -181,31 +183,36 @@ def _lock_account(connection: Connection, account_id: str) -> int:
 
 def _previous(connection: Connection, keys: list[str]) -> dict[str, tuple[int, int]]:
     """Key -> (credits debited, balance after) of the keys already in the ledger."""
-    if len(keys) == 1:
-        rows = connection.execute(_ONE_ENTRY, {"key": keys[0]})
-    else:
-        rows = connection.execute(_SOME_ENTRIES, {"keys": keys})
+    rows = connection.execute(sql.SOME_ENTRIES, {"keys": keys})
     return {key: (-credits, after) for key, credits, after in rows}
 
 
 class _Batch:
     """The account's spendable grants in memory, spent message by message, written once."""
 
-    def __init__(self, connection: Connection, account_id: str, balance: int, at: datetime):
+    def __init__(
+        self,
+        connection: Connection,
+        account_id: str,
+        balance: int,
+        at: datetime,
+        addon_status: str | None,
+    ):
         self.connection = connection
         self.account_id = account_id
         self.balance = balance
         self.at = at
         self._grants: list[list[int]] | None = None  # [id, remaining, spent]
         self._registered: bool | None = None
-        self._addon_status: AddonStatus | None = None
+        # Read under the account's lock with the rest of its state.
+        self._addon_status = AddonStatus(addon_status) if addon_status else AddonStatus.INACTIVE
         self._entries: list[dict[str, object]] = []
         self._exhausted = False
 
     def take(self, message: Message) -> Spent:
         if message.credits is None:
             return Spent(Outcome.INVALID, 0)
-        if self.addon_status() not in SENDING_STATUSES:
+        if self._addon_status not in SENDING_STATUSES:
             return Spent(Outcome.ADDON_NOT_ACTIVE, 0)
         if message.needs_registration and not self._registration_approved():
             return Spent(Outcome.REGISTRATION_REQUIRED, 0)
@@ -222,18 +229,17 @@ class _Batch:
             if owed == 0:
                 break
         self.balance -= message.credits
-        self._entries.append(
-            {
-                "account_id": self.account_id,
-                "grant_id": None,
-                "kind": EntryKind.DEBIT.value,
-                "credits": -message.credits,
-                "balance_after": self.balance,
-                "at": self.at,
-                "reference": message.reference,
-                "idempotency_key": message.key,
-            }
+        entry = (
+            self.account_id,
+            None,
+            EntryKind.DEBIT.value,
+            -message.credits,
+            self.balance,
+            self.at,
+            message.reference,
+            message.key,
         )
+        self._entries.append(dict(zip(sql.ENTRY_FIELDS, entry, strict=True)))
         return Spent(Outcome.DEBITED, message.credits)
 
     def keys(self) -> list[str]:
@@ -245,25 +251,35 @@ class _Batch:
             return
         assert self._grants is not None
         spent = [{"grant": g[0], "spent": g[2]} for g in self._grants if g[2]]
-        self.connection.execute(_SPEND_GRANT, spent)
-        self.connection.execute(_SET_BALANCE, {"account": self.account_id, "balance": self.balance})
-        self.connection.execute(_ADD_ENTRIES, self._entries)
+        if self.connection.dialect.name == "postgresql" and len(spent) == len(self._entries) == 1:
+            written = {f"entry_{name}": value for name, value in self._entries[0].items()}
+            self.connection.execute(
+                sql.WRITE_ONE_SEND,
+                {
+                    **written,
+                    "w_grant": spent[0]["grant"],
+                    "w_spent": spent[0]["spent"],
+                    "w_account": self.account_id,
+                    "w_balance": self.balance,
+                },
+            )
+            return
+        self.connection.execute(sql.SPEND_GRANT, spent)
+        self.connection.execute(
+            sql.SET_BALANCE, {"account": self.account_id, "balance": self.balance}
+        )
+        self.connection.execute(sql.ADD_ENTRIES, self._entries)
 
     def _spendable(self) -> list[list[int]]:
         if self._grants is None:
-            rows = self.connection.execute(_SPENDABLE, {"account": self.account_id, "at": self.at})
+            rows = self.connection.execute(
+                sql.SPENDABLE, {"account": self.account_id, "at": self.at}
+            )
             self._grants = [[grant_id, remaining, 0] for grant_id, remaining in rows]
         return self._grants
 
-    def addon_status(self) -> AddonStatus:
-        """The add-on's status, read once in the debit's transaction."""
-        if self._addon_status is None:
-            status = self.connection.scalar(_ADDON_STATUS, {"account": self.account_id})
-            self._addon_status = AddonStatus(status) if status else AddonStatus.INACTIVE
-        return self._addon_status
-
     def _registration_approved(self) -> bool:
         if self._registered is None:
-            status = self.connection.scalar(_REGISTRATION, {"account": self.account_id})
+            status = self.connection.scalar(sql.REGISTRATION, {"account": self.account_id})
             self._registered = status == RegistrationStatus.APPROVED
         return self._registered

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Insert, Table, bindparam, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.db import transaction
@@ -51,6 +54,50 @@ class KeyUse(Enum):
     CONFLICT = "conflict"  # the key was first used for a different request
 
 
+@dataclass(frozen=True)
+class FirstRequest:
+    """A request under an ``Idempotency-Key``, to be checked against the key's first one."""
+
+    scope: str
+    key: str
+    method: str
+    path: str
+    body: Any
+    now: datetime
+
+    def row(self) -> dict[str, Any]:
+        """The fingerprint row this request would leave as the key's first."""
+        return {
+            "scope": self.scope,
+            "key_digest": digest(self.key),
+            "method": self.method.upper(),
+            "path": self.path[:255],
+            "fingerprint": fingerprint(self.method, self.path, self.body),
+            "created_at": self.now,
+        }
+
+    def use_on(self, connection: Connection) -> KeyUse:
+        """Remember this request if it is the key's first, inside the caller's
+        transaction (a debit records it in its own, under the account's lock), and
+        say how it relates to the first. A concurrent first use of the same key
+        (PostgreSQL, another transaction) makes the insert wait for it and do nothing;
+        its row is then read like any earlier one."""
+        row = self.row()
+        inserted = connection.execute(_INSERT_NEW[connection.dialect.name], row).rowcount == 1
+        return judged(connection, row, inserted=inserted)
+
+
+def judged(connection: Connection, row: dict[str, Any], *, inserted: bool) -> KeyUse:
+    """How the request of fingerprint ``row`` relates to its key's first, once the
+    insert of ``row`` (unless the key was there) has run: ``inserted`` or not."""
+    if inserted:
+        return KeyUse.FIRST
+    first = connection.scalar(_FIRST, {"scope": row["scope"], "key_digest": row["key_digest"]})
+    if first is None:
+        return KeyUse.CONFLICT  # vanished under us: never treat it as new
+    return KeyUse.REPEAT if first == row["fingerprint"] else KeyUse.CONFLICT
+
+
 def same_request(
     sessions: sessionmaker[Session],
     *,
@@ -61,31 +108,35 @@ def same_request(
     body: Any,
     now: datetime,
 ) -> KeyUse:
-    """Remember the first request under ``key`` and say how this one relates to it."""
-    wanted = fingerprint(method, path, body)
-    ident = (scope, digest(key))
+    """Remember the first request under ``key`` and say how this one relates to it,
+    in a transaction of its own."""
+    request = FirstRequest(scope, key, method, path, body, now)
+    with transaction(sessions) as session:
+        return request.use_on(session.connection())
 
-    def against(first: RequestFingerprint | None) -> KeyUse:
-        if first is None:
-            return KeyUse.CONFLICT  # vanished under us: never treat it as new
-        return KeyUse.REPEAT if first.fingerprint == wanted else KeyUse.CONFLICT
 
-    try:
-        with transaction(sessions) as session:
-            first = session.get(RequestFingerprint, ident)
-            if first is not None:
-                return against(first)
-            session.add(
-                RequestFingerprint(
-                    scope=scope,
-                    key_digest=ident[1],
-                    method=method.upper(),
-                    path=path[:255],
-                    fingerprint=wanted,
-                    created_at=now,
-                )
-            )
-        return KeyUse.FIRST
-    except IntegrityError:  # a concurrent request with the same key was first
-        with sessions() as session:
-            return against(session.get(RequestFingerprint, ident))
+_fingerprints = cast(Table, RequestFingerprint.__table__)
+_FIRST = select(_fingerprints.c.fingerprint).where(
+    _fingerprints.c.scope == bindparam("scope"),
+    _fingerprints.c.key_digest == bindparam("key_digest"),
+)
+# Both dialects spell "insert unless the key is there" the same way; built once each.
+_INSERT_NEW: dict[str, Insert] = {
+    "sqlite": sqlite_insert(_fingerprints).on_conflict_do_nothing(),
+    "postgresql": postgresql_insert(_fingerprints).on_conflict_do_nothing(),
+}
+# PostgreSQL: the same insert as a CTE of a statement that also reads (the debit's
+# state after its lock), so remembering the request costs no round trip of its own.
+# Its bind names ("request_<column>", ``remembered_binds``) are no column's name:
+# SQLAlchemy would add such a parameter to every DML statement of that table.
+REMEMBERED = (
+    postgresql_insert(_fingerprints)
+    .values({column.name: bindparam(f"request_{column.name}") for column in _fingerprints.c})
+    .on_conflict_do_nothing()
+    .returning(_fingerprints.c.scope)
+    .cte("remembered")
+)
+
+
+def remembered_binds(row: dict[str, Any]) -> dict[str, Any]:
+    return {f"request_{name}": value for name, value in row.items()}

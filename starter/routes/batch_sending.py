@@ -94,7 +94,9 @@ async def record_usage_batch(
     result and is not debited again."""
     messages = [_priced(services.catalogue, account_id, m) for m in body.messages]
     at = datetime.now(UTC)
-    done = await services.writer.run(lambda db: spend_batch_on(db, account_id, messages, at))
+    done = await services.writer.run(
+        account_id, lambda db: spend_batch_on(db, account_id, messages, at)
+    )
     metrics.debited_committed(sum(r.credits for r in done.results if r.outcome is Outcome.DEBITED))
     start_after_response(done.follow_ups, background, services)  # alerts, auto top-up
     return BatchOut(

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, StringConstraints
 
 from domain.catalogue import Catalogue, Country
@@ -24,8 +23,7 @@ from starter.errors import ApiError, error_responses
 from starter.follow_ups import start_after_response
 from starter.idempotency import IdempotencyDep
 from starter.openapi import CATALOGUE_ENUM
-from store.debits import Message, Outcome, spend_on
-from store.events import FollowUp
+from store.debits import Message, Outcome, send_on
 from store.idempotency import bounded_key
 
 router = APIRouter(tags=["sending"])
@@ -110,18 +108,19 @@ async def record_usage(
 ) -> UsageOut:
     """Debit a send's credits from the soonest-expiring grants, in one transaction."""
     country, cost = _estimate(services.catalogue, body)
-    if idempotency.key is not None:  # a client key: the same key for another send is 409
-        await run_in_threadpool(idempotency.claim, account_id, body)
+    # A client key: the same key for another request is 409, checked in the debit's
+    # own transaction.
+    request = idempotency.first_request(account_id, body)
     message = Message(
         key=usage_key(account_id, idempotency.key or str(uuid.uuid4())),
         credits=cost.credits,
         needs_registration=country.registration is not None,
         reference=send_reference(country, cost.segments, body.recipients),
     )
-    # Async route: one hop to the writer thread for the whole transaction.
+    # Async route: the whole transaction in one group commit.
     at = datetime.now(UTC)
-    follow_ups: list[FollowUp] = []
-    spent, balance = await services.writer.run(lambda db: spend_on(db, message, at, follow_ups))
+    sent = await services.writer.run(account_id, lambda db: send_on(db, message, at, request))
+    spent, balance, follow_ups = sent.spent, sent.balance, sent.follow_ups
     start_after_response(follow_ups, background, services)  # a low-balance event, a top-up
     if spent.outcome is Outcome.DEBITED:
         metrics.debited_committed(spent.credits)
