@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from temporalio.api.enums.v1 import EventType, TimeoutType
@@ -99,7 +100,7 @@ async def test_purchase_survives_a_worker_killed_at_each_step(
         assert await retried_steps(purchase) == {step: TimeoutType.TIMEOUT_TYPE_HEARTBEAT}
 
 
-async def retried_steps(handle: WorkflowHandle) -> dict[str, int]:
+async def retried_steps(handle: WorkflowHandle[Any, Any]) -> dict[str, int]:
     """Activity type -> why its last failed attempt ended, for every retried activity."""
     scheduled: dict[int, str] = {}
     retried: dict[str, int] = {}
