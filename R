@@ -1,0 +1,13 @@
+python 399 111
+tokio-rt-worker 0 0
+tokio-rt-worker 0 1
+tokio-rt-worker 0 0
+python 0 0
+temporal-real-s 0 0
+workflow-proces 0 1
+python 1 0
+python 2 0
+tokio-rt-worker 0 0
+tokio-rt-worker 0 0
+python 3 0
+python 12 0
