@@ -39,7 +39,7 @@ from config.temporal import ensure_search_attributes
 from domain.calendar import boundary, credit_month
 from domain.enums import AddonStatus
 from domain.subscription import SUBSCRIPTION_WORKFLOW, SubscriptionStart, subscription_workflow_id
-from store.db import make_session_factory
+from store.db import make_session_factory, read_only
 from store.models import CreditGrant, Payment
 from tests.subscription_support import activate
 from tests.support import TEMPORAL_TEST_SERVER
@@ -83,7 +83,7 @@ def _due_now(sessions: sessionmaker[Session], count: int, now: datetime) -> dict
 
 
 def _count(sessions: sessionmaker[Session], model: type[CreditGrant] | type[Payment]) -> int:
-    with sessions() as session:
+    with read_only(sessions) as session:  # never takes the workers' write lock
         return (
             session.scalar(
                 select(func.count())
