@@ -35,6 +35,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from benchmarks.stack import Stack, migrated
+from boundary.options import WORKFLOW_TASK_TIMEOUT
 from config.temporal import ensure_search_attributes
 from domain.calendar import boundary, credit_month
 from domain.enums import AddonStatus
@@ -149,6 +150,7 @@ async def _start_all(client: Client, queue: str, purchases: dict[str, str]) -> N
                     SubscriptionStart(account_id=account, purchase_id=purchase),
                     id=subscription_workflow_id(account),
                     task_queue=queue,
+                    task_timeout=WORKFLOW_TASK_TIMEOUT,  # as the purchase starts it
                     result_type=AddonStatus,
                 )
                 for account, purchase in items[chunk : chunk + STARTS_AT_ONCE]
