@@ -121,8 +121,10 @@ def _serve_metrics(settings: Settings, metrics: WorkerMetrics) -> None:
     log.info("worker metrics on http://%s:%d/metrics", host, port)
 
 
-async def run_worker(settings: Settings) -> None:
-    """Serve until cancelled; ``StartupRefused`` (one line) if the process cannot serve."""
+async def run_worker(settings: Settings, *, schedules: bool = True) -> None:
+    """Serve until cancelled; ``StartupRefused`` (one line) if the process cannot serve.
+    ``schedules=False`` leaves the Temporal schedules alone (the renewal storm's time-
+    skipping test server has none)."""
     catalogue, engine = load_checked(settings)  # before connecting: refuse fast, say what to run
     metrics = worker_metrics()
     client = await connect_checked(settings, metrics.runtime)
@@ -138,8 +140,9 @@ async def run_worker(settings: Settings) -> None:
     )
     if (advice := await ensure_search_attributes(client)) is not None:
         log.warning(advice)
-    await ensure_payment_janitor(client, settings)
-    await ensure_event_sweep(client, settings)
+    if schedules:
+        await ensure_payment_janitor(client, settings)
+        await ensure_event_sweep(client, settings)
     capacity = Capacity(
         activities=settings.sms_worker_activity_slots,
         local_activities=settings.sms_worker_local_activity_slots,
@@ -150,12 +153,12 @@ async def run_worker(settings: Settings) -> None:
     await worker.run()
 
 
-def main() -> None:
+def main(*, schedules: bool = True) -> None:
     settings = get_settings()
     configure_logging(settings.sms_log_format, settings.sms_log_level, secrets_of(settings))
     tracing.install_from_settings(settings.otel_exporter_otlp_endpoint, "sms-addon-worker")
     try:
-        asyncio.run(run_worker(settings))
+        asyncio.run(run_worker(settings, schedules=schedules))
     except StartupRefused as exc:
         _exit_at_once(1, str(exc))
     except KeyboardInterrupt:

@@ -29,7 +29,7 @@ from domain.subscription import (
     RenewalOutcome,
 )
 from observability import metrics
-from store.db import transaction
+from store.db import read_only, transaction
 from store.fact_events import renewal_event, suspended_event
 from store.ledger import expire_all, expire_grants, grant_credits, lock_account
 from store.lines import end_pack_line
@@ -60,7 +60,7 @@ class SubscriptionActivities:
     def load_addon_snapshot(self, account_id: str) -> AddonSnapshot | None:
         """Read-only (run as a local activity): the account's terms and its add-on,
         or None when the account has no add-on to keep."""
-        with self._sessions() as session:
+        with read_only(self._sessions) as session:  # never queues behind a renewal's writes
             account = session.get(Account, account_id)
             addon = session.get(AddonSubscription, account_id)
             if account is None or addon is None or addon.period_start is None:
@@ -86,7 +86,7 @@ class SubscriptionActivities:
         """Charge the account's payment method for ``request.charge``, priced from the
         active lines. Key: ``renewal:{account_id}:{month_start:%Y-%m-%d}:attempt-{n}``;
         a lost answer raises and the retry gets the first result, never a second charge."""
-        with self._sessions() as session:
+        with read_only(self._sessions) as session:
             account = session.get(Account, request.account_id)
             addon = session.get(AddonSubscription, request.account_id)
             if account is None or addon is None:

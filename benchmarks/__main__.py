@@ -7,8 +7,9 @@ Starts the Temporal dev server (from the wheel, raised poll rates as `make run`)
 the worker and the API as separate processes on free loopback ports, with their
 state and logs in a temporary directory, and stops them all at the end.
 BENCH_STEADY_SECONDS (default 20) sets how long purchases arrive at 5/s;
-BENCH_STORM_SIZE (default 300) how many subscriptions renew at one instant (on the
-time-skipping server, worker in this process), extrapolated to 10,000.
+BENCH_STORM_SIZE (default 2,000) how many subscriptions renew at one instant and
+BENCH_STORM_WORKERS (default 2) by how many worker processes (on the time-skipping
+test server; see benchmarks/renewals.py), the rate taken to 10,000.
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ SINGLE_PURCHASES = 10
 CONCURRENT_PURCHASES = 48
 # Confirms in flight when a worker is killed (fail-over).
 FAILOVER_PURCHASES = 16
+# The renewal storm: more subscriptions than a worker caches (so evicted ones reload, as
+# at 10,000), renewed by worker processes of their own.
+STORM_SIZE = 2000
+STORM_WORKERS = 2
 
 
 @dataclass
@@ -243,30 +248,39 @@ async def failover_rows(stack: Stack, url: str, label: str) -> list[Row]:
     ]
 
 
-async def storm_rows(count: int) -> list[Row]:
-    storm = await renewal_storm(count)
+async def storm_rows(folder: Path, count: int, workers: int) -> list[Row]:
+    storm = await renewal_storm(folder, count, workers)
     at_scale = 10_000 / storm.rate if storm.rate else float("inf")
-    # Only the sticky cache's worth of workflows stays in memory (worker.Capacity).
-    in_memory = min(10_000, Capacity().cached_workflows)
-    rss_mb = (storm.rss_base_kb + storm.rss_per_subscription_kb * in_memory) / 1024
+    exact = storm.renewed == storm.charges == storm.gateway_calls == count
     return [
-        Row(f"renewal storm, {count} due at once: renewals/s", storm.rate, "/s", None, "—", None),
-        Row("  → 10,000 renewals (extrapolated)", at_scale, "s", None, "≤ 180 s", at_scale <= 180),
         Row(
-            "  renewals not done or charged ≠ once",
-            (count - storm.renewed) + abs(storm.charges - storm.renewed),
+            f"renewal storm, {count} due at once, {workers} worker processes: renewals/s",
+            storm.rate,
+            "/s",
+            None,
+            "≥ 56",
+            storm.rate >= 10_000 / 180,
+        ),
+        Row("  → 10,000 renewals at that rate", at_scale, "s", None, "≤ 180 s", at_scale <= 180),
+        Row("  worker CPU per renewal (all workers)", storm.worker_cpu_ms, "ms", None, "—", None),
+        Row("  test server CPU per renewal", storm.server_cpu_ms, "ms", None, "—", None),
+        Row(
+            "  renewals not done, charged ≠ once or gateway calls ≠ one each",
+            (count - storm.renewed)
+            + abs(storm.charges - storm.renewed)
+            + abs(storm.gateway_calls - storm.renewed),
             "",
             None,
             "0",
-            storm.renewed == storm.charges == count,
+            exact,
         ),
         Row(
-            f"  worker RSS for 10,000 open ({in_memory} cached; extrapolated)",
-            rss_mb,
+            f"  worker peak RSS, {count} open ({Capacity().cached_workflows} cached at most)",
+            storm.peak_rss_mb,
             "MB",
             None,
             "≤ 300 MB",
-            rss_mb <= 300,
+            storm.peak_rss_mb <= 300,
         ),
     ]
 
@@ -310,7 +324,11 @@ async def main() -> None:
                     rows += await failover_rows(stack, url, "PostgreSQL")
             else:
                 rows += await failover_rows(stack, sqlite_url, "SQLite")
-            rows += await storm_rows(int(os.environ.get("BENCH_STORM_SIZE", "300")))
+            rows += await storm_rows(
+                Path(folder) / "storm",
+                int(os.environ.get("BENCH_STORM_SIZE", str(STORM_SIZE))),
+                int(os.environ.get("BENCH_STORM_WORKERS", str(STORM_WORKERS))),
+            )
         finally:
             stack.stop()
     print()

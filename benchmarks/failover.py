@@ -43,8 +43,8 @@ async def failover(stack: Stack, url: str, count: int) -> Failover:
     engine.dispose()
     # Two workers and two API replicas of their own (a task queue of their own, so the
     # run's other worker, on another database perhaps, takes none of this work).
-    stack.start_worker(url, "failover-victim", TASK_QUEUE)
-    stack.start_worker(url, "failover-survivor", TASK_QUEUE)
+    stack.start_worker(url, "failover-victim", SMS_TASK_QUEUE=TASK_QUEUE)
+    stack.start_worker(url, "failover-survivor", SMS_TASK_QUEUE=TASK_QUEUE)
     first_api = await stack.start_api(url, "failover-api-a", TASK_QUEUE)
     second_api = await stack.start_api(url, "failover-api-b", TASK_QUEUE)
     await asyncio.sleep(WARM_UP_SECONDS)

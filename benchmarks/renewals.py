@@ -1,114 +1,220 @@
-"""Renewal storm: ``count`` subscriptions with the same anchor, all due at one instant,
-on the time-skipping test server with the real worker (in this process) and SQLite.
-Measures how fast the renewals complete once the boundary passes, checks each was
-charged once, and how much the process grew per open subscription."""
+"""Renewal storm: ``count`` subscriptions all due at one instant, renewed by the
+project's worker in separate processes (as production runs it; this process only
+drives and measures), on the time-skipping test server, with SQLite.
+
+"Due at one instant" is set up rather than slept to: every add-on was activated a
+month ago on today's anchor, so its boundary (today 00:00 UTC) has passed; the
+subscription workflows are started while no worker polls the task queue, then the
+workers start and every renewal is due at once. No time is skipped, so nothing in
+the workers (heartbeats, say) can stall the clock. Each workflow's first task also
+loads its add-on (one local activity more than a renewal woken by its timer): the
+figure errs on the slow side.
+
+The clock runs from the first worker's start-up line until the last renewal's grant
+is committed. Checks: each renewal charged once, the gateway called once per renewal
+(the workers' own count of ``charge_addon_renewal`` executions), the workers' RSS.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import tempfile
+import contextlib
+import os
+import sys
 import time
+import urllib.request
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from benchmarks.stack import Stack, migrated
+from boundary.options import WORKFLOW_TASK_TIMEOUT
 from config.temporal import ensure_search_attributes
 from domain.calendar import boundary, credit_month
 from domain.enums import AddonStatus
 from domain.subscription import SUBSCRIPTION_WORKFLOW, SubscriptionStart, subscription_workflow_id
+from store.db import make_session_factory, read_only
 from store.models import CreditGrant, Payment
-from tests.subscription_support import SETTLE, activate, advance_to, task_queue
-from tests.support import TEMPORAL_TEST_SERVER, migrated_engine, running_worker, session_factory
+from tests.subscription_support import activate
+from tests.support import TEMPORAL_TEST_SERVER
 
-TIME_LIMIT_SECONDS = 240.0
+TIME_LIMIT_SECONDS = 300.0
+STARTS_AT_ONCE = 100
+CHARGE_ACTIVITY = "charge_addon_renewal"
+WORKER = (sys.executable, "-m", "benchmarks.storm_worker")
+READY_LINE = "worker polling task queue"
 
 
 @dataclass
 class Storm:
     count: int
+    workers: int
     renewed: int
     seconds: float
     charges: int
-    rss_per_subscription_kb: float
-    rss_base_kb: float  # the worker process before the subscriptions started
+    gateway_calls: int
+    worker_cpu_ms: float  # the worker processes' CPU per renewal
+    server_cpu_ms: float  # the time-skipping test server's CPU per renewal
+    peak_rss_mb: float  # the largest worker's peak RSS during the storm
+    rss_mb: float  # the largest worker's RSS once all renewed (every subscription open)
 
     @property
     def rate(self) -> float:
         return self.renewed / self.seconds if self.seconds else 0.0
 
 
-def _rss_kb() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
+def _due_now(sessions: sessionmaker[Session], count: int, now: datetime) -> dict[str, str]:
+    """``count`` add-ons activated a month ago on today's anchor: their month ended today
+    at 00:00 UTC. Returns account id -> the purchase that activated it."""
+    anchor = now.date()
+    due = boundary(anchor, now.year, now.month)
+    activated = credit_month(anchor, due - timedelta(seconds=1)).start + timedelta(hours=1)
+    run = f"{now:%H%M%S}"
+    return {
+        f"storm-{run}-{n}": activate(sessions, f"storm-{run}-{n}", anchor=anchor, at=activated)
+        for n in range(count)
+    }
 
 
-async def renewal_storm(count: int) -> Storm:
+def _count(sessions: sessionmaker[Session], model: type[CreditGrant] | type[Payment]) -> int:
+    with read_only(sessions) as session:  # never takes the workers' write lock
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(model)
+                .where(model.idempotency_key.like("renewal:storm-%"))
+            )
+            or 0
+        )
+
+
+def _rss_mb(pid: int, field: str) -> float:
+    """``VmRSS`` (now) or ``VmHWM`` (peak) of process ``pid``, in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _bytecode_cached(folder: Path) -> dict[str, str]:
+    """Let the workers keep compiled bytecode (in the run's folder), as an installed
+    package has it: the workflow sandbox imports the workflow's modules afresh for
+    every workflow it loads, and without a bytecode cache each of those imports
+    compiles the source again (over half the cost of loading a workflow)."""
+    return {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(folder / "pycache")}
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _test_server_pid() -> int:
+    """The time-skipping test server the SDK started as a child of this process."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            name, rest = stat.read_text().rsplit(")", 1)
+            if "temporal-test" in name and int(rest.split()[1]) == os.getpid():
+                return int(stat.parent.name)
+    raise LookupError("the time-skipping test server is not a child of this process")
+
+
+def _executions(metrics_url: str, activity_type: str) -> int:
+    """How many times the worker ran ``activity_type`` (the SDK's execution latency count)."""
+    with urllib.request.urlopen(metrics_url, timeout=5.0) as answer:
+        text = answer.read().decode()
+    return sum(
+        int(sample.value)
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name.startswith("temporal_activity_execution_latency")
+        and sample.name.endswith("_count")
+        and sample.labels.get("activity_type") == activity_type
+    )
+
+
+async def _start_all(client: Client, queue: str, purchases: dict[str, str]) -> None:
+    items = list(purchases.items())
+    for chunk in range(0, len(items), STARTS_AT_ONCE):
+        await asyncio.gather(
+            *(
+                client.start_workflow(
+                    SUBSCRIPTION_WORKFLOW,
+                    SubscriptionStart(account_id=account, purchase_id=purchase),
+                    id=subscription_workflow_id(account),
+                    task_queue=queue,
+                    task_timeout=WORKFLOW_TASK_TIMEOUT,  # as the purchase starts it
+                    result_type=AddonStatus,
+                )
+                for account, purchase in items[chunk : chunk + STARTS_AT_ONCE]
+            )
+        )
+
+
+async def renewal_storm(folder: Path, count: int, workers: int) -> Storm:
+    """``count`` due subscriptions renewed by ``workers`` worker processes; returns once
+    all renewed (or the time limit passed)."""
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter, test_server_existing_path=TEMPORAL_TEST_SERVER
     )
+    stack = Stack(folder)
+    stack.temporal_address = env.client.service_client.config.target_host
     try:
         await ensure_search_attributes(env.client)
-        with tempfile.TemporaryDirectory() as folder:
-            engine = migrated_engine(f"sqlite:///{Path(folder) / 'storm.db'}")
-            sessions = session_factory(engine)
-            now = await env.get_current_time()
-            anchor = now.date()
-            purchases = {
-                f"storm-{n}": activate(sessions, f"storm-{n}", anchor=anchor, at=now)
-                for n in range(count)
-            }
-            queue = task_queue()
-            async with running_worker(env.client, sessions, queue):
-                before = _rss_kb()
-                for chunk in range(0, count, 50):
-                    await asyncio.gather(
-                        *(
-                            env.client.start_workflow(
-                                SUBSCRIPTION_WORKFLOW,
-                                SubscriptionStart(account_id=account, purchase_id=purchase),
-                                id=subscription_workflow_id(account),
-                                task_queue=queue,
-                                result_type=AddonStatus,
-                            )
-                            for account, purchase in list(purchases.items())[chunk : chunk + 50]
-                        )
-                    )
-                await asyncio.sleep(1.0)  # let every first workflow task run
-                grown = (_rss_kb() - before) / count
-                first = credit_month(anchor, now).start
-                due = boundary(anchor, first.year, first.month + 1)
-                started = time.monotonic()
-                await advance_to(env, due + SETTLE)
-                renewed = 0
-                while time.monotonic() - started < TIME_LIMIT_SECONDS:
-                    with sessions() as session:
-                        renewed = (
-                            session.scalar(
-                                select(func.count())
-                                .select_from(CreditGrant)
-                                .where(CreditGrant.idempotency_key.like("renewal:%"))
-                            )
-                            or 0
-                        )
-                    if renewed >= count:
-                        break
-                    await asyncio.sleep(0.2)
-                seconds = time.monotonic() - started
-                with sessions() as session:
-                    charges = (
-                        session.scalar(
-                            select(func.count())
-                            .select_from(Payment)
-                            .where(Payment.idempotency_key.like("renewal:%"))
-                        )
-                        or 0
-                    )
-            engine.dispose()
-            return Storm(count, renewed, seconds, charges, grown, before)
+        return await _storm(env, stack, f"sqlite:///{folder / 'storm.db'}", count, workers)
     finally:
+        stack.stop()
         await env.shutdown()
+
+
+async def _storm(
+    env: WorkflowEnvironment, stack: Stack, url: str, count: int, workers: int
+) -> Storm:
+    engine = migrated(url)
+    sessions = make_session_factory(engine)
+    purchases = _due_now(sessions, count, await env.get_current_time())
+    await _start_all(env.client, stack.task_queue, purchases)
+    names = [f"storm-worker-{n}" for n in range(workers)]
+    for name in names:
+        stack.start_worker(url, name, WORKER, **_bytecode_cached(stack.folder))
+    while not any(stack.says(name, READY_LINE) for name in names):
+        stack.children.check()
+        await asyncio.sleep(0.05)
+    started = time.monotonic()
+    worker_cpu = sum(stack.cpu_seconds(name) for name in names)  # less their start-up
+    server = _test_server_pid()
+    server_cpu = _cpu_seconds(server)
+    renewed = 0
+    while time.monotonic() - started < TIME_LIMIT_SECONDS:
+        stack.children.check()
+        renewed = _count(sessions, CreditGrant)
+        if renewed >= count:
+            break
+        await asyncio.sleep(0.25)
+    seconds = time.monotonic() - started
+    done = max(1, renewed)
+    worker_cpu = sum(stack.cpu_seconds(name) for name in names) - worker_cpu
+    server_cpu = _cpu_seconds(server) - server_cpu
+    storm = Storm(
+        count=count,
+        workers=workers,
+        renewed=renewed,
+        seconds=seconds,
+        charges=_count(sessions, Payment),
+        gateway_calls=sum(
+            _executions(stack.worker_metrics_url(name), CHARGE_ACTIVITY) for name in names
+        ),
+        worker_cpu_ms=worker_cpu / done * 1000,
+        server_cpu_ms=server_cpu / done * 1000,
+        peak_rss_mb=max(_rss_mb(stack.pid(name), "VmHWM") for name in names),
+        rss_mb=max(_rss_mb(stack.pid(name), "VmRSS") for name in names),
+    )
+    engine.dispose()
+    return storm

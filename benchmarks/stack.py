@@ -8,9 +8,11 @@ import asyncio
 import contextlib
 import os
 import secrets
+import signal
+import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +23,7 @@ from temporalio.client import Client
 
 from config.settings import Settings
 from domain.enums import AddonStatus, BillingCycle, GrantSource
-from starter.children import Children
+from starter.children import STOP_GRACE_SECONDS, Children
 from starter.dev import DEV_NAMESPACE, DevStack
 from store.db import make_engine, make_session_factory, transaction
 from store.ledger import grant_credits
@@ -44,6 +46,8 @@ class Stack:
     children: Children = field(init=False)
     temporal_address: str = ""
     temporal_client_: Client | None = None
+    task_queue: str = Settings().sms_task_queue
+    metrics_ports: dict[str, int] = field(default_factory=dict)
 
     @property
     def temporal_client(self) -> Client:
@@ -88,12 +92,38 @@ class Stack:
                 raise RuntimeError("the Temporal dev server did not start")
             await asyncio.sleep(0.25)
 
-    def start_worker(self, database_url: str, name: str = "worker", task_queue: str = "") -> None:
-        env = {
-            **self.env(database_url, task_queue or "sms-addon"),
-            "SMS_WORKER_METRICS_PORT": str(free_port()),
-        }
-        self.children.start(name, [*CLI, "worker"], env)
+    def start_worker(
+        self,
+        database_url: str,
+        name: str = "worker",
+        command: Sequence[str] = (*CLI, "worker"),
+        **env: str,
+    ) -> None:
+        """A worker process; ``env`` adds to (or overrides) the stack's environment."""
+        self.metrics_ports[name] = free_port()
+        port = str(self.metrics_ports[name])
+        self.children.start(
+            name, command, {**self.env(database_url), "SMS_WORKER_METRICS_PORT": port, **env}
+        )
+
+    def says(self, name: str, line: str) -> bool:
+        """Whether the child ``name`` has logged ``line`` (e.g. that it is ready)."""
+        return line in next(c for c in self.children.started if c.name == name).output()
+
+    def worker_metrics_url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.metrics_ports[name]}/metrics"
+
+    def stop_workers(self) -> None:
+        """Stop every worker (SIGINT, as Ctrl-C), leaving the server and the APIs."""
+        for child in [c for c in self.children.started if c.name in self.metrics_ports]:
+            if child.process.poll() is None:
+                child.process.send_signal(signal.SIGINT)
+                try:
+                    child.process.wait(timeout=STOP_GRACE_SECONDS)
+                except subprocess.TimeoutExpired:
+                    child.process.kill()
+                    child.process.wait()
+            self.children.started.remove(child)
 
     async def start_api(self, database_url: str, name: str = "api", task_queue: str = "") -> str:
         port = free_port()
@@ -113,10 +143,12 @@ class Stack:
                 await asyncio.sleep(0.25)
         raise RuntimeError(f"the API did not start; see {self.folder}/logs/{name}.log")
 
+    def pid(self, name: str) -> int:
+        return next(c.process.pid for c in self.children.started if c.name == name)
+
     def cpu_seconds(self, name: str) -> float:
         """User + system CPU time the child ``name`` has used so far (Linux /proc)."""
-        child = next(c for c in self.children.started if c.name == name)
-        fields = Path(f"/proc/{child.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = Path(f"/proc/{self.pid(name)}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:

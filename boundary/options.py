@@ -18,13 +18,17 @@ from temporalio.common import RetryPolicy
 from boundary.errors import PERMANENT_TYPES
 
 
-class LocalActivityOptions(TypedDict, total=False):
+class StepOptions(TypedDict, total=False):
+    """What any activity takes, regular or local."""
+
     start_to_close_timeout: timedelta
     schedule_to_close_timeout: timedelta
     retry_policy: RetryPolicy
 
 
-class ActivityOptions(LocalActivityOptions, total=False):
+class ActivityOptions(StepOptions, total=False):
+    """A regular activity's options: it may also heartbeat."""
+
     heartbeat_timeout: timedelta
 
 
@@ -42,7 +46,7 @@ WAITED_ON_TASK_TIMEOUT = timedelta(seconds=2)
 HEARTBEAT_TIMEOUT = timedelta(milliseconds=1500)
 
 
-def waited_on(options: ActivityOptions) -> ActivityOptions:
+def waited_on(options: StepOptions) -> ActivityOptions:
     """``options`` for a step whose answer a caller is waiting for."""
     return ActivityOptions(**options, heartbeat_timeout=HEARTBEAT_TIMEOUT)
 
@@ -59,7 +63,7 @@ def _retry(maximum_interval: timedelta) -> RetryPolicy:
 
 # A transaction on our own database: milliseconds; past 5 s the attempt is presumed
 # lost (its worker died) and tried again elsewhere.
-DATABASE_WRITE = ActivityOptions(
+DATABASE_WRITE = StepOptions(
     start_to_close_timeout=timedelta(seconds=5),
     retry_policy=_retry(timedelta(seconds=10)),
 )
@@ -67,13 +71,13 @@ DATABASE_WRITE = ActivityOptions(
 # A payment provider may take seconds to answer (each Stripe call is cut at 8 s); an
 # attempt lost with its worker (or cut short here) is retried elsewhere and settled by
 # the key, never resent.
-GATEWAY_CALL = ActivityOptions(
+GATEWAY_CALL = StepOptions(
     start_to_close_timeout=timedelta(seconds=10),
     retry_policy=_retry(timedelta(seconds=30)),
 )
 
 # Starting or signalling another workflow: one RPC to the Temporal frontend.
-TEMPORAL_CALL = ActivityOptions(
+TEMPORAL_CALL = StepOptions(
     start_to_close_timeout=timedelta(seconds=5),
     retry_policy=_retry(timedelta(seconds=5)),
 )
@@ -82,7 +86,7 @@ TEMPORAL_CALL = ActivityOptions(
 # whole budget stays below the API's wait (SMS_API_WAIT_SECONDS, checked at start-up),
 # so the API answers a refusal or 503, never a stale "processing".
 CHECK_DEADLINE = timedelta(seconds=20)
-READ_CHECK = LocalActivityOptions(
+READ_CHECK = StepOptions(
     start_to_close_timeout=timedelta(seconds=5),
     schedule_to_close_timeout=CHECK_DEADLINE,
     retry_policy=_retry(timedelta(seconds=2)),
@@ -90,7 +94,7 @@ READ_CHECK = LocalActivityOptions(
 
 # A customer's webhook: each POST is cut at 10 s; a receiver that is down is retried
 # with backoff (1 s, 2 s, 4 s … then every 10 minutes) until it answers 2xx.
-WEBHOOK_CALL = ActivityOptions(
+WEBHOOK_CALL = StepOptions(
     start_to_close_timeout=timedelta(seconds=15),
     retry_policy=RetryPolicy(
         initial_interval=timedelta(seconds=1),

@@ -27,8 +27,10 @@ READ_ONLY = "sms_read_only"  # execution option: this transaction only reads
 
 # One lock per SQLite engine: this process's writers wait their turn on it, woken
 # the moment the previous commit is done, instead of in the driver's busy handler,
-# which sleeps in steps of up to 100 ms (the cause of a 1 s p99 at 16 writers).
-_sqlite_writers: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+# which sleeps in steps of up to 100 ms (the cause of a 1 s p99 at 16 writers, and
+# of renewal activities starved past their timeouts in a storm). Re-entrant, so a
+# transaction opened inside another on the same thread behaves as before.
+_sqlite_writers: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -57,7 +59,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         reading = conn.get_execution_options().get(READ_ONLY, False)
         conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
-    _sqlite_writers[engine] = threading.Lock()
+    _sqlite_writers[engine] = threading.RLock()
     return engine
 
 
@@ -77,8 +79,11 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error."""
-    with factory() as session, session.begin():
+    """One unit of work: commit on success, roll back on any error. On SQLite it waits
+    for this process's earlier writers first, as :func:`write_transaction` does."""
+    bind = factory.kw.get("bind")
+    lock = _sqlite_writers.get(bind) if isinstance(bind, Engine) else None
+    with lock if lock is not None else nullcontext(), factory() as session, session.begin():
         yield session
 
 

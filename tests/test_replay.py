@@ -15,6 +15,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 import worker
+from tests.sandboxed_workflows import SandboxedSubscription
 from tests.support import HISTORIES
 
 RECORDED = sorted(HISTORIES.rglob("*.json"))
@@ -24,4 +25,15 @@ RECORDED = sorted(HISTORIES.rglob("*.json"))
 async def test_recorded_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     replayer = Replayer(workflows=worker.WORKFLOWS, data_converter=pydantic_data_converter)
+    await replayer.replay_workflow(history)
+
+
+SUBSCRIPTIONS = sorted((HISTORIES / "subscription").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", SUBSCRIPTIONS, ids=[p.stem for p in SUBSCRIPTIONS])
+async def test_subscription_history_replays_in_the_sandbox(path: Path) -> None:
+    """The subscription workflow runs unsandboxed; its code still passes the sandbox."""
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    replayer = Replayer(workflows=[SandboxedSubscription], data_converter=pydantic_data_converter)
     await replayer.replay_workflow(history)

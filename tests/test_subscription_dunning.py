@@ -60,7 +60,7 @@ async def test_declined_renewal_is_past_due_until_the_payment_method_is_fixed(
         await sub.after_boundary(2)  # back to the normal rhythm
         assert [c.status for c in sub.charges()].count(PaymentStatus.SUCCEEDED) == 2
         assert sub.balance() == TIER.credits_per_month
-        await keep_history(sub.handle, "subscription/dunning_recovered")
+        await keep_history(sub.handle, "subscription/local-renewal/dunning_recovered")
 
 
 async def test_last_declined_retry_suspends_the_addon(time_skipping_env, sqlite_sessions):

@@ -82,7 +82,7 @@ async def test_worker_killed_mid_renewal_charges_and_grants_once(
         await sub.after_boundary(2)  # and the subscription carries on
         assert len(sub.charges()) == 2
         assert sub.balance() == TIER.credits_per_month
-        await keep_history(sub.handle, "subscription/worker_crash")
+        await keep_history(sub.handle, "subscription/local-renewal/worker_crash")
 
 
 async def test_continue_as_new_in_dunning_keeps_every_field(time_skipping_env, sqlite_sessions):

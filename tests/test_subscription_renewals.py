@@ -32,8 +32,10 @@ async def test_monthly_account_renews_and_charges_every_month(time_skipping_env,
         assert addon.period_start == sub.boundary(MONTHS)
         assert addon.period_end == addon.next_charge_at == sub.boundary(MONTHS + 1)
         assert addon.next_charge_minor == TIER.monthly_price_minor
-        await keep_history(sub.first_run(), "subscription/monthly_first_run")
-        await keep_history(sub.latest_handle(), "subscription/monthly_after_continue_as_new")
+        await keep_history(sub.first_run(), "subscription/local-renewal/monthly_first_run")
+        await keep_history(
+            sub.latest_handle(), "subscription/local-renewal/monthly_after_continue_as_new"
+        )
         first_run = await sub.first_run().describe()
         assert first_run.status == WorkflowExecutionStatus.CONTINUED_AS_NEW
         assert (await sub.state()).month == sub.month(MONTHS)

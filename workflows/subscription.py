@@ -67,7 +67,13 @@ with workflow.unsafe.imports_passed_through():
 END_NOW_PATCH = "operator-end-now"
 
 
-@workflow.defn(name=SUBSCRIPTION_WORKFLOW)
+# Unsandboxed: with 10,000 open and a bounded sticky cache, nearly every renewal loads
+# its workflow afresh, and the sandbox re-imports this module (its class, decorators and
+# handlers) for each one and wraps every payload's conversion: about 40 % of a worker's
+# CPU per renewal in the storm (issue 13). Determinism does not rest on it: this module
+# and what it imports do no I/O and read no clock or randomness but Temporal's, and
+# tests/test_replay.py replays every recorded history of it inside the sandbox too.
+@workflow.defn(name=SUBSCRIPTION_WORKFLOW, sandboxed=False)
 class SmsSubscriptionWorkflow(SubscriptionSteps):
     @workflow.init
     def __init__(self, start: SubscriptionStart) -> None:
