@@ -1,8 +1,9 @@
 """Activities of the purchase workflow.
 
-The checks and the quote are short reads run as local activities; the claim,
-capture, grant, refund and the purchase record are regular activities, each
-idempotent by the purchase id. Exceptions are mapped to typed failures once, at
+The checks and the quote are short reads run as local activities; so are the claim,
+capture, grant and the purchase record (regular activities in histories recorded
+before ``steps-as-local-activities``), each safe to run again by its key; the refund
+is a regular activity. Exceptions are mapped to typed failures once, at
 the worker's boundary (``boundary.interceptor``).
 """
 
@@ -135,10 +136,11 @@ class PurchaseActivities:
     @activity.defn
     def claim_item(self, claim: ClaimRequest) -> None:
         """Take the right to the item before any money moves, or refuse (the account's
-        lock serializes claims). Idempotent by the purchase id."""
+        lock serializes claims). Idempotent by the purchase id: run again after the
+        purchase moved on (a local activity replayed after its worker died), it finds
+        its claim and leaves the record as later steps wrote it."""
         with transaction(self._sessions) as session:
-            claim_item(session, claim, self._catalogue)
-            if claim.record is not None:
+            if claim_item(session, claim, self._catalogue) and claim.record is not None:
                 save_purchase_view(session, claim.record)
 
     @activity.defn

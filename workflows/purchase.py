@@ -14,7 +14,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.exceptions import TimeoutError as ActivityTimeoutError
 
-from workflows.purchase_steps import NOTHING_DUE, RECORDS_IN_STEPS, PurchaseSteps
+from workflows.purchase_steps import LOCAL_STEPS, NOTHING_DUE, RECORDS_IN_STEPS, PurchaseSteps
 
 with workflow.unsafe.imports_passed_through():
     from boundary.errors import Fault, refusal_of
@@ -50,9 +50,11 @@ class PurchaseWorkflow(PurchaseSteps):
         self._created_at = request.created_at or workflow.now()
         self._completed_at: datetime | None = None
         self._confirmed_by: str | None = None
+        self._local_steps = False  # decided at the start of the run
 
     @workflow.run
     async def run(self, request: PurchaseInput) -> PurchaseView:
+        self._local_steps = workflow.patched(LOCAL_STEPS)
         workflow.upsert_search_attributes([ACCOUNT_ID.value_set(request.account_id)])
         try:
             await self._check_permission(request.user_id)
@@ -78,7 +80,8 @@ class PurchaseWorkflow(PurchaseSteps):
             await self._set_status(PurchaseStatus.PROCESSING)
         try:
             assert self._confirmed_by is not None
-            await self._check_permission(self._confirmed_by)
+            if not self._local_steps:  # the confirm checked it in this same task
+                await self._check_permission(self._confirmed_by)
             processing = self._recorded_as(PurchaseStatus.PROCESSING) if in_steps else None
             await self._claim(quote, record=processing)
         except (ActivityError, ApplicationError) as error:

@@ -4,14 +4,22 @@ DESIGN.md §3 does and answers its messages; this base class holds no handler.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.purchase import PurchaseActivities
     from activities.subscription_link import SubscriptionLinkActivities
-    from boundary.options import DATABASE_WRITE, GATEWAY_CALL, READ_CHECK, TEMPORAL_CALL
+    from boundary.options import (
+        DATABASE_WRITE,
+        GATEWAY_CALL,
+        READ_CHECK,
+        TEMPORAL_CALL,
+        ActivityOptions,
+    )
     from domain.enums import ItemType, PurchaseStatus
     from domain.money import format_money
     from domain.pricing import Quote
@@ -42,6 +50,14 @@ NOTHING_DUE = "nothing-due-no-capture"  # a quote of 0 (a downgrade) charges not
 # `processing` is recorded in the claim's transaction and `completed` in the grant's
 # (two round trips fewer per purchase).
 RECORDS_IN_STEPS = "records-in-claim-and-grant"
+# The records, the claim, the capture, the grant and the subscription start run as
+# local activities: the workflow task that reaches them runs them one after another,
+# so a quote is one workflow task and a confirm another, instead of one task per
+# step. Each is safe to run again (a local activity is, when its worker dies before
+# the task completes): the record by the purchase id, the claim by its purchase id,
+# the capture by its payment key, the grant by the purchase id, the subscription by
+# its workflow id. The refund stays a regular activity (rare, and a gateway call).
+LOCAL_STEPS = "steps-as-local-activities"
 
 
 class PurchaseSteps:
@@ -53,6 +69,18 @@ class PurchaseSteps:
     _failure: Failure | None
     _created_at: datetime
     _completed_at: datetime | None
+    _local_steps: bool
+
+    async def _step(
+        self, step: Callable[..., Any], arg: Any, summary: str, options: ActivityOptions
+    ) -> Any:
+        """Run ``step`` as a local activity, or as a regular one in histories recorded
+        before LOCAL_STEPS."""
+        if self._local_steps:
+            return await workflow.execute_local_activity_method(
+                step, arg, summary=summary, **options
+            )
+        return await workflow.execute_activity_method(step, arg, summary=summary, **options)
 
     async def _check_permission(self, user_id: str) -> None:
         await workflow.execute_local_activity_method(
@@ -98,11 +126,11 @@ class PurchaseSteps:
             tier_change=quote.tier_change,
             record=record,
         )
-        await workflow.execute_activity_method(
+        await self._step(
             PurchaseActivities.claim_item,
             claim,
-            summary=f"claim {self._request.item.item_id}",
-            **DATABASE_WRITE,
+            f"claim {self._request.item.item_id}",
+            DATABASE_WRITE,
         )
 
     async def _capture(self, quote: Quote) -> CaptureResult:
@@ -115,9 +143,10 @@ class PurchaseSteps:
             currency=quote.currency,
             at=workflow.now(),
         )
-        return await workflow.execute_activity_method(
-            PurchaseActivities.capture_payment, request, summary=f"capture {money}", **GATEWAY_CALL
+        result: CaptureResult = await self._step(
+            PurchaseActivities.capture_payment, request, f"capture {money}", GATEWAY_CALL
         )
+        return result
 
     async def _grant(self, quote: Quote, record: PurchaseView | None = None) -> None:
         workflow.set_current_details(
@@ -136,11 +165,11 @@ class PurchaseSteps:
             credits_now=quote.credits_now,
             record=record,
         )
-        await workflow.execute_activity_method(
+        await self._step(
             PurchaseActivities.grant_purchase,
             request,
-            summary=f"grant {quote.credits_now:,} credits",
-            **DATABASE_WRITE,
+            f"grant {quote.credits_now:,} credits",
+            DATABASE_WRITE,
         )
 
     async def _refund(self, payment: PaymentRef) -> None:
@@ -163,29 +192,29 @@ class PurchaseSteps:
         tier change)."""
         account_id, purchase_id = self._request.account_id, self._request.purchase_id
         if self._request.item.type is ItemType.ADDON and quote.tier_change is None:
-            await workflow.execute_activity_method(
+            await self._step(
                 SubscriptionLinkActivities.start_subscription,
                 SubscriptionStart(account_id=account_id, purchase_id=purchase_id),
-                summary="start the subscription",
-                **TEMPORAL_CALL,
+                "start the subscription",
+                TEMPORAL_CALL,
             )
         else:
-            await workflow.execute_activity_method(
+            await self._step(
                 SubscriptionLinkActivities.notify_allotment_changed,
                 AllotmentChanged(account_id=account_id, purchase_id=purchase_id),
-                summary="raise the subscription's allotment"
+                "raise the subscription's allotment"
                 if quote.tier_change is None
                 else "tell the subscription the tier changed",
-                **TEMPORAL_CALL,
+                TEMPORAL_CALL,
             )
 
     async def _set_status(self, status: PurchaseStatus) -> None:
         """Record first, then publish: the API never shows a status the DB lacks."""
-        await workflow.execute_activity_method(
+        await self._step(
             PurchaseActivities.record_purchase,
             self._recorded_as(status),
-            summary=f"record {status.value}",
-            **DATABASE_WRITE,
+            f"record {status.value}",
+            DATABASE_WRITE,
         )
         self._publish(status)
 
