@@ -105,7 +105,7 @@ class PurchaseWorkflow(PurchaseSteps):
             completed = self._recorded_as(PurchaseStatus.COMPLETED)
         try:
             await self._grant(quote, record=completed)
-        except ActivityError as error:
+        except (ActivityError, ApplicationError) as error:  # a local activity's: its cause
             # Only a refusal means the credits can never be granted; anything else was
             # retried until it stopped (the grant is idempotent), so it is not a refund.
             failure = refusal_of(error)

@@ -16,6 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from boundary.options import (
         DATABASE_WRITE,
         GATEWAY_CALL,
+        LOCAL_RETRY_THRESHOLD,
         READ_CHECK,
         TEMPORAL_CALL,
         ActivityOptions,
@@ -78,7 +79,7 @@ class PurchaseSteps:
         before LOCAL_STEPS."""
         if self._local_steps:
             return await workflow.execute_local_activity_method(
-                step, arg, summary=summary, **options
+                step, arg, summary=summary, local_retry_threshold=LOCAL_RETRY_THRESHOLD, **options
             )
         return await workflow.execute_activity_method(step, arg, summary=summary, **options)
 
