@@ -29,6 +29,7 @@ from domain.purchase import (
     PaymentRef,
     PriceRequest,
     PurchaseView,
+    QuoteRequest,
     RefundRequest,
     eligibility_refusal,
     may_buy,
@@ -132,6 +133,20 @@ class PurchaseActivities:
         """The quote, priced once and recorded in the history: a deploy that changes the
         pricing rules never changes what an in-flight purchase charges."""
         return request.quote()
+
+    @activity.defn
+    def quote_purchase(self, request: QuoteRequest) -> Quote:
+        """The permission and eligibility checks, the quote and its record in one local
+        activity: the quote is this step's result in the history, never recomputed once
+        recorded. Safe to run again before then: it reads, and sets the purchase's row
+        (by its id) to the quote it answers."""
+        self.check_permission(request.caller)
+        snapshot = self.check_eligibility(request.eligibility)
+        assert request.eligibility.at is not None, "priced at the moment it was checked"
+        quote = PriceRequest(snapshot=snapshot, at=request.eligibility.at, ttl=request.ttl).quote()
+        with transaction(self._sessions) as session:
+            save_purchase_view(session, request.record.model_copy(update={"quote": quote}))
+        return quote
 
     @activity.defn
     def claim_item(self, claim: ClaimRequest) -> None:

@@ -217,6 +217,16 @@ class PriceRequest(BaseModel):
         )
 
 
+class QuoteRequest(BaseModel):
+    """The review in one step: may ``user_id`` buy, may the account have the item, its
+    price at ``at``; ``record`` (awaiting confirmation) is written with the quote."""
+
+    caller: CallerCheck
+    eligibility: EligibilityCheck
+    ttl: timedelta
+    record: PurchaseView
+
+
 class ClaimRequest(BaseModel):
     """Take the right to the item before any money moves (API.md: purchases never race).
     ``record``: the purchase as it stands once claimed, written in the same transaction."""

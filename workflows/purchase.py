@@ -57,13 +57,19 @@ class PurchaseWorkflow(PurchaseSteps):
         self._local_steps = workflow.patched(LOCAL_STEPS)
         workflow.upsert_search_attributes([ACCOUNT_ID.value_set(request.account_id)])
         try:
-            await self._check_permission(request.user_id)
-            snapshot = await self._check_eligibility()
-            quote = await self._price(snapshot)
+            if self._local_steps:
+                quote = await self._quote_and_record()
+            else:
+                await self._check_permission(request.user_id)
+                snapshot = await self._check_eligibility()
+                quote = await self._price(snapshot)
         except (ActivityError, ApplicationError) as error:
             return await self._reject(error)
         self._quote = quote
-        await self._set_status(PurchaseStatus.AWAITING_CONFIRMATION)
+        if self._local_steps:  # recorded with the quote
+            self._publish(PurchaseStatus.AWAITING_CONFIRMATION)
+        else:
+            await self._set_status(PurchaseStatus.AWAITING_CONFIRMATION)
         self._phase = Phase.AWAITING_DECISION
 
         if not await self._wait_for_decision(quote):

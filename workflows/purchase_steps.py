@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
         PriceRequest,
         PurchaseInput,
         PurchaseView,
+        QuoteRequest,
         RefundRequest,
     )
     from domain.subscription import AllotmentChanged, SubscriptionStart
@@ -111,6 +112,25 @@ class PurchaseSteps:
             summary=f"price {self._request.item.item_id}",
             **READ_CHECK,
         )
+
+    async def _quote_and_record(self) -> Quote:
+        """Check, price and record the quote in one local activity (LOCAL_STEPS)."""
+        request = self._request
+        quote: Quote = await workflow.execute_local_activity_method(
+            PurchaseActivities.quote_purchase,
+            QuoteRequest(
+                caller=CallerCheck(account_id=request.account_id, user_id=request.user_id),
+                eligibility=EligibilityCheck(
+                    account_id=request.account_id, item=request.item, at=workflow.now()
+                ),
+                ttl=request.quote_ttl,
+                record=self._recorded_as(PurchaseStatus.AWAITING_CONFIRMATION),
+            ),
+            summary=f"may {request.user_id} buy {request.item.item_id}? price and record it",
+            local_retry_threshold=LOCAL_RETRY_THRESHOLD,
+            **READ_CHECK,
+        )
+        return quote
 
     async def _claim(self, quote: Quote, record: PurchaseView | None = None) -> None:
         """Take the right to the item before any money moves (or be refused); ``record``
