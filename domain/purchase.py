@@ -217,16 +217,6 @@ class PriceRequest(BaseModel):
         )
 
 
-class QuoteRequest(BaseModel):
-    """The review in one step: may ``user_id`` buy, may the account have the item, its
-    price at ``at``; ``record`` (awaiting confirmation) is written with the quote."""
-
-    caller: CallerCheck
-    eligibility: EligibilityCheck
-    ttl: timedelta
-    record: PurchaseView
-
-
 class ClaimRequest(BaseModel):
     """Take the right to the item before any money moves (API.md: purchases never race).
     ``record``: the purchase as it stands once claimed, written in the same transaction."""
@@ -264,6 +254,16 @@ class PurchaseView(BaseModel):
     failure: Failure | None = None
     created_at: datetime
     completed_at: datetime | None = None
+
+
+class QuoteRequest(BaseModel):
+    """The review in one step: may ``user_id`` buy, may the account have the item, its
+    price at ``at``; ``record`` (awaiting confirmation) is written with the quote."""
+
+    caller: CallerCheck
+    eligibility: EligibilityCheck
+    ttl: timedelta
+    record: PurchaseView
 
 
 class CaptureRequest(BaseModel):
