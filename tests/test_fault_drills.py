@@ -25,7 +25,7 @@ from temporalio.client import Client
 from domain.calendar import credit_month
 from domain.enums import AddonStatus
 from domain.subscription import SUBSCRIPTION_WORKFLOW, SubscriptionStart, subscription_workflow_id
-from store.models import CreditGrant
+from store.models import CreditGrant, Purchase
 from tests.crashing_worker import READY
 from tests.invariants import check_money
 from tests.purchase_support import open_shop
@@ -89,6 +89,39 @@ async def test_purchase_survives_a_worker_killed_at_each_step(
         assert check_money(shop.sessions, shop.account_id) == {"completed": 1}
         assert shop.counts() == (1, 1)
         assert shop.balance() == 1000
+
+
+async def test_a_quote_whose_worker_died_after_recording_it_answers_the_recorded_one(
+    dev_env, sqlite_sessions, sqlite_url
+):
+    """The quote is a local activity that also writes the record: killed after that write,
+    the next worker prices and records again, and the answer, the record and the charge
+    are all the quote in the history."""
+    env = dev_env
+    async with open_shop(
+        env, sqlite_sessions, sqlite_url, worker=False, sms_api_wait_seconds=90
+    ) as shop:
+        step = "quote_purchase"
+        with worker_process(env.client, shop.task_queue, sqlite_url, step, "after") as doomed:
+            quoting = asyncio.create_task(shop.buy(ADDON))
+            assert await asyncio.to_thread(doomed.wait, 60) == KILLED
+        assert await asyncio.to_thread(_quote_recorded, shop)
+        async with running_worker(env.client, sqlite_sessions, shop.task_queue):
+            quoted = await asyncio.wait_for(quoting, 90)
+            assert quoted.status_code == 201, quoted.text
+            answered = quoted.json()
+            recorded = await shop.get(f"/purchases/{answered['purchase_id']}")
+            assert recorded["quote"] == answered["quote"]
+            done = await shop.confirm(answered["purchase_id"])
+        assert done.status_code == 200, done.text
+        assert done.json()["payment"]["amount_minor"] == answered["quote"]["due_now_minor"]
+        assert check_money(shop.sessions, shop.account_id) == {"completed": 1}
+
+
+def _quote_recorded(shop) -> bool:
+    with shop.sessions() as session:
+        recorded: int = session.query(Purchase).filter(Purchase.quote.is_not(None)).count()
+        return recorded > 0
 
 
 async def renewed(sessions, account_id: str, month_start: datetime) -> None:
