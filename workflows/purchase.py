@@ -55,7 +55,8 @@ class PurchaseWorkflow(PurchaseSteps):
     @workflow.run
     async def run(self, request: PurchaseInput) -> PurchaseView:
         self._local_steps = workflow.patched(LOCAL_STEPS)
-        workflow.upsert_search_attributes([ACCOUNT_ID.value_set(request.account_id)])
+        if workflow.info().typed_search_attributes.get(ACCOUNT_ID) is None:  # not set at start
+            workflow.upsert_search_attributes([ACCOUNT_ID.value_set(request.account_id)])
         try:
             if self._local_steps:
                 quote = await self._quote_and_record()
@@ -81,7 +82,7 @@ class PurchaseWorkflow(PurchaseSteps):
         if self._phase is Phase.CANCELLED:
             return await self._end(PurchaseStatus.CANCELLED)
 
-        in_steps = workflow.patched(RECORDS_IN_STEPS)
+        in_steps = self._since(RECORDS_IN_STEPS)
         if not in_steps:
             await self._set_status(PurchaseStatus.PROCESSING)
         try:
@@ -96,7 +97,7 @@ class PurchaseWorkflow(PurchaseSteps):
             self._publish(PurchaseStatus.PROCESSING)
 
         capture = None
-        if quote.due_now_minor > 0 or not workflow.patched(NOTHING_DUE):
+        if quote.due_now_minor > 0 or not self._since(NOTHING_DUE):
             capture = await self._capture(quote)
             self._payment = capture.payment
             if not capture.succeeded:

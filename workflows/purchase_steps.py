@@ -73,6 +73,11 @@ class PurchaseSteps:
     _completed_at: datetime | None
     _local_steps: bool
 
+    def _since(self, patch: str) -> bool:
+        """``workflow.patched(patch)``, implied in runs with LOCAL_STEPS (newer than every
+        other version): no marker, and no search-attribute write with it, per patch."""
+        return self._local_steps or workflow.patched(patch)
+
     async def _step(
         self, step: Callable[..., Any], arg: Any, summary: str, options: ActivityOptions
     ) -> Any:
@@ -104,7 +109,7 @@ class PurchaseSteps:
 
     async def _price(self, snapshot: AccountSnapshot) -> Quote:
         request = PriceRequest(snapshot=snapshot, at=workflow.now(), ttl=self._request.quote_ttl)
-        if not workflow.patched(QUOTE_RECORDED):
+        if not self._since(QUOTE_RECORDED):
             return request.quote()
         return await workflow.execute_local_activity_method(
             PurchaseActivities.price_quote,
@@ -135,7 +140,7 @@ class PurchaseSteps:
     async def _claim(self, quote: Quote, record: PurchaseView | None = None) -> None:
         """Take the right to the item before any money moves (or be refused); ``record``
         is written in the claim's transaction."""
-        if not workflow.patched(CLAIM_BEFORE_CAPTURE):
+        if not self._since(CLAIM_BEFORE_CAPTURE):
             await self._check_eligibility()
             return
         claim = ClaimRequest(
