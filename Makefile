@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # The worker's sandbox imports the workflow modules afresh for every workflow run; with
-# PYTHONDONTWRITEBYTECODE set (as on the build machines) their bytecode is never cached,
+# PYTHONDONTWRITEBYTECODE set (as in the shared dev environment) nothing caches their bytecode,
 # so each run compiled them from source: 10-15 ms of CPU per purchase workflow.
 bytecode: install
 	$(BIN)/python -m compileall -q workflows
