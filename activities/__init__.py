@@ -27,6 +27,7 @@ def all_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:
         purchase.check_permission,
         purchase.check_eligibility,
         purchase.price_quote,
+        purchase.quote_purchase,
         purchase.claim_item,
         purchase.record_purchase,
         purchase.capture_payment,

@@ -1,8 +1,9 @@
 """Activities of the purchase workflow.
 
-The checks and the quote are short reads run as local activities; the claim,
-capture, grant, refund and the purchase record are regular activities, each
-idempotent by the purchase id. Exceptions are mapped to typed failures once, at
+The checks and the quote are short reads run as local activities; so are the claim,
+capture, grant and the purchase record (regular activities in histories recorded
+before ``steps-as-local-activities``), each safe to run again by its key; the refund
+is a regular activity. Exceptions are mapped to typed failures once, at
 the worker's boundary (``boundary.interceptor``).
 """
 
@@ -28,6 +29,7 @@ from domain.purchase import (
     PaymentRef,
     PriceRequest,
     PurchaseView,
+    QuoteRequest,
     RefundRequest,
     eligibility_refusal,
     may_buy,
@@ -133,12 +135,27 @@ class PurchaseActivities:
         return request.quote()
 
     @activity.defn
+    def quote_purchase(self, request: QuoteRequest) -> Quote:
+        """The permission and eligibility checks, the quote and its record in one local
+        activity: the quote is this step's result in the history, never recomputed once
+        recorded. Safe to run again before then: it reads, and sets the purchase's row
+        (by its id) to the quote it answers."""
+        self.check_permission(request.caller)
+        snapshot = self.check_eligibility(request.eligibility)
+        assert request.eligibility.at is not None, "priced at the moment it was checked"
+        quote = PriceRequest(snapshot=snapshot, at=request.eligibility.at, ttl=request.ttl).quote()
+        with transaction(self._sessions) as session:
+            save_purchase_view(session, request.record.model_copy(update={"quote": quote}))
+        return quote
+
+    @activity.defn
     def claim_item(self, claim: ClaimRequest) -> None:
         """Take the right to the item before any money moves, or refuse (the account's
-        lock serializes claims). Idempotent by the purchase id."""
+        lock serializes claims). Idempotent by the purchase id: run again after the
+        purchase moved on (a local activity replayed after its worker died), it finds
+        its claim and leaves the record as later steps wrote it."""
         with transaction(self._sessions) as session:
-            claim_item(session, claim, self._catalogue)
-            if claim.record is not None:
+            if claim_item(session, claim, self._catalogue) and claim.record is not None:
                 save_purchase_view(session, claim.record)
 
     @activity.defn

@@ -82,6 +82,11 @@ TEMPORAL_CALL = StepOptions(
     retry_policy=_retry(timedelta(seconds=5)),
 )
 
+# A step run as a local activity retries inside its workflow task only while the next
+# backoff is this short; a longer one waits on a durable timer (server time, so a worker
+# that dies meanwhile loses nothing) and runs the step again in a later task.
+LOCAL_RETRY_THRESHOLD = timedelta(seconds=1)
+
 # Read-only checks run as local activities while the API waits for the answer: their
 # whole budget stays below the API's wait (SMS_API_WAIT_SECONDS, checked at start-up),
 # so the API answers a refusal or 503, never a stale "processing".

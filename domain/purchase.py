@@ -256,6 +256,16 @@ class PurchaseView(BaseModel):
     completed_at: datetime | None = None
 
 
+class QuoteRequest(BaseModel):
+    """The review in one step: may ``user_id`` buy, may the account have the item, its
+    price at ``at``; ``record`` (awaiting confirmation) is written with the quote."""
+
+    caller: CallerCheck
+    eligibility: EligibilityCheck
+    ttl: timedelta
+    record: PurchaseView
+
+
 class CaptureRequest(BaseModel):
     account_id: str
     purchase_id: str

@@ -176,10 +176,12 @@ def _addon_claim_held(session: Session, account_id: str, but: str) -> bool:
     return found is not None
 
 
-def claim_item(session: Session, claim: ClaimRequest, catalogue: Catalogue) -> None:
-    """Take the right to the item under the account's lock, or refuse.
+def claim_item(session: Session, claim: ClaimRequest, catalogue: Catalogue) -> bool:
+    """Take the right to the item under the account's lock, or refuse; True when this
+    call took it.
 
-    Idempotent by the purchase id: a retry finds its claim and changes nothing.
+    Idempotent by the purchase id: a retry finds its claim, changes nothing and
+    answers False.
     Refusals: the quote's credit month has ended (``quote_expired``), and the
     eligibility rules as they stand now, counting add-on claims still in flight.
     """
@@ -188,7 +190,7 @@ def claim_item(session: Session, claim: ClaimRequest, catalogue: Catalogue) -> N
     if purchase is None or purchase.account_id != claim.account_id:
         raise LookupError(f"Purchase {claim.purchase_id} has no record.")
     if purchase.claimed_at is not None:
-        return
+        return False
     if claim.at >= claim.quote_month_end:
         raise DomainError(
             ErrorCode.QUOTE_EXPIRED,
@@ -216,3 +218,4 @@ def claim_item(session: Session, claim: ClaimRequest, catalogue: Catalogue) -> N
     if refusal is not None:
         raise DomainError(*refusal)
     purchase.claimed_at = claim.at
+    return True

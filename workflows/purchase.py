@@ -14,7 +14,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.exceptions import TimeoutError as ActivityTimeoutError
 
-from workflows.purchase_steps import NOTHING_DUE, RECORDS_IN_STEPS, PurchaseSteps
+from workflows.purchase_steps import LOCAL_STEPS, NOTHING_DUE, RECORDS_IN_STEPS, PurchaseSteps
 
 with workflow.unsafe.imports_passed_through():
     from boundary.errors import Fault, refusal_of
@@ -50,18 +50,27 @@ class PurchaseWorkflow(PurchaseSteps):
         self._created_at = request.created_at or workflow.now()
         self._completed_at: datetime | None = None
         self._confirmed_by: str | None = None
+        self._local_steps = False  # decided at the start of the run
 
     @workflow.run
     async def run(self, request: PurchaseInput) -> PurchaseView:
-        workflow.upsert_search_attributes([ACCOUNT_ID.value_set(request.account_id)])
+        self._local_steps = workflow.patched(LOCAL_STEPS)
+        if workflow.info().typed_search_attributes.get(ACCOUNT_ID) is None:  # not set at start
+            workflow.upsert_search_attributes([ACCOUNT_ID.value_set(request.account_id)])
         try:
-            await self._check_permission(request.user_id)
-            snapshot = await self._check_eligibility()
-            quote = await self._price(snapshot)
+            if self._local_steps:
+                quote = await self._quote_and_record()
+            else:
+                await self._check_permission(request.user_id)
+                snapshot = await self._check_eligibility()
+                quote = await self._price(snapshot)
         except (ActivityError, ApplicationError) as error:
             return await self._reject(error)
         self._quote = quote
-        await self._set_status(PurchaseStatus.AWAITING_CONFIRMATION)
+        if self._local_steps:  # recorded with the quote
+            self._publish(PurchaseStatus.AWAITING_CONFIRMATION)
+        else:
+            await self._set_status(PurchaseStatus.AWAITING_CONFIRMATION)
         self._phase = Phase.AWAITING_DECISION
 
         if not await self._wait_for_decision(quote):
@@ -73,12 +82,13 @@ class PurchaseWorkflow(PurchaseSteps):
         if self._phase is Phase.CANCELLED:
             return await self._end(PurchaseStatus.CANCELLED)
 
-        in_steps = workflow.patched(RECORDS_IN_STEPS)
+        in_steps = self._since(RECORDS_IN_STEPS)
         if not in_steps:
             await self._set_status(PurchaseStatus.PROCESSING)
         try:
             assert self._confirmed_by is not None
-            await self._check_permission(self._confirmed_by)
+            if not self._local_steps:  # the confirm checked it in this same task
+                await self._check_permission(self._confirmed_by)
             processing = self._recorded_as(PurchaseStatus.PROCESSING) if in_steps else None
             await self._claim(quote, record=processing)
         except (ActivityError, ApplicationError) as error:
@@ -87,7 +97,7 @@ class PurchaseWorkflow(PurchaseSteps):
             self._publish(PurchaseStatus.PROCESSING)
 
         capture = None
-        if quote.due_now_minor > 0 or not workflow.patched(NOTHING_DUE):
+        if quote.due_now_minor > 0 or not self._since(NOTHING_DUE):
             capture = await self._capture(quote)
             self._payment = capture.payment
             if not capture.succeeded:
@@ -102,7 +112,7 @@ class PurchaseWorkflow(PurchaseSteps):
             completed = self._recorded_as(PurchaseStatus.COMPLETED)
         try:
             await self._grant(quote, record=completed)
-        except ActivityError as error:
+        except (ActivityError, ApplicationError) as error:  # a local activity's: its cause
             # Only a refusal means the credits can never be granted; anything else was
             # retried until it stopped (the grant is idempotent), so it is not a refund.
             failure = refusal_of(error)

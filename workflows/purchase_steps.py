@@ -4,7 +4,9 @@ DESIGN.md §3 does and answers its messages; this base class holds no handler.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from temporalio import workflow
 
@@ -14,8 +16,10 @@ with workflow.unsafe.imports_passed_through():
     from boundary.options import (
         DATABASE_WRITE,
         GATEWAY_CALL,
+        LOCAL_RETRY_THRESHOLD,
         READ_CHECK,
         TEMPORAL_CALL,
+        StepOptions,
         waited_on,
     )
     from domain.enums import ItemType, PurchaseStatus
@@ -35,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         PriceRequest,
         PurchaseInput,
         PurchaseView,
+        QuoteRequest,
         RefundRequest,
     )
     from domain.subscription import AllotmentChanged, SubscriptionStart
@@ -48,6 +53,14 @@ NOTHING_DUE = "nothing-due-no-capture"  # a quote of 0 (a downgrade) charges not
 # `processing` is recorded in the claim's transaction and `completed` in the grant's
 # (two round trips fewer per purchase).
 RECORDS_IN_STEPS = "records-in-claim-and-grant"
+# The records, the claim, the capture, the grant and the subscription start run as
+# local activities: the workflow task that reaches them runs them one after another,
+# so a quote is one workflow task and a confirm another, instead of one task per
+# step. Each is safe to run again (a local activity is, when its worker dies before
+# the task completes): the record by the purchase id, the claim by its purchase id,
+# the capture by its payment key, the grant by the purchase id, the subscription by
+# its workflow id. The refund stays a regular activity (rare, and a gateway call).
+LOCAL_STEPS = "steps-as-local-activities"
 
 
 class PurchaseSteps:
@@ -59,6 +72,25 @@ class PurchaseSteps:
     _failure: Failure | None
     _created_at: datetime
     _completed_at: datetime | None
+    _local_steps: bool
+
+    def _since(self, patch: str) -> bool:
+        """``workflow.patched(patch)``, implied in runs with LOCAL_STEPS (newer than every
+        other version): no marker, and no search-attribute write with it, per patch."""
+        return self._local_steps or workflow.patched(patch)
+
+    async def _step(
+        self, step: Callable[..., Any], arg: Any, summary: str, options: StepOptions
+    ) -> Any:
+        """Run ``step`` as a local activity, or as a regular one in histories recorded
+        before LOCAL_STEPS."""
+        if self._local_steps:
+            return await workflow.execute_local_activity_method(
+                step, arg, summary=summary, local_retry_threshold=LOCAL_RETRY_THRESHOLD, **options
+            )
+        return await workflow.execute_activity_method(
+            step, arg, summary=summary, **waited_on(options)
+        )
 
     async def _check_permission(self, user_id: str) -> None:
         await workflow.execute_local_activity_method(
@@ -80,7 +112,7 @@ class PurchaseSteps:
 
     async def _price(self, snapshot: AccountSnapshot) -> Quote:
         request = PriceRequest(snapshot=snapshot, at=workflow.now(), ttl=self._request.quote_ttl)
-        if not workflow.patched(QUOTE_RECORDED):
+        if not self._since(QUOTE_RECORDED):
             return request.quote()
         return await workflow.execute_local_activity_method(
             PurchaseActivities.price_quote,
@@ -89,10 +121,29 @@ class PurchaseSteps:
             **READ_CHECK,
         )
 
+    async def _quote_and_record(self) -> Quote:
+        """Check, price and record the quote in one local activity (LOCAL_STEPS)."""
+        request = self._request
+        quote: Quote = await workflow.execute_local_activity_method(
+            PurchaseActivities.quote_purchase,
+            QuoteRequest(
+                caller=CallerCheck(account_id=request.account_id, user_id=request.user_id),
+                eligibility=EligibilityCheck(
+                    account_id=request.account_id, item=request.item, at=workflow.now()
+                ),
+                ttl=request.quote_ttl,
+                record=self._recorded_as(PurchaseStatus.AWAITING_CONFIRMATION),
+            ),
+            summary=f"may {request.user_id} buy {request.item.item_id}? price and record it",
+            local_retry_threshold=LOCAL_RETRY_THRESHOLD,
+            **READ_CHECK,
+        )
+        return quote
+
     async def _claim(self, quote: Quote, record: PurchaseView | None = None) -> None:
         """Take the right to the item before any money moves (or be refused); ``record``
         is written in the claim's transaction."""
-        if not workflow.patched(CLAIM_BEFORE_CAPTURE):
+        if not self._since(CLAIM_BEFORE_CAPTURE):
             await self._check_eligibility()
             return
         claim = ClaimRequest(
@@ -104,11 +155,11 @@ class PurchaseSteps:
             tier_change=quote.tier_change,
             record=record,
         )
-        await workflow.execute_activity_method(
+        await self._step(
             PurchaseActivities.claim_item,
             claim,
-            summary=f"claim {self._request.item.item_id}",
-            **waited_on(DATABASE_WRITE),
+            f"claim {self._request.item.item_id}",
+            DATABASE_WRITE,
         )
 
     async def _capture(self, quote: Quote) -> CaptureResult:
@@ -121,12 +172,10 @@ class PurchaseSteps:
             currency=quote.currency,
             at=workflow.now(),
         )
-        return await workflow.execute_activity_method(
-            PurchaseActivities.capture_payment,
-            request,
-            summary=f"capture {money}",
-            **waited_on(GATEWAY_CALL),
+        result: CaptureResult = await self._step(
+            PurchaseActivities.capture_payment, request, f"capture {money}", GATEWAY_CALL
         )
+        return result
 
     async def _grant(self, quote: Quote, record: PurchaseView | None = None) -> None:
         workflow.set_current_details(
@@ -145,11 +194,11 @@ class PurchaseSteps:
             credits_now=quote.credits_now,
             record=record,
         )
-        await workflow.execute_activity_method(
+        await self._step(
             PurchaseActivities.grant_purchase,
             request,
-            summary=f"grant {quote.credits_now:,} credits",
-            **waited_on(DATABASE_WRITE),
+            f"grant {quote.credits_now:,} credits",
+            DATABASE_WRITE,
         )
 
     async def _refund(self, payment: PaymentRef) -> None:
@@ -172,29 +221,29 @@ class PurchaseSteps:
         tier change)."""
         account_id, purchase_id = self._request.account_id, self._request.purchase_id
         if self._request.item.type is ItemType.ADDON and quote.tier_change is None:
-            await workflow.execute_activity_method(
+            await self._step(
                 SubscriptionLinkActivities.start_subscription,
                 SubscriptionStart(account_id=account_id, purchase_id=purchase_id),
-                summary="start the subscription",
-                **waited_on(TEMPORAL_CALL),
+                "start the subscription",
+                TEMPORAL_CALL,
             )
         else:
-            await workflow.execute_activity_method(
+            await self._step(
                 SubscriptionLinkActivities.notify_allotment_changed,
                 AllotmentChanged(account_id=account_id, purchase_id=purchase_id),
-                summary="raise the subscription's allotment"
+                "raise the subscription's allotment"
                 if quote.tier_change is None
                 else "tell the subscription the tier changed",
-                **waited_on(TEMPORAL_CALL),
+                TEMPORAL_CALL,
             )
 
     async def _set_status(self, status: PurchaseStatus) -> None:
         """Record first, then publish: the API never shows a status the DB lacks."""
-        await workflow.execute_activity_method(
+        await self._step(
             PurchaseActivities.record_purchase,
             self._recorded_as(status),
-            summary=f"record {status.value}",
-            **waited_on(DATABASE_WRITE),
+            f"record {status.value}",
+            DATABASE_WRITE,
         )
         self._publish(status)
 

@@ -14,7 +14,12 @@ from typing import NoReturn
 from fastapi import APIRouter, status
 from pydantic import BaseModel
 from temporalio.client import WithStartWorkflowOperation
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.service import RPCError
 
 from boundary.options import WAITED_ON_TASK_TIMEOUT
@@ -44,6 +49,7 @@ from store.purchases import (
     view_of,
 )
 from workflows.purchase import PurchaseWorkflow
+from workflows.search_attributes import ACCOUNT_ID
 
 router = APIRouter(prefix="/v1/accounts/{account_id}/sms/purchases", tags=["purchases"])
 
@@ -142,6 +148,8 @@ async def review_purchase(
         static_summary=f"{caller.account_id}: buy {item.type.value} {item.item_id}",
         task_queue=services.settings.sms_task_queue,
         task_timeout=WAITED_ON_TASK_TIMEOUT,
+        # Set at start, the workflow needs no command (and no visibility write) for it.
+        search_attributes=TypedSearchAttributes([SearchAttributePair(ACCOUNT_ID, row.account_id)]),
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         # An ended purchase is never started again; its outcome is in the DB.
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
