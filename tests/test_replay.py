@@ -15,7 +15,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 import worker
-from tests.sandboxed_workflows import SandboxedSubscription
+from tests.sandboxed_workflows import SandboxedPurchase, SandboxedSubscription
 from tests.support import HISTORIES
 
 RECORDED = sorted(HISTORIES.rglob("*.json"))
@@ -28,12 +28,22 @@ async def test_recorded_history_replays(path: Path) -> None:
     await replayer.replay_workflow(history)
 
 
-SUBSCRIPTIONS = sorted((HISTORIES / "subscription").glob("*.json"))
+# The workflows that run unsandboxed, each with the sandboxed copy its histories replay in.
+UNSANDBOXED = [
+    *((path, SandboxedSubscription) for path in (HISTORIES / "subscription").rglob("*.json")),
+    *((path, SandboxedPurchase) for path in HISTORIES.glob("purchase*/*.json")),
+]
 
 
-@pytest.mark.parametrize("path", SUBSCRIPTIONS, ids=[p.stem for p in SUBSCRIPTIONS])
-async def test_subscription_history_replays_in_the_sandbox(path: Path) -> None:
-    """The subscription workflow runs unsandboxed; its code still passes the sandbox."""
+@pytest.mark.parametrize(
+    ("path", "sandboxed"),
+    sorted(UNSANDBOXED),
+    ids=[str(path.relative_to(HISTORIES)) for path, _ in sorted(UNSANDBOXED)],
+)
+async def test_unsandboxed_workflows_histories_replay_in_the_sandbox(
+    path: Path, sandboxed: type
+) -> None:
+    """These workflows run unsandboxed; their code still passes the sandbox."""
     history = WorkflowHistory.from_json(path.stem, path.read_text())
-    replayer = Replayer(workflows=[SandboxedSubscription], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=[sandboxed], data_converter=pydantic_data_converter)
     await replayer.replay_workflow(history)
