@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from domain.enums import BillingCycle, Plan, Role
-from domain.purchase import purchase_workflow_id
-from store.models import Account, CreditEntry, Payment
+from domain.purchase import PurchaseItem, purchase_workflow_id
+from store.models import Account, CreditEntry, Payment, Purchase
 from tests.support import (
     api_client,
     bearer,
@@ -157,3 +157,19 @@ async def open_shop(
                 yield shop
         else:
             yield shop
+
+
+def purchase_row(
+    purchase_id: str, account_id: str, item: PurchaseItem, status: str, now: datetime
+) -> Purchase:
+    """A purchase of ``item`` by the user ``ana``, as the API records it."""
+    return Purchase(
+        purchase_id=purchase_id,
+        account_id=account_id,
+        user_id="ana",
+        item_type=item.type.value,
+        item_id=item.item_id,
+        status=status,
+        created_at=now,
+        updated_at=now,
+    )

@@ -20,6 +20,7 @@ from domain.purchase import ClaimRequest, PurchaseItem, PurchaseView
 from store.db import transaction
 from store.models import Purchase
 from store.purchases import new_purchase_id, save_purchase_view
+from tests.purchase_support import purchase_row
 from tests.support import activity_deps, create_account
 
 ADDON = PurchaseItem(type=ItemType.ADDON, tier="sms-1000")
@@ -31,15 +32,8 @@ def _purchase(sessions: sessionmaker[Session], now: datetime) -> tuple[str, str]
     purchase_id = new_purchase_id()
     with transaction(sessions) as session:
         session.add(
-            Purchase(
-                purchase_id=purchase_id,
-                account_id=account_id,
-                user_id="ana",
-                item_type=ADDON.type.value,
-                item_id=ADDON.item_id,
-                status=PurchaseStatus.AWAITING_CONFIRMATION.value,
-                created_at=now,
-                updated_at=now,
+            purchase_row(
+                purchase_id, account_id, ADDON, PurchaseStatus.AWAITING_CONFIRMATION.value, now
             )
         )
     return account_id, purchase_id

@@ -22,7 +22,7 @@ from store.db import transaction
 from store.models import Purchase
 from store.purchases import claim_item, new_purchase_id
 from tests.invariants import check_money
-from tests.purchase_support import open_shop
+from tests.purchase_support import open_shop, purchase_row
 from tests.support import (
     ADMIN_TOKEN,
     bearer,
@@ -150,18 +150,7 @@ def test_concurrent_claims_of_the_addon_admit_one(sessions):
     ids = [new_purchase_id() for _ in items]
     with transaction(sessions) as session:
         for purchase_id, item in zip(ids, items, strict=True):
-            session.add(
-                Purchase(
-                    purchase_id=purchase_id,
-                    account_id=account_id,
-                    user_id="ana",
-                    item_type=item.type.value,
-                    item_id=item.item_id,
-                    status="processing",
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+            session.add(purchase_row(purchase_id, account_id, item, "processing", now))
     shop_catalogue = catalogue()
     refusals: list[ErrorCode] = []
     start = threading.Barrier(len(ids))
