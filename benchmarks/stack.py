@@ -22,9 +22,9 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 
 from config.settings import Settings
+from devstack.children import STOP_GRACE_SECONDS, Children
+from devstack.dev import DEV_NAMESPACE, DevStack
 from domain.enums import AddonStatus, BillingCycle, GrantSource
-from starter.children import STOP_GRACE_SECONDS, Children
-from starter.dev import DEV_NAMESPACE, DevStack
 from store.db import make_engine, make_session_factory, transaction
 from store.ledger import grant_credits
 from store.migrate import upgrade_to_head

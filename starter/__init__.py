@@ -1,1 +1,2 @@
-"""The HTTP API (FastAPI) and the ``sms-addon`` command line."""
+"""The edges people use: the JSON API (`api/`), the billing page (`web/`) and the
+``sms-addon`` command line (`cli/`)."""

@@ -21,7 +21,7 @@ import uvicorn
 from babel.numbers import format_currency, format_decimal
 from playwright.async_api import Browser, Page
 
-from starter.app import build_services, create_app
+from starter.api.app import build_services, create_app
 from tests.ports import free_port
 from tests.purchase_support import Shop
 from tests.support import settings_for

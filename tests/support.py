@@ -21,13 +21,13 @@ from temporalio.worker import Worker
 
 import worker
 from activities.deps import ActivityDeps
+from application.context import Services
+from application.security import hash_token, new_token
 from config.settings import Settings
 from domain.catalogue import Catalogue, load_catalogue
 from domain.enums import AddonStatus, BillingCycle, Plan, Role
 from payments.sandbox import SandboxGateway
-from starter.app import build_services, create_app
-from starter.security import hash_token, new_token
-from starter.services import Services
+from starter.api.app import build_services, create_app
 from store.db import make_engine, make_session_factory
 from store.migrate import upgrade_to_head
 from store.models import Account, AddonSubscription, ApiToken, User

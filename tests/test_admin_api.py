@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from starter.security import hash_token
+from application.security import hash_token
 from store.db import make_engine, make_session_factory
 from store.models import ApiToken
 from tests.support import ADMIN_TOKEN, api_client, bearer, settings_for

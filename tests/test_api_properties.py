@@ -30,7 +30,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from domain.enums import GrantSource, Role
-from starter.app import build_services, create_app
+from starter.api.app import build_services, create_app
 from store.db import transaction
 from store.ledger import grant_credits
 from tests.support import ADMIN_TOKEN, bearer, create_account, create_user, settings_for

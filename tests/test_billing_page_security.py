@@ -11,7 +11,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from sqlalchemy import func, select
 
-from starter.security import hash_token
+from application.security import hash_token
 from starter.web.i18n import LOCALES_DIR
 from store.models import BillingPageSession, Purchase
 from tests.purchase_support import open_shop

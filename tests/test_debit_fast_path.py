@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, or_, select
 
-from starter.db_writer import DbWriter
+from application.db_writer import DbWriter
 from store.db import transaction, write_transaction
 from store.debits import Message, Outcome, send_on, spend, spend_batch_on, spend_on
 from store.event_models import AlertSettings, AutoTopUp

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from config.settings import Settings
-from starter.children import ChildExited, Children
-from starter.dev_ports import clash_in_log, dev_ports
+from devstack.children import ChildExited, Children
+from devstack.dev_ports import clash_in_log, dev_ports
 from tests.ports import reserve_ports
 from tests.test_dev_stack import PORT_SETTINGS, dev_env
 

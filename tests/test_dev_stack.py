@@ -23,8 +23,8 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
-from starter.demo import DEMO_ACCOUNTS, MAIN_ACCOUNT
-from starter.security import hash_token
+from application.security import hash_token
+from devstack.demo import DEMO_ACCOUNTS, MAIN_ACCOUNT
 from store.db import make_engine, make_session_factory
 from store.models import Account, ApiToken, User
 from tests import walkthrough

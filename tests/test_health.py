@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from starter.app import build_services
+from starter.api.app import build_services
 from store.db import make_engine
 from tests.ports import free_port
 from tests.support import migrated_engine, serving, settings_for

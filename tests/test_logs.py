@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
+from application.security import new_token
 from domain.errors import ErrorCode
 from observability.logs import install_filters, make_formatter
-from starter.security import new_token
 from tests.purchase_support import open_shop
 from tests.support import ADMIN_TOKEN
 

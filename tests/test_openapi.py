@@ -8,7 +8,7 @@ import pytest
 
 from domain.catalogue import load_catalogue
 from domain.inputs import ID_PATTERN
-from starter.app import create_app
+from starter.api.app import create_app
 
 API_MD = [
     ("get", "/healthz"),

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from config.settings import get_settings
-from starter.app import build_services, create_app
-from starter.ops_cli import run_ops
+from starter.api.app import build_services, create_app
+from starter.cli.ops import run_ops
 from tests.invariants import check_money
 from tests.operator_support import audit_rows, refunds_of
 from tests.purchase_support import Shop, open_shop

@@ -13,10 +13,10 @@ from temporalio.workflow import _Definition
 
 import worker
 from config.settings import Settings
+from devstack.demo import walkthrough
 from domain.registration import RegistrationDetails
 from domain.registration_example import EXAMPLE_REGISTRATION
-from starter.app import create_app
-from starter.demo import walkthrough
+from starter.api.app import create_app
 from tests.registration_support import stack
 
 README = (Path(__file__).parents[1] / "README.md").read_text()

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import worker
 from domain.enums import RegistrationStatus, Role
 from domain.registration import CarrierDecision, RegistrationDetails, RegistrationStep
-from starter.routes.registration import _start
+from starter.api.routes.registration import _start
 from tests.registration_support import DETAILS
 from tests.support import (
     activity_deps,

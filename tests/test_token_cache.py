@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from starter import token_cache
-from starter.token_cache import TtlCache
+from application import token_cache
+from application.token_cache import TtlCache
 
 
 def test_entries_expire_after_the_ttl():

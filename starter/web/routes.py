@@ -18,12 +18,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from application.errors import ApiError
 from domain.enums import ItemType
 from domain.errors import ErrorCode
 from domain.purchase import PurchaseItem
-from starter.deps import ServicesDep
-from starter.errors import ApiError
-from starter.routes import addon, purchases
+from starter.api.deps import ServicesDep
+from starter.api.routes import addon, purchases
 from starter.web import notices, sessions
 from starter.web.rendering import render
 from starter.web.views import load

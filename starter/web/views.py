@@ -1,17 +1,17 @@
 """What the billing page shows, read through the same functions that answer the
-JSON API (starter/routes/billing.py and purchases.py), so the page and the API
+JSON API (starter/api/routes/billing.py and purchases.py), so the page and the API
 cannot disagree."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.context import Services
+from application.errors import ApiError
 from domain.enums import AddonStatus, ItemType, Plan, PurchaseStatus
 from domain.purchase import PurchaseView
-from starter.deps import Caller
-from starter.errors import ApiError
-from starter.routes import billing, purchases
-from starter.services import Services
+from starter.api.deps import Caller
+from starter.api.routes import billing, purchases
 
 RECENT = 10
 

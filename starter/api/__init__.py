@@ -1,0 +1,1 @@
+"""The JSON API: the app, its dependencies and error shape, and one router per resource."""
