@@ -8,7 +8,7 @@ from typing import Any
 from temporalio import activity
 
 from activities.deps import ActivityDeps
-from domain.events import TopUpCapture, TopUpOutcome, TopUpSettlement, TopUpStart
+from contracts.events import TopUpCapture, TopUpOutcome, TopUpSettlement, TopUpStart
 from store.balance_watch import top_up_payment_key
 from store.db import read_only, transaction
 from store.event_models import AutoTopUp

@@ -11,14 +11,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.deps import ActivityDeps
-from domain.events import (
-    DeliveryAttempt,
-    DeliveryRecord,
-    DeliveryStatus,
-    EventDelivery,
-    SweepReport,
-    webhook_body,
-)
+from contracts.events import DeliveryAttempt, DeliveryRecord, EventDelivery, SweepReport
+from domain.events import DeliveryStatus, webhook_body
 from outbound.follow_ups import start_follow_ups
 from outbound.webhooks import WebhookNotAccepted, address_refusal, post_signed
 from store.balance_watch import in_flight_top_ups

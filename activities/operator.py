@@ -11,9 +11,7 @@ from sqlalchemy import select
 from temporalio import activity
 
 from activities.deps import ActivityDeps
-from domain.calendar import Period
-from domain.enums import PaymentKind, PaymentStatus
-from domain.operator import (
+from contracts.operator import (
     EndNowRefund,
     OperatorRefundStart,
     RefundedPayment,
@@ -21,6 +19,8 @@ from domain.operator import (
     end_now_refund_key,
     operator_refund_key,
 )
+from domain.calendar import Period
+from domain.enums import PaymentKind, PaymentStatus
 from domain.refunds import Capture, allocate, prorated_unused_minor, refundable_minor
 from store.db import transaction
 from store.models import Payment

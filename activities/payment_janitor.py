@@ -9,7 +9,7 @@ from typing import Any
 from temporalio import activity
 
 from activities.deps import ActivityDeps
-from domain.payment_janitor import JanitorReport, JanitorRequest
+from contracts.payment_janitor import JanitorReport, JanitorRequest
 from payments.gateway import SettlesStale
 
 

@@ -13,12 +13,7 @@ from temporalio import activity
 
 from activities.deps import ActivityDeps
 from boundary.errors import Fault, refusal
-from domain.catalogue import RecurringItem
-from domain.enums import AddonStatus, BillingCycle, ItemType, Plan, Role
-from domain.errors import ErrorCode
-from domain.pricing import Quote
-from domain.purchase import (
-    HELD_ADDON_STATUSES,
+from contracts.purchase import (
     AccountSnapshot,
     CallerCheck,
     CaptureRequest,
@@ -31,11 +26,14 @@ from domain.purchase import (
     PurchaseView,
     QuoteRequest,
     RefundRequest,
-    eligibility_refusal,
-    may_buy,
     payment_key,
     refund_key,
 )
+from domain.catalogue import RecurringItem
+from domain.enums import AddonStatus, BillingCycle, ItemType, Plan, Role
+from domain.errors import ErrorCode
+from domain.pricing import Quote
+from domain.purchase import HELD_ADDON_STATUSES, eligibility_refusal, may_buy
 from payments.gateway import PaymentResult
 from store.db import read_only, transaction
 from store.fact_events import purchase_event

@@ -8,7 +8,7 @@ from typing import Any
 from temporalio import activity
 
 from activities.deps import ActivityDeps
-from domain.registration import RegistrationRecord, RegistrationReminder
+from contracts.registration import RegistrationRecord, RegistrationReminder
 from store.db import transaction
 from store.models import A2pRegistration
 

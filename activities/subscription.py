@@ -13,10 +13,7 @@ from typing import Any
 from temporalio import activity
 
 from activities.deps import ActivityDeps
-from domain.addon import AddonTotals
-from domain.calendar import Period
-from domain.enums import AddonStatus, BillingCycle, GrantSource, Plan
-from domain.subscription import (
+from contracts.subscription import (
     AddonChange,
     AddonLine,
     AddonSnapshot,
@@ -28,6 +25,9 @@ from domain.subscription import (
     Renewal,
     RenewalOutcome,
 )
+from domain.addon import AddonTotals
+from domain.calendar import Period
+from domain.enums import AddonStatus, BillingCycle, GrantSource, Plan
 from observability import metrics
 from store.db import read_only, transaction
 from store.fact_events import renewal_event, suspended_event

@@ -7,7 +7,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 
 from activities.deps import ActivityDeps
 from boundary.options import WORKFLOW_TASK_TIMEOUT
-from domain.subscription import (
+from contracts.subscription import (
     ALLOTMENT_CHANGED_SIGNAL,
     SUBSCRIPTION_WORKFLOW,
     AllotmentChanged,

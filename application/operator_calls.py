@@ -9,11 +9,8 @@ import asyncio
 from application.context import Services
 from application.errors import ApiError
 from application.temporal_calls import WorkflowGone, answer
-from domain.addon import CANCELLABLE_STATUSES, LIVE_STATUSES
-from domain.enums import AddonStatus
-from domain.errors import ErrorCode
-from domain.operator import END_NOW_UPDATE, EndedNow, EndNow
-from domain.subscription import (
+from contracts.operator import END_NOW_UPDATE, EndedNow, EndNow
+from contracts.subscription import (
     CANCEL_UPDATE,
     GRANT_GOODWILL_UPDATE,
     RETRY_PAYMENT_SIGNAL,
@@ -24,6 +21,9 @@ from domain.subscription import (
     RetryPayment,
     subscription_workflow_id,
 )
+from domain.addon import CANCELLABLE_STATUSES, LIVE_STATUSES
+from domain.enums import AddonStatus
+from domain.errors import ErrorCode
 from store.db import read_only
 from store.models import AddonSubscription
 

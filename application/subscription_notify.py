@@ -17,10 +17,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from application.context import Services
 from application.errors import ApiError
-from domain.addon import LIVE_STATUSES
-from domain.catalogue import Catalogue
-from domain.enums import AddonStatus, BillingCycle, Plan
-from domain.subscription import (
+from contracts.subscription import (
     BILLING_CYCLE_CHANGED_SIGNAL,
     PAYMENT_METHOD_CHANGED_SIGNAL,
     PLAN_CHANGED_SIGNAL,
@@ -29,6 +26,9 @@ from domain.subscription import (
     PlanChanged,
     subscription_workflow_id,
 )
+from domain.addon import LIVE_STATUSES
+from domain.catalogue import Catalogue
+from domain.enums import AddonStatus, BillingCycle, Plan
 from store.models import Account, AddonSubscription
 
 log = logging.getLogger("sms_addon.api")

@@ -37,9 +37,13 @@ from temporalio.testing import WorkflowEnvironment
 from benchmarks.stack import Stack, migrated
 from boundary.options import WORKFLOW_TASK_TIMEOUT
 from config.temporal import ensure_search_attributes
+from contracts.subscription import (
+    SUBSCRIPTION_WORKFLOW,
+    SubscriptionStart,
+    subscription_workflow_id,
+)
 from domain.calendar import boundary, credit_month
 from domain.enums import AddonStatus
-from domain.subscription import SUBSCRIPTION_WORKFLOW, SubscriptionStart, subscription_workflow_id
 from store.db import make_session_factory, read_only
 from store.models import CreditGrant, Payment
 from tests.subscription_support import activate

@@ -12,7 +12,7 @@ from temporalio.client import (
 
 from config.schedules import every, keep_schedule
 from config.settings import Settings
-from domain.events import EVENT_SWEEP_SCHEDULE, EVENT_SWEEP_WORKFLOW
+from contracts.events import EVENT_SWEEP_SCHEDULE, EVENT_SWEEP_WORKFLOW
 
 
 def event_sweep_schedule(settings: Settings) -> Schedule:

@@ -12,7 +12,7 @@ from temporalio.client import (
 
 from config.schedules import every, keep_schedule
 from config.settings import Settings
-from domain.payment_janitor import (
+from contracts.payment_janitor import (
     PAYMENT_JANITOR_SCHEDULE,
     PAYMENT_JANITOR_WORKFLOW,
     JanitorRequest,

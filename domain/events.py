@@ -11,12 +11,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel
-
-EVENT_DELIVERY_WORKFLOW = "SmsEventDelivery"
-EVENT_SWEEP_WORKFLOW = "SmsEventSweep"
-AUTO_TOP_UP_WORKFLOW = "SmsAutoTopUp"
-EVENT_SWEEP_SCHEDULE = "sms-event-sweep"
 SIGNATURE_HEADER = "X-Signature-SHA256"
 
 
@@ -70,63 +64,3 @@ def webhook_body(event_id: str, account_id: str, at: datetime, type_: str, data:
 def sign(secret: str, body: bytes) -> str:
     """Hex HMAC-SHA256 of ``body`` with the account's webhook secret."""
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def delivery_workflow_id(account_id: str, event_id: str) -> str:
-    return f"sms-event:{account_id}:{event_id}"
-
-
-def top_up_workflow_id(account_id: str, top_up_id: str) -> str:
-    return f"sms-auto-top-up:{account_id}:{top_up_id}"
-
-
-class EventDelivery(BaseModel):
-    """Deliver one event to the account's webhook (``SmsEventDelivery``)."""
-
-    account_id: str
-    event_id: str
-
-
-class DeliveryAttempt(BaseModel):
-    """What one POST did; ``sent`` False when there was nothing to send (no webhook)."""
-
-    sent: bool
-    status_code: int | None = None
-
-
-class DeliveryRecord(BaseModel):
-    event_id: str
-    sent: bool
-    at: datetime
-
-
-class TopUpStart(BaseModel):
-    """Buy the auto top-up claimed by a debit (``SmsAutoTopUp``)."""
-
-    account_id: str
-    top_up_id: str
-
-
-class TopUpCapture(BaseModel):
-    payment_id: str
-    succeeded: bool
-    amount_minor: int
-    currency: str
-    decline_reason: str | None = None
-
-
-class TopUpSettlement(BaseModel):
-    top_up_id: str
-    capture: TopUpCapture
-    at: datetime
-
-
-class TopUpOutcome(BaseModel):
-    status: TopUpStatus
-    credits: int
-    balance: int
-
-
-class SweepReport(BaseModel):
-    deliveries_started: int = 0
-    top_ups_started: int = 0

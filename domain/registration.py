@@ -9,7 +9,6 @@ sees details a carrier could accept.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
@@ -180,77 +179,5 @@ class RegistrationDetails(_Input):
     campaign: CampaignDetails
 
 
-class RegistrationStep(StrEnum):
-    BRAND = "brand"
-    CAMPAIGN = "campaign"
-
-    @property
-    def pending_status(self) -> RegistrationStatus:
-        if self is RegistrationStep.BRAND:
-            return RegistrationStatus.BRAND_PENDING
-        return RegistrationStatus.CAMPAIGN_PENDING
-
-
-class DecisionSource(StrEnum):
-    WEBHOOK = "webhook"
-    OPERATOR = "operator"
-    SANDBOX = "sandbox"
-
-
-class CarrierDecision(_Strict):
-    """A carrier's verdict on one step. ``submission`` ties it to the submission it
-    answers, so a late verdict on a superseded submission is ignored."""
-
-    step: RegistrationStep
-    approved: bool
-    reason: Annotated[str, StringConstraints(max_length=1000)] | None = None
-    submission: Annotated[int, Field(ge=1)] | None = None
-    source: DecisionSource = DecisionSource.OPERATOR
-
-
-class RegistrationStart(_Strict):
-    """Workflow input. Durations come from settings through the API, because the
-    workflow may not read settings."""
-
-    account_id: str
-    details: RegistrationDetails
-    submission: Annotated[int, Field(ge=1)]
-    reminder_after: timedelta
-    decision_timeout: timedelta
-    # Set only on the embedded stack: its sandbox carrier approves each step after this.
-    sandbox_carrier_delay: timedelta | None = None
-
-
-class RegistrationState(_Strict):
-    status: RegistrationStatus
-    reason: str | None = None
-    submission: int = 0
-    reminders_sent: int = 0
-
-
-class RegistrationRecord(_Strict):
-    """What the ``a2p_registrations`` row must say after this activity."""
-
-    account_id: str
-    status: RegistrationStatus
-    reason: str | None
-    details: RegistrationDetails
-    submission: int
-    at: datetime
-
-
-class RegistrationReminder(_Strict):
-    account_id: str
-    step: RegistrationStep
-    submission: int
-    number: int
-    waiting_since: datetime
-    at: datetime
-
-
 CORRECTABLE = frozenset({RegistrationStatus.FAILED, RegistrationStatus.TIMED_OUT})
 IN_REVIEW = frozenset({RegistrationStatus.BRAND_PENDING, RegistrationStatus.CAMPAIGN_PENDING})
-
-
-def workflow_id(account_id: str) -> str:
-    return f"a2p-10dlc:{account_id}"

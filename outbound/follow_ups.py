@@ -11,7 +11,7 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from domain.events import (
+from contracts.events import (
     AUTO_TOP_UP_WORKFLOW,
     EVENT_DELIVERY_WORKFLOW,
     EventDelivery,

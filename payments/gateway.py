@@ -7,8 +7,8 @@ from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
+from contracts.payment_janitor import JanitorReport
 from domain.enums import PaymentKind, PaymentStatus
-from domain.payment_janitor import JanitorReport
 
 
 class PaymentResult(BaseModel):

@@ -23,8 +23,8 @@ import stripe
 from sqlalchemy.orm import Session, sessionmaker
 from stripe.params import PaymentIntentConfirmParams, PaymentIntentCreateParams
 
+from contracts.payment_janitor import JanitorReport
 from domain.enums import PaymentKind, PaymentStatus
-from domain.payment_janitor import JanitorReport
 from payments import attempts
 from payments.gateway import GatewayRejected, PaymentResult, PaymentUnknown, UnknownPayment
 from payments.stripe_customers import customer_with_method

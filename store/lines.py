@@ -6,9 +6,9 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from contracts.subscription import AddonLine, LineEnd, LineKind
 from domain.enums import AddonStatus, BillingCycle, ItemType
 from domain.errors import DomainError, ErrorCode
-from domain.subscription import AddonLine, LineEnd, LineKind
 from store.ledger import lock_account
 from store.models import AddonSubscription, SubscriptionItem
 from store.subscriptions import item_price

@@ -10,14 +10,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from domain.enums import EntryKind, PaymentKind, PaymentStatus
-from domain.errors import DomainError, ErrorCode
-from domain.operator import (
+from contracts.operator import (
     OPERATOR_REFUND_PREFIX,
     AuditAction,
     RefundedPayment,
     RefundRequestStatus,
 )
+from domain.enums import EntryKind, PaymentKind, PaymentStatus
+from domain.errors import DomainError, ErrorCode
 from domain.refunds import check_refund, credits_to_revoke
 from store.ledger import append_entry, find_entry, lock_account
 from store.models import CreditGrant, Payment

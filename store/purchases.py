@@ -17,19 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from contracts.purchase import ClaimRequest, PaymentRef, PurchaseView
 from domain.catalogue import Catalogue
 from domain.enums import AddonStatus, ItemType, Plan, PurchaseStatus
 from domain.errors import DomainError, ErrorCode
 from domain.pricing import Quote
-from domain.purchase import (
-    TERMINAL_STATUSES,
-    ClaimRequest,
-    Failure,
-    PaymentRef,
-    PurchaseItem,
-    PurchaseView,
-    eligibility_refusal,
-)
+from domain.purchase import TERMINAL_STATUSES, Failure, PurchaseItem, eligibility_refusal
 from domain.tier_change import tier_change_refusal
 from observability import metrics
 from store.ledger import lock_account

@@ -8,9 +8,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from contracts.events import TopUpCapture, TopUpOutcome
 from domain.calendar import credit_month
 from domain.enums import GrantSource
-from domain.events import EventType, TopUpCapture, TopUpOutcome, TopUpStatus
+from domain.events import EventType, TopUpStatus
 from store.balance_watch import top_up_payment_key
 from store.event_models import AlertSettings, AutoTopUp
 from store.events import record_event

@@ -19,7 +19,7 @@ from collections import Counter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.purchase import payment_key, refund_key
+from contracts.purchase import payment_key, refund_key
 from store.models import Account, CreditEntry, CreditGrant, Payment, Purchase
 from store.operator_models import RefundRequest
 from store.subscriptions import purchase_grant_key

@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
+from contracts.purchase import purchase_workflow_id
 from domain.enums import BillingCycle, Plan, Role
-from domain.purchase import PurchaseItem, purchase_workflow_id
+from domain.purchase import PurchaseItem
 from store.models import Account, CreditEntry, Payment, Purchase
 from tests.support import (
     api_client,

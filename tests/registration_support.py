@@ -21,8 +21,8 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from config.settings import Settings
+from contracts.registration import CarrierDecision, RegistrationState, RegistrationStep
 from domain.enums import GrantSource, Role
-from domain.registration import CarrierDecision, RegistrationState, RegistrationStep
 from store.db import transaction
 from store.ledger import grant_credits
 from tests.support import (

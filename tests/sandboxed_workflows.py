@@ -12,9 +12,9 @@ from workflows.purchase import PurchaseWorkflow
 from workflows.subscription import SmsSubscriptionWorkflow
 
 with workflow.unsafe.imports_passed_through():
+    from contracts.purchase import PurchaseInput, PurchaseView
+    from contracts.subscription import SUBSCRIPTION_WORKFLOW, SubscriptionStart
     from domain.enums import AddonStatus
-    from domain.purchase import PurchaseInput, PurchaseView
-    from domain.subscription import SUBSCRIPTION_WORKFLOW, SubscriptionStart
 
 
 @workflow.defn(name=SUBSCRIPTION_WORKFLOW, sandboxed=True)

@@ -15,16 +15,16 @@ from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from domain.addon import AddonState
-from domain.calendar import Period, boundary, credit_month
-from domain.catalogue import RecurringItem
-from domain.enums import AddonStatus, BillingCycle, EntryKind, PaymentKind, Plan
-from domain.subscription import (
+from contracts.subscription import (
     STATE_QUERY,
     SUBSCRIPTION_WORKFLOW,
     SubscriptionStart,
     subscription_workflow_id,
 )
+from domain.addon import AddonState
+from domain.calendar import Period, boundary, credit_month
+from domain.catalogue import RecurringItem
+from domain.enums import AddonStatus, BillingCycle, EntryKind, PaymentKind, Plan
 from store.db import transaction
 from store.ledger import debit_credits
 from store.models import Account, AddonSubscription, CreditEntry, CreditGrant, Payment

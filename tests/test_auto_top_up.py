@@ -11,7 +11,8 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.events import TopUpStatus, top_up_workflow_id
+from contracts.events import top_up_workflow_id
+from domain.events import TopUpStatus
 from store.db import transaction
 from store.models import Account as AccountRow
 from store.models import Payment

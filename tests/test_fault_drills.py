@@ -25,10 +25,14 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
 from boundary.options import WAITED_ON_TASK_TIMEOUT
+from contracts.purchase import purchase_workflow_id
+from contracts.subscription import (
+    SUBSCRIPTION_WORKFLOW,
+    SubscriptionStart,
+    subscription_workflow_id,
+)
 from domain.calendar import credit_month
 from domain.enums import AddonStatus
-from domain.purchase import purchase_workflow_id
-from domain.subscription import SUBSCRIPTION_WORKFLOW, SubscriptionStart, subscription_workflow_id
 from store.models import CreditGrant, Purchase
 from tests.crashing_worker import READY
 from tests.invariants import check_money

@@ -4,7 +4,7 @@ the audit, and the money invariants."""
 
 from __future__ import annotations
 
-from domain.operator import operator_refund_workflow_id
+from contracts.operator import operator_refund_workflow_id
 from store.operator_models import RefundRequest
 from tests.invariants import check_money
 from tests.operator_support import ADMIN, audit_rows, ops_post, refunds_of, spend

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from contracts.subscription import subscription_workflow_id
 from domain.calendar import Period, billing_period
 from domain.enums import AddonStatus, BillingCycle, GrantSource, PaymentStatus
 from domain.refunds import prorated_unused_minor
-from domain.subscription import subscription_workflow_id
 from payments.sandbox import DECLINING_METHOD
 from tests.invariants import check_money
 from tests.operator_support import admin_post, audit_of, ops_post, refunds_of

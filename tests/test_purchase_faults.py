@@ -11,7 +11,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 import worker
-from domain.purchase import GrantRequest
+from contracts.purchase import GrantRequest
 from tests.crashing_worker import READY
 from tests.purchase_support import open_shop
 from tests.support import activity_deps, keep_history, running_worker

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
 from activities.purchase import PurchaseActivities
+from contracts.purchase import ClaimRequest, PurchaseView
 from domain.enums import ItemType, Plan, PurchaseStatus
-from domain.purchase import ClaimRequest, PurchaseItem, PurchaseView
+from domain.purchase import PurchaseItem
 from store.db import transaction
 from store.models import Purchase
 from store.purchases import new_purchase_id, save_purchase_view

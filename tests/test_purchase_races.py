@@ -14,10 +14,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from contracts.purchase import ClaimRequest
 from domain.calendar import credit_month
 from domain.enums import ItemType, Plan, Role
 from domain.errors import DomainError, ErrorCode
-from domain.purchase import ClaimRequest, PurchaseItem
+from domain.purchase import PurchaseItem
 from store.db import transaction
 from store.models import Purchase
 from store.purchases import claim_item, new_purchase_id

@@ -7,7 +7,7 @@ import copy
 import json
 from datetime import timedelta
 
-from domain.registration import RegistrationStep
+from contracts.registration import RegistrationStep
 from store.models import A2pRegistration
 from tests.registration_support import (
     DETAILS,
@@ -16,10 +16,7 @@ from tests.registration_support import (
     signed,
     stack,
 )
-from tests.support import (
-    bearer,
-    keep_history,
-)
+from tests.support import bearer, keep_history
 from workflows.registration import A2pRegistrationWorkflow
 
 

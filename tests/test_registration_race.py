@@ -8,8 +8,9 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import worker
+from contracts.registration import CarrierDecision, RegistrationStep
 from domain.enums import RegistrationStatus, Role
-from domain.registration import CarrierDecision, RegistrationDetails, RegistrationStep
+from domain.registration import RegistrationDetails
 from starter.api.routes.registration import _start
 from tests.registration_support import DETAILS
 from tests.support import (

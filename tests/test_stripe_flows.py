@@ -17,15 +17,15 @@ import worker
 from activities import all_activities
 from activities.deps import ActivityDeps
 from config.payment_janitor import ensure_payment_janitor
-from domain.catalogue import load_catalogue
-from domain.enums import AddonStatus, PaymentStatus
-from domain.payment_janitor import (
+from contracts.payment_janitor import (
     PAYMENT_JANITOR_SCHEDULE,
     PAYMENT_JANITOR_WORKFLOW,
     JanitorReport,
     JanitorRequest,
 )
-from domain.purchase import GrantRequest, payment_key, refund_key
+from contracts.purchase import GrantRequest, payment_key, refund_key
+from domain.catalogue import load_catalogue
+from domain.enums import AddonStatus, PaymentStatus
 from tests.purchase_support import open_shop
 from tests.stripe_support import (
     intents_of,

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from temporalio.client import WorkflowExecutionStatus
 
+from contracts.subscription import RETRY_PAYMENT_SIGNAL, RetryPayment
 from domain.addon import DEFAULT_DUNNING_RETRY_DAYS
 from domain.enums import AddonStatus, GrantSource, PaymentStatus
-from domain.subscription import RETRY_PAYMENT_SIGNAL, RetryPayment
 from payments.sandbox import DECLINING_METHOD
 from tests.subscription_support import SETTLE, TIER, subscribed
 from tests.support import ADMIN_TOKEN, api_client, bearer, keep_history, settings_for

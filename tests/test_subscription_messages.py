@@ -6,10 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from domain.calendar import billing_period, days_left
-from domain.enums import AddonStatus, BillingCycle, EntryKind, GrantSource
-from domain.pricing import prorate
-from domain.subscription import (
+from contracts.subscription import (
     ALLOTMENT_CHANGED_SIGNAL,
     GRANT_GOODWILL_UPDATE,
     SUBSCRIPTION_WORKFLOW,
@@ -19,6 +16,9 @@ from domain.subscription import (
     SubscriptionStart,
     subscription_workflow_id,
 )
+from domain.calendar import billing_period, days_left
+from domain.enums import AddonStatus, BillingCycle, EntryKind, GrantSource
+from domain.pricing import prorate
 from tests.subscription_support import PACK, TIER, subscribed
 from tests.support import (
     ADMIN_TOKEN,

@@ -9,13 +9,13 @@ from temporalio.client import WorkflowExecutionStatus
 import worker
 from activities.deps import ActivityDeps
 from activities.subscription import SubscriptionActivities
-from domain.enums import AddonStatus, GrantSource, PaymentStatus
-from domain.subscription import (
+from contracts.subscription import (
     PAYMENT_METHOD_CHANGED_SIGNAL,
     PaymentMethodChanged,
     Renewal,
     RenewalOutcome,
 )
+from domain.enums import AddonStatus, GrantSource, PaymentStatus
 from payments.sandbox import DECLINING_METHOD, FLAKY_METHOD
 from tests.subscription_support import SETTLE, TIER, subscribed, task_queue
 from tests.support import activity_deps, keep_history

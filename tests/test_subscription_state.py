@@ -6,11 +6,11 @@ from datetime import UTC, date, datetime
 
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from contracts.subscription import SubscriptionStart
 from domain.addon import AddonState, AddonTotals, BillingCharge, Dunning
 from domain.calendar import Period, credit_month
 from domain.enums import AddonStatus, BillingCycle
 from domain.money import format_money
-from domain.subscription import SubscriptionStart
 
 ANCHOR = date(2026, 11, 26)
 NOW = datetime(2026, 12, 3, tzinfo=UTC)

@@ -14,16 +14,16 @@ from temporalio.client import WorkflowQueryFailedError, WorkflowUpdateFailedErro
 import worker
 from activities.purchase import PurchaseActivities
 from boundary.errors import error_code_of
-from domain import pricing
-from domain.enums import AddonStatus, BillingCycle
-from domain.errors import ErrorCode
-from domain.purchase import GrantRequest
-from domain.subscription import (
+from contracts.purchase import GrantRequest
+from contracts.subscription import (
     BILLING_CYCLE_CHANGED_SIGNAL,
     CANCEL_UPDATE,
     BillingCycleChanged,
     CancelAddon,
 )
+from domain import pricing
+from domain.enums import AddonStatus, BillingCycle
+from domain.errors import ErrorCode
 from store.db import transaction
 from store.models import AddonSubscription, Purchase
 from tests.invariants import check_money

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
-from domain.subscription import subscription_workflow_id
+from contracts.subscription import subscription_workflow_id
 from tests.invariants import check_money
 from tests.purchase_support import Shop, open_shop
 from tests.support import keep_history

@@ -9,12 +9,8 @@ import hmac
 import uuid
 from datetime import UTC, datetime
 
-from domain.events import (
-    DeliveryAttempt,
-    EventType,
-    SweepReport,
-    delivery_workflow_id,
-)
+from contracts.events import DeliveryAttempt, SweepReport, delivery_workflow_id
+from domain.events import EventType
 from store.db import transaction
 from store.events import find_event, record_event
 from tests.event_support import active_account, events, put_settings, receiver, send

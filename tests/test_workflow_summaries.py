@@ -12,9 +12,9 @@ from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 
 from config.payment_janitor import janitor_schedule
-from domain.operator import operator_refund_workflow_id
-from domain.purchase import purchase_workflow_id
-from domain.subscription import subscription_workflow_id
+from contracts.operator import operator_refund_workflow_id
+from contracts.purchase import purchase_workflow_id
+from contracts.subscription import subscription_workflow_id
 from store.operator_models import RefundRequest
 from tests.operator_support import ops_post
 from tests.purchase_support import open_shop

@@ -11,7 +11,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.auto_top_up import AutoTopUpActivities
     from activities.events import EventActivities
     from boundary.options import DATABASE_WRITE, GATEWAY_CALL, TEMPORAL_CALL
-    from domain.events import AUTO_TOP_UP_WORKFLOW, TopUpOutcome, TopUpSettlement, TopUpStart
+    from contracts.events import AUTO_TOP_UP_WORKFLOW, TopUpOutcome, TopUpSettlement, TopUpStart
     from domain.money import format_money
     from workflows.search_attributes import ACCOUNT_ID
 

@@ -13,7 +13,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.events import EventActivities
     from boundary.options import DATABASE_WRITE, TEMPORAL_CALL, WEBHOOK_CALL
-    from domain.events import (
+    from contracts.events import (
         EVENT_DELIVERY_WORKFLOW,
         EVENT_SWEEP_WORKFLOW,
         DeliveryAttempt,

@@ -12,14 +12,14 @@ with workflow.unsafe.imports_passed_through():
     from activities.operator import OperatorActivities
     from boundary.errors import refusal, refusal_of
     from boundary.options import DATABASE_WRITE, GATEWAY_CALL
-    from domain.errors import ErrorCode
-    from domain.money import format_money
-    from domain.operator import (
+    from contracts.operator import (
         OPERATOR_REFUND_WORKFLOW,
         OperatorRefundStart,
         RefundedPayment,
         SettleRefund,
     )
+    from domain.errors import ErrorCode
+    from domain.money import format_money
     from workflows.search_attributes import ACCOUNT_ID
     from workflows.summaries import moment
 

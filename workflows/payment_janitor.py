@@ -11,7 +11,7 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.payment_janitor import PaymentJanitorActivities
-    from domain.payment_janitor import PAYMENT_JANITOR_WORKFLOW, JanitorReport, JanitorRequest
+    from contracts.payment_janitor import PAYMENT_JANITOR_WORKFLOW, JanitorReport, JanitorRequest
     from workflows.summaries import moment
 
 # A sweep makes a few provider calls per payment, each bounded by the client timeout.

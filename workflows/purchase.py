@@ -18,18 +18,12 @@ from workflows.purchase_steps import LOCAL_STEPS, NOTHING_DUE, RECORDS_IN_STEPS,
 
 with workflow.unsafe.imports_passed_through():
     from boundary.errors import Fault, refusal_of
+    from contracts.purchase import Decision, PaymentRef, PurchaseInput, PurchaseView
     from domain.enums import PurchaseStatus
     from domain.errors import ErrorCode
     from domain.money import format_money
     from domain.pricing import Quote
-    from domain.purchase import (
-        Decision,
-        Failure,
-        PaymentRef,
-        Phase,
-        PurchaseInput,
-        PurchaseView,
-    )
+    from domain.purchase import Failure, Phase
     from workflows.search_attributes import ACCOUNT_ID
     from workflows.summaries import moment
 

@@ -22,27 +22,26 @@ with workflow.unsafe.imports_passed_through():
         StepOptions,
         waited_on,
     )
-    from domain.enums import ItemType, PurchaseStatus
-    from domain.money import format_money
-    from domain.pricing import Quote
-    from domain.purchase import (
+    from contracts.purchase import (
         AccountSnapshot,
         CallerCheck,
         CaptureRequest,
         CaptureResult,
         ClaimRequest,
         EligibilityCheck,
-        Failure,
         GrantRequest,
         PaymentRef,
-        Phase,
         PriceRequest,
         PurchaseInput,
         PurchaseView,
         QuoteRequest,
         RefundRequest,
     )
-    from domain.subscription import AllotmentChanged, SubscriptionStart
+    from contracts.subscription import AllotmentChanged, SubscriptionStart
+    from domain.enums import ItemType, PurchaseStatus
+    from domain.money import format_money
+    from domain.pricing import Quote
+    from domain.purchase import Failure, Phase
     from workflows.search_attributes import SMS_PURCHASE_STATUS
 
 # Versions of this workflow's steps (workflow.patched): histories recorded before each

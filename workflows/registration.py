@@ -19,20 +19,18 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.registration import RegistrationActivities
     from boundary.options import DATABASE_WRITE
-    from domain.enums import RegistrationStatus
-    from domain.errors import ErrorCode
-    from domain.registration import (
-        CORRECTABLE,
-        BrandDetails,
+    from contracts.registration import (
         CarrierDecision,
         DecisionSource,
-        RegistrationDetails,
         RegistrationRecord,
         RegistrationReminder,
         RegistrationStart,
         RegistrationState,
         RegistrationStep,
     )
+    from domain.enums import RegistrationStatus
+    from domain.errors import ErrorCode
+    from domain.registration import CORRECTABLE, BrandDetails, RegistrationDetails
     from workflows import search_attributes
     from workflows.summaries import moment
 

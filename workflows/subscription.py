@@ -26,12 +26,8 @@ from workflows.subscription_steps import (
 with workflow.unsafe.imports_passed_through():
     from activities.subscription import SubscriptionActivities
     from boundary.options import DATABASE_WRITE
-    from domain.addon import CANCELLABLE_STATUSES, AddonState
-    from domain.calendar import credit_month
-    from domain.enums import AddonStatus
-    from domain.errors import ErrorCode
-    from domain.operator import END_NOW_UPDATE, EndedNow, EndNow
-    from domain.subscription import (
+    from contracts.operator import END_NOW_UPDATE, EndedNow, EndNow
+    from contracts.subscription import (
         ALLOTMENT_CHANGED_SIGNAL,
         BILLING_CYCLE_CHANGED_SIGNAL,
         CANCEL_UPDATE,
@@ -60,6 +56,10 @@ with workflow.unsafe.imports_passed_through():
         RetryPayment,
         SubscriptionStart,
     )
+    from domain.addon import CANCELLABLE_STATUSES, AddonState
+    from domain.calendar import credit_month
+    from domain.enums import AddonStatus
+    from domain.errors import ErrorCode
     from workflows.search_attributes import ACCOUNT_ID
     from workflows.summaries import day
 

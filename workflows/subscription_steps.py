@@ -19,12 +19,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.subscription import SubscriptionActivities
     from boundary.errors import refusal_of
     from boundary.options import DATABASE_WRITE, GATEWAY_CALL, READ_CHECK
-    from domain.addon import AddonState, AddonTotals, BillingCharge
-    from domain.calendar import Period
-    from domain.enums import AddonStatus
-    from domain.errors import ErrorCode
-    from domain.operator import EndedNow, EndNowRefund, RefundedPayment
-    from domain.subscription import (
+    from contracts.operator import EndedNow, EndNowRefund, RefundedPayment
+    from contracts.subscription import (
         AddonChange,
         AddonSnapshot,
         ChargeOutcome,
@@ -33,6 +29,10 @@ with workflow.unsafe.imports_passed_through():
         RenewalOutcome,
         SubscriptionStart,
     )
+    from domain.addon import AddonState, AddonTotals, BillingCharge
+    from domain.calendar import Period
+    from domain.enums import AddonStatus
+    from domain.errors import ErrorCode
     from workflows.search_attributes import SMS_ADDON_STATUS
     from workflows.summaries import day
 

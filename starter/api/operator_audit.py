@@ -11,8 +11,8 @@ from fastapi import Header
 from pydantic import BaseModel, Field
 
 from application.context import Services
-from domain.operator import AuditAction
-from domain.subscription import REASON_MAX_LENGTH
+from contracts.operator import AuditAction
+from contracts.subscription import REASON_MAX_LENGTH
 from store.db import read_only, transaction
 from store.operator import find_audit, write_audit
 

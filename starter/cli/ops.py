@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from config.settings import get_settings
-from domain.operator import DEFAULT_OPERATOR
+from contracts.operator import DEFAULT_OPERATOR
 
 TIMEOUT_SECONDS = 60.0
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from application.context import Services
 from application.errors import ApiError
+from contracts.purchase import PurchaseView
 from domain.enums import AddonStatus, ItemType, Plan, PurchaseStatus
-from domain.purchase import PurchaseView
 from starter.api.deps import Caller
 from starter.api.routes import billing, purchases
 

@@ -12,10 +12,7 @@ from pydantic import BaseModel
 from application.context import Services
 from application.errors import ApiError
 from application.temporal_calls import WorkflowGone, answer
-from domain.addon import CANCELLABLE_STATUSES
-from domain.enums import AddonStatus
-from domain.errors import ErrorCode
-from domain.subscription import (
+from contracts.subscription import (
     CANCEL_UPDATE,
     RESUME_UPDATE,
     CancelAccepted,
@@ -24,6 +21,9 @@ from domain.subscription import (
     ResumeAddon,
     subscription_workflow_id,
 )
+from domain.addon import CANCELLABLE_STATUSES
+from domain.enums import AddonStatus
+from domain.errors import ErrorCode
 from starter.api.deps import BillingCaller, ServicesDep
 from starter.api.errors import error_responses
 from store.db import read_only

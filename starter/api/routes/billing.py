@@ -11,11 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from application.errors import ApiError
+from contracts.subscription import AddonLine
 from domain.catalogue import Catalogue, RecurringItem
 from domain.eligibility import plan_refusal
 from domain.enums import AddonStatus, BillingCycle, EntryKind, PaymentKind, PaymentStatus, Plan
 from domain.errors import ErrorCode
-from domain.subscription import AddonLine
 from starter.api.deps import AccountCaller, ReadSession, ServicesDep
 from store.lines import addon_lines
 from store.models import Account, AddonSubscription, CreditEntry, Payment

@@ -10,10 +10,10 @@ from fastapi import APIRouter
 from application.context import Services
 from application.errors import ApiError
 from application.temporal_calls import WorkflowGone, answer
+from contracts.subscription import END_LINE_UPDATE, AddonLine, EndLine, subscription_workflow_id
 from domain.addon import LIVE_STATUSES
 from domain.enums import AddonStatus
 from domain.errors import ErrorCode
-from domain.subscription import END_LINE_UPDATE, AddonLine, EndLine, subscription_workflow_id
 from starter.api.deps import BillingCaller, IdPath, ServicesDep
 from starter.api.errors import error_responses
 from store.db import read_only

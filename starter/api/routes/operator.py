@@ -20,10 +20,10 @@ from pydantic import BaseModel, Field
 from application.context import Services
 from application.errors import ApiError
 from application.operator_calls import cancel_addon, give_goodwill, request_retry
+from contracts.operator import DEFAULT_OPERATOR, AuditAction, RefundedPayment
 from domain.enums import AddonStatus
 from domain.errors import ErrorCode
 from domain.inputs import Id, InputModel
-from domain.operator import DEFAULT_OPERATOR, AuditAction, RefundedPayment
 from starter.api.deps import AccountIdPath, AdminDep, ServicesDep
 from starter.api.errors import error_responses
 from starter.api.idempotency import IdempotencyDep

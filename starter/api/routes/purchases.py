@@ -26,16 +26,10 @@ from application.context import Services
 from application.errors import ApiError
 from application.temporal_calls import WorkflowGone, answer
 from boundary.options import WAITED_ON_TASK_TIMEOUT
+from contracts.purchase import Decision, PurchaseInput, PurchaseView, purchase_workflow_id
 from domain.enums import PurchaseStatus
 from domain.errors import ErrorCode
-from domain.purchase import (
-    TERMINAL_STATUSES,
-    Decision,
-    PurchaseInput,
-    PurchaseItem,
-    PurchaseView,
-    purchase_workflow_id,
-)
+from domain.purchase import TERMINAL_STATUSES, PurchaseItem
 from starter.api.deps import AccountCaller, Caller, IdPath, ServicesDep
 from starter.api.errors import error_responses
 from starter.api.idempotency import IdempotencyDep

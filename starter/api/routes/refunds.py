@@ -18,15 +18,15 @@ from application.context import Services
 from application.errors import ApiError
 from application.temporal_calls import WorkflowGone, answer
 from boundary.options import WORKFLOW_TASK_TIMEOUT
-from domain.errors import ErrorCode
-from domain.inputs import Id, InputModel
-from domain.operator import (
+from contracts.operator import (
     DEFAULT_OPERATOR,
     OperatorRefundStart,
     RefundedPayment,
     RefundRequestStatus,
     operator_refund_workflow_id,
 )
+from domain.errors import ErrorCode
+from domain.inputs import Id, InputModel
 from starter.api.deps import AccountIdPath, AdminDep, ServicesDep
 from starter.api.errors import error_responses
 from starter.api.idempotency import IdempotencyDep

@@ -26,19 +26,18 @@ from application.errors import ApiError
 from application.temporal_calls import WorkflowGone, answer, unavailable
 from boundary.options import WORKFLOW_TASK_TIMEOUT
 from config.settings import Settings
-from domain.enums import RegistrationStatus
-from domain.errors import ErrorCode
-from domain.inputs import Choice, Id, InputModel
-from domain.registration import (
-    IN_REVIEW,
+from contracts.registration import (
     CarrierDecision,
     DecisionSource,
-    RegistrationDetails,
     RegistrationStart,
     RegistrationState,
     RegistrationStep,
     workflow_id,
 )
+from domain.enums import RegistrationStatus
+from domain.errors import ErrorCode
+from domain.inputs import Choice, Id, InputModel
+from domain.registration import IN_REVIEW, RegistrationDetails
 from starter.api.deps import AccountCaller, AccountIdPath, BillingCaller, ServicesDep
 from starter.api.errors import ErrorBody, error_responses
 from store.models import A2pRegistration
