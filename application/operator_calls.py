@@ -61,10 +61,18 @@ async def give_goodwill(
         raise not_active("to give credits to") from gone
 
 
+def not_past_due(status: AddonStatus) -> ApiError:
+    return ApiError(
+        ErrorCode.NOT_PAST_DUE,
+        f"The SMS add-on is {status}, not past due: there is no declined charge to retry.",
+    )
+
+
 async def request_retry(services: Services, account_id: str, operator: str) -> None:
-    """Signal ``retry_payment``; 409 ``addon_not_active`` unless the add-on is past due."""
-    if await _status(services, account_id) is not AddonStatus.PAST_DUE:
-        raise not_active("past due")
+    """Signal ``retry_payment``; 409 ``not_past_due`` unless the add-on is past due."""
+    status = await _status(services, account_id)
+    if status is not AddonStatus.PAST_DUE:
+        raise not_past_due(status)
     client = await services.temporal.client()
     handle = client.get_workflow_handle(subscription_workflow_id(account_id))
     signal = handle.signal(
@@ -72,8 +80,8 @@ async def request_retry(services: Services, account_id: str, operator: str) -> N
     )
     try:
         await answer(services, signal, STILL_WORKING)
-    except WorkflowGone as gone:
-        raise not_active("past due") from gone
+    except WorkflowGone as gone:  # it ended between the read and the signal
+        raise not_past_due(await _status(services, account_id)) from gone
 
 
 async def cancel_addon(

@@ -18,6 +18,7 @@ class ErrorCode(StrEnum):
     ADDON_ALREADY_ACTIVE = "addon_already_active"
     ADDON_NOT_ACTIVE = "addon_not_active"
     ADDON_NOT_CANCELLING = "addon_not_cancelling"
+    NOT_PAST_DUE = "not_past_due"
     PAYMENT_DECLINED = "payment_declined"
     QUOTE_EXPIRED = "quote_expired"
     NOT_AWAITING_CONFIRMATION = "not_awaiting_confirmation"
@@ -37,6 +38,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.ADDON_ALREADY_ACTIVE: 409,
     ErrorCode.ADDON_NOT_ACTIVE: 409,
     ErrorCode.ADDON_NOT_CANCELLING: 409,
+    ErrorCode.NOT_PAST_DUE: 409,
     ErrorCode.PAYMENT_DECLINED: 402,
     ErrorCode.QUOTE_EXPIRED: 409,
     ErrorCode.NOT_AWAITING_CONFIRMATION: 409,

@@ -51,7 +51,8 @@ async def test_retry_payment_only_when_past_due(time_skipping_env, sqlite_url, s
         async with api_client(settings_for(sqlite_url), time_skipping_env.client) as api:
             early = await admin_post(api, sub.account_id, "/retry-payment", key="early")
             assert early.status_code == 409, early.text
-            assert early.json()["error"]["code"] == "addon_not_active"
+            assert early.json()["error"]["code"] == "not_past_due"
+            assert "active, not past due" in early.json()["error"]["message"]
 
             await sub.after_boundary(1)
             assert sub.addon().status == AddonStatus.PAST_DUE

@@ -75,7 +75,7 @@ async def test_ops_commands_act_once_and_are_audited(
 
         code, refused = await ops(transport, capsys, "retry-payment", account)
         assert code == 1 and isinstance(refused, dict)
-        assert refused["error"]["code"] == "addon_not_active"
+        assert refused["error"]["code"] == "not_past_due"
 
         code, ended = await ops(transport, capsys, "cancel", account, "--when", "now")
         assert code == 0 and isinstance(ended, dict) and ended["status"] == "cancelled"

@@ -148,7 +148,7 @@ class RetryOut(BaseModel):
     "/retry-payment",
     status_code=status.HTTP_202_ACCEPTED,
     responses=error_responses(
-        ErrorCode.UNAUTHENTICATED, ErrorCode.ADDON_NOT_ACTIVE, ErrorCode.SERVICE_UNAVAILABLE
+        ErrorCode.UNAUTHENTICATED, ErrorCode.NOT_PAST_DUE, ErrorCode.SERVICE_UNAVAILABLE
     ),
 )
 async def retry_payment(
@@ -157,7 +157,7 @@ async def retry_payment(
     idempotency: IdempotencyDep,
     operator: OperatorHeader = DEFAULT_OPERATOR,
 ) -> RetryOut:
-    """Retry a past-due add-on's declined charge now (409 ``addon_not_active`` when
+    """Retry a past-due add-on's declined charge now (409 ``not_past_due`` when
     nothing is past due); the outcome shows in the payments and the add-on's status."""
     action, key = AuditAction.RETRY_PAYMENT, idempotency.key or uuid.uuid4().hex
     await asyncio.to_thread(idempotency.claim, admin_scope(account_id))
