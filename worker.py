@@ -24,7 +24,7 @@ from activities.deps import ActivityDeps
 from boundary.interceptor import ActivityErrorMapping
 from config.event_sweep import ensure_event_sweep
 from config.payment_janitor import ensure_payment_janitor
-from config.settings import Settings, get_settings, secrets_of
+from config.settings import DEFAULTS, Settings, get_settings, secrets_of
 from config.startup import StartupRefused, connect_checked, load_checked
 from config.temporal import ensure_search_attributes
 from observability import tracing
@@ -59,20 +59,18 @@ STICKY_SCHEDULE_TO_START = timedelta(seconds=1)
 
 @dataclass(frozen=True)
 class Capacity:
-    """How much work one worker takes at once. Activities are synchronous (SQLAlchemy,
-    gateway calls) and each slot has a thread of its own: a started activity's
-    start-to-close clock never runs while it waits for a thread."""
+    """How much work one worker takes at once; the defaults are the settings' own
+    (SMS_WORKER_ACTIVITY_SLOTS, SMS_WORKER_LOCAL_ACTIVITY_SLOTS, SMS_WORKER_CACHED_WORKFLOWS).
+    Activities are synchronous (SQLAlchemy, gateway calls) and each slot has a thread of
+    its own: a started activity's start-to-close clock never runs while it waits for a
+    thread. Fewer threads in all contend less for the GIL."""
 
-    # A purchase's steps and a renewal's write run as local activities, so those get the
-    # larger share; regular slots carry renewal charges, refunds and deliveries. Fewer
-    # threads in all contend less for the GIL (the renewal storm: 4 regular slots cost
-    # 27 ms of CPU per renewal, 16 slots 31 ms).
-    activities: int = 8
-    local_activities: int = 16
+    activities: int = DEFAULTS.sms_worker_activity_slots
+    local_activities: int = DEFAULTS.sms_worker_local_activity_slots
     # Workflows kept in memory between their tasks (the sticky cache). Each costs about
     # 60-230 KB (its sandbox); an evicted one replays its history at its next task, which
     # for a subscription is once a month. So memory stays bounded however many are open.
-    cached_workflows: int = 500
+    cached_workflows: int = DEFAULTS.sms_worker_cached_workflows
 
     @property
     def threads(self) -> int:

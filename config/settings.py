@@ -15,6 +15,9 @@ from domain.catalogue import DEFAULT_CATALOGUE_PATH
 
 # Where the embedded stack keeps its state (databases, generated secrets, demo tokens).
 DATA_DIR = Path(".data")
+# The admin token `make run` generates there when SMS_ADMIN_TOKEN is not set; `sms-addon
+# ops` reads it when it acts on an API on this machine.
+DEV_ADMIN_TOKEN_FILE = DATA_DIR / "admin-token"
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 
@@ -48,7 +51,9 @@ class Settings(BaseSettings):
     # How long an API request waits for a workflow's answer (a quote, a confirmed
     # purchase) before it answers 503 and the client reads the purchase later.
     sms_api_wait_seconds: Annotated[float, Field(gt=0)] = 30.0
-    # Activities (and local activities) one worker runs at once, each on its own thread.
+    # What one worker runs at once (worker.Capacity), each slot on a thread of its own:
+    # regular activities (renewal charges, refunds, webhook deliveries) and local ones (a
+    # purchase's steps, a renewal's credit write). These are the only defaults.
     sms_worker_activity_slots: Annotated[int, Field(ge=1, le=512)] = 16
     sms_worker_local_activity_slots: Annotated[int, Field(ge=1, le=512)] = 8
     # Workflows one worker keeps in memory between tasks (bounds its RSS; see worker.py).
@@ -121,6 +126,11 @@ class Settings(BaseSettings):
         if not days or sorted(set(days)) != days or days[0] <= 0:
             raise ValueError("must be increasing positive day counts, e.g. 1,3,7")
         return days
+
+
+# Every setting at its default, the environment left unread: for the code that needs a
+# default without a process's configuration (the worker's capacity in tests and benches).
+DEFAULTS = Settings.model_construct()
 
 
 @lru_cache

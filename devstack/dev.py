@@ -10,7 +10,6 @@ stopped and the command fails.
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import signal
 import sys
@@ -25,9 +24,10 @@ import httpx
 from sqlalchemy.exc import SQLAlchemyError
 from temporalio.client import Client
 
-from config.settings import DATA_DIR, Settings, get_settings
+from config.settings import DATA_DIR, DEFAULTS, DEV_ADMIN_TOKEN_FILE, Settings, get_settings
 from devstack.children import ChildExited, Children
 from devstack.demo import (
+    MAIN_ACCOUNT,
     DemoSeedError,
     DemoState,
     accounts_table,
@@ -38,6 +38,7 @@ from devstack.demo import (
 )
 from devstack.dev_ports import DEV_HOST, PortUnavailable, check_ports, clash_in_log, dev_ports
 from devstack.private_files import persistent_secret
+from observability.logs import quiet_http_client
 from store.db import make_engine
 from store.migrate import upgrade_to_head
 from workflows import search_attributes
@@ -46,7 +47,7 @@ STARTUP_TIMEOUT_SECONDS = 60.0
 POLL_SECONDS = 0.25
 PROBE_TIMEOUT_SECONDS = 2.0
 DEV_NAMESPACE = "default"
-# The dev server's default poll rates add ~200 ms to every workflow (DESIGN.md §6);
+# The dev server's default poll rates add ~200 ms to every workflow;
 # eager activities run an activity a workflow task schedules on the worker that
 # completed the task, without a round trip through matching (off by default).
 DEV_DYNAMIC_CONFIG = {
@@ -130,7 +131,7 @@ class DevStack:
 def run_dev_stack(settings: Settings | None = None) -> int:
     """Run until SIGINT/SIGTERM (exit 0) or until something fails (non-zero)."""
     stack = DevStack(settings or get_settings())
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # our probes are not news
+    quiet_http_client()  # our probes are not news
     stop_signal: list[str] = []
 
     def _record(signum: int, _frame: FrameType | None) -> None:
@@ -172,7 +173,7 @@ def _serve(stack: DevStack, children: Children, watch: Callable[[], None]) -> No
     print("Migrating the database …", flush=True)
     _migrate(settings.database_url)
     admin_token = settings.sms_admin_token.get_secret_value() or persistent_secret(
-        stack.data_dir / "admin-token"
+        stack.data_dir / DEV_ADMIN_TOKEN_FILE.name
     )
     webhook_secret = settings.sms_webhook_secret.get_secret_value() or persistent_secret(
         stack.data_dir / "webhook-secret"
@@ -246,6 +247,21 @@ def _api_healthy(api: httpx.Client) -> bool:
         return False
 
 
+def sms_addon_command() -> str:
+    """``sms-addon`` as this shell reaches it: the script beside this Python (make run's
+    .venv/bin/sms-addon), relative to the working directory when it is under it."""
+    script = Path(sys.executable).with_name("sms-addon")
+    return os.path.relpath(script) if script.is_relative_to(Path.cwd()) else str(script)
+
+
+def ops_example(stack: DevStack) -> str:
+    """An operator command that works as printed: the token comes from .data/admin-token,
+    and the API's address is given when it is not the one ``ops`` assumes."""
+    moved = stack.settings.api_port != DEFAULTS.api_port
+    api = f" --api {stack.api_url}" if moved else ""
+    return f"{sms_addon_command()} ops{api} audit {MAIN_ACCOUNT}"
+
+
 def _banner(stack: DevStack, admin_token: str, state: DemoState, seeded_now: bool) -> str:
     seed_note = "seeded now" if seeded_now else "seeded on an earlier run; data kept"
     return f"""
@@ -257,6 +273,7 @@ SMS add-on is running. Ctrl-C stops everything.
   Temporal UI  {stack.temporal_ui_url}   (gRPC: {stack.temporal_address})
   State        {stack.data_dir}/ (databases, secrets, demo tokens); logs in {stack.data_dir}/logs/
   Admin token  {admin_token}
+  Operators    {ops_example(stack)}   (all commands: {sms_addon_command()} --help)
 
 Demo accounts ({seed_note}):
 {accounts_table()}

@@ -1,8 +1,8 @@
 """The ports `sms-addon dev` listens on, each named by the setting that moves it.
 
-They are checked before any child starts, so a taken port is one line naming the
-setting to change rather than a Temporal or uvicorn stack trace; a port taken in
-the moment between that check and a child's bind is recognised in the child's log.
+They are checked before any child starts, so each taken port is one line naming the
+setting to change (every one at once) rather than a Temporal or uvicorn stack trace;
+a port taken between that check and a child's bind is recognised in the child's log.
 """
 
 from __future__ import annotations
@@ -50,18 +50,26 @@ def dev_ports(settings: Settings) -> list[DevPort]:
 
 
 def check_ports(ports: list[DevPort]) -> None:
-    """Raise ``PortUnavailable`` for the first port two settings share or that is taken."""
+    """Raise ``PortUnavailable`` naming every port two settings share or that is taken,
+    all at once: a stack still running takes them all, and one retry should fix all."""
     by_port: dict[int, list[str]] = defaultdict(list)
     for port in ports:
         by_port[port.port].append(port.setting)
-    for number, settings in by_port.items():
-        if len(settings) > 1:
-            names = " and ".join(settings)
-            raise PortUnavailable(f"{names} are the same port {number}; give each its own port")
+    problems = [
+        f"{' and '.join(settings)} are the same port {number}; give each its own port"
+        for number, settings in by_port.items()
+        if len(settings) > 1
+    ]
     for port in ports:
-        problem = _bind_problem(port)
-        if problem is not None:
-            raise PortUnavailable(port.advice(problem))
+        if len(by_port[port.port]) == 1 and (problem := _bind_problem(port)) is not None:
+            problems.append(port.advice(problem))
+    if len(problems) == 1:
+        raise PortUnavailable(problems[0])
+    if problems:
+        listed = "".join(f"\n  {problem}" for problem in problems)
+        raise PortUnavailable(
+            f"{len(problems)} of the stack's ports cannot be used (is it running already?):{listed}"
+        )
 
 
 def _bind_problem(port: DevPort) -> str | None:

@@ -164,3 +164,8 @@ def configure_logging(fmt: str, level: str = "INFO", secrets: Iterable[str] = ()
         workflow.logger.workflow_info_on_message = False
     # Alembic narrates every schema check at INFO; a refusal must stay one line.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def quiet_http_client() -> None:
+    """httpx logs every request at INFO; a command's output is its answer, not that line."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+import worker
 from config.settings import DATA_DIR, Settings
 
 
@@ -69,3 +70,17 @@ def test_values_come_from_the_environment(monkeypatch, tmp_path: Path):
     assert settings.sms_catalogue_path == tmp_path / "c.toml"
     assert settings.quote_ttl.total_seconds() == 5 * 60
     assert settings.api_port == 9000
+
+
+def test_the_worker_capacity_defaults_are_the_settings(monkeypatch):
+    """One truth for the slots: a worker built without settings (tests, benches) takes
+    the same capacity as `sms-addon worker` with none set, which the docs describe."""
+    for name in ("ACTIVITY_SLOTS", "LOCAL_ACTIVITY_SLOTS", "CACHED_WORKFLOWS"):
+        monkeypatch.delenv(f"SMS_WORKER_{name}", raising=False)
+    settings = settings_from_env(monkeypatch)
+    assert worker.Capacity() == worker.Capacity(
+        activities=settings.sms_worker_activity_slots,
+        local_activities=settings.sms_worker_local_activity_slots,
+        cached_workflows=settings.sms_worker_cached_workflows,
+    )
+    assert (worker.Capacity().activities, worker.Capacity().local_activities) == (16, 8)

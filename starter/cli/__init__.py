@@ -1,4 +1,5 @@
-"""The ``sms-addon`` command: migrate, worker, api, dev."""
+"""``sms-addon``, the service's one command: each process (the API, the worker), the
+schema migration, the embedded dev stack of `make run`, and the operators' actions."""
 
 from __future__ import annotations
 
@@ -54,9 +55,17 @@ def _dev(args: argparse.Namespace) -> None:
     sys.exit(run_dev_stack())
 
 
+DESCRIPTION = (
+    "The SMS add-on billing service. Every setting is an environment variable "
+    "(docs/operations.md); `make run` is `sms-addon dev`."
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sms-addon", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(prog="sms-addon", description=DESCRIPTION)
+    commands = parser.add_subparsers(
+        title="commands", dest="command", metavar="COMMAND", required=True
+    )
     commands.add_parser("migrate", help="bring the schema at DATABASE_URL to head").set_defaults(
         run=_migrate
     )
@@ -66,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     api.add_argument("--port", type=int, default=None)
     api.set_defaults(run=_api)
     commands.add_parser(
-        "dev", help="the embedded stack: Temporal dev server, worker, API and a demo seed"
+        "dev", help="the whole stack on this machine: Temporal dev server, worker, API, demo data"
     ).set_defaults(run=_dev)
     ops = commands.add_parser(
         "ops",

@@ -1,6 +1,7 @@
 """``sms-addon ops …``: the operator actions from a shell, through the admin HTTP API.
 
-It calls the API (``API_URL`` or ``--api``, with ``SMS_ADMIN_TOKEN``) rather than the
+It calls the API (``API_URL`` or ``--api``, with ``SMS_ADMIN_TOKEN``; against an API on
+this machine without it, the token `make run` keeps in .data/admin-token) rather than the
 service functions, so a command does exactly what the HTTP action does (the same
 idempotency, limits, workflow calls and audit) and needs neither the database nor
 Temporal, only the address an operator already reaches.
@@ -15,22 +16,60 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import ipaddress
 import json
 import sys
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
-from config.settings import get_settings
+from config.settings import DEV_ADMIN_TOKEN_FILE, Settings, get_settings
 from contracts.operator import DEFAULT_OPERATOR
+from observability.logs import quiet_http_client
 
 TIMEOUT_SECONDS = 60.0
+DESCRIPTION = f"""\
+Operator actions on one account, through the admin HTTP API: the same limits, keys and
+audit as the API, and no database or Temporal access needed.
+
+The admin token is SMS_ADMIN_TOKEN; without it, for an API on this machine, the token
+`make run` keeps in {DEV_ADMIN_TOKEN_FILE}. Each command sends a request key derived from
+its arguments, so running the same command again (after a timeout, say) answers the
+first result and acts once; --key makes a second, identical action."""
 
 
 def derived_key(*parts: object) -> str:
     """A request key from the command's arguments: the same command, the same key."""
     text = "\x1f".join(str(part) for part in parts)
     return "cli-" + hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def api_url(settings: Settings) -> str:
+    """Where the commands go when ``--api`` is not given."""
+    return settings.api_url or f"http://{settings.api_host}:{settings.api_port}"
+
+
+def _on_this_machine(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def admin_token(settings: Settings, base: str) -> str:
+    """SMS_ADMIN_TOKEN; else, for an API on this machine, the dev stack's own token.
+
+    The file is only read for a loopback address, so a stray .data/ never sends the
+    embedded stack's token to another server.
+    """
+    configured = settings.sms_admin_token.get_secret_value()
+    if configured or not _on_this_machine(base) or not DEV_ADMIN_TOKEN_FILE.is_file():
+        return configured
+    return DEV_ADMIN_TOKEN_FILE.read_text(encoding="utf-8").strip()
 
 
 def _request(args: argparse.Namespace) -> tuple[str, str, dict[str, Any] | None, str | None]:
@@ -62,10 +101,14 @@ async def run_ops(
     """Run one ops command; prints the answer's JSON; 0 when the API accepted it."""
     args = build_ops_parser().parse_args(argv)
     settings = get_settings()
-    base = args.api or settings.api_url or f"http://{settings.api_host}:{settings.api_port}"
-    token = settings.sms_admin_token.get_secret_value()
+    base = args.api or api_url(settings)
+    token = admin_token(settings, base)
     if not token:
-        print("sms-addon ops: set SMS_ADMIN_TOKEN to the admin token", file=sys.stderr)
+        print(
+            f"sms-addon ops: set SMS_ADMIN_TOKEN to the admin token ({DEV_ADMIN_TOKEN_FILE}, "
+            "where `make run` keeps its own, is read only for an API on this machine)",
+            file=sys.stderr,
+        )
         return 2
     method, path, body, key = _request(args)
     headers = {"Authorization": f"Bearer {token}", "X-Operator": args.operator}
@@ -94,14 +137,18 @@ async def run_ops(
 def build_ops_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
     parser = parser or argparse.ArgumentParser(
         prog="sms-addon ops",
-        description=__doc__,
+        description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--api", default=None, help="the API's base URL (default API_URL)")
+    parser.add_argument(
+        "--api",
+        default=None,
+        help="the API's base URL (default API_URL, else http://API_HOST:API_PORT)",
+    )
     parser.add_argument(
         "--operator", default=DEFAULT_OPERATOR, help="who acts, for the audit (default admin)"
     )
-    actions = parser.add_subparsers(dest="action", required=True)
+    actions = parser.add_subparsers(title="actions", dest="action", metavar="ACTION", required=True)
 
     refund = actions.add_parser("refund", help="refund a capture in part or in full")
     refund.add_argument("account_id")
@@ -134,4 +181,5 @@ def build_ops_parser(parser: argparse.ArgumentParser | None = None) -> argparse.
 
 
 def ops_main(argv: list[str]) -> None:
+    quiet_http_client()  # the answer is the output, not a log line per request
     sys.exit(asyncio.run(run_ops(argv)))
