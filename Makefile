@@ -33,7 +33,7 @@ pytest: install
 
 test: lint pytest
 
-# Speed of every hot path beside its in-run reference (README "Performance");
+# Speed of every hot path beside its in-run reference (docs/performance.md);
 # PostgreSQL too when BENCH_DATABASE_URL is set. Not part of `make test`.
 bench: bytecode
 	$(BIN)/python -m benchmarks

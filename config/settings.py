@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     # Ports of the Temporal dev server that `sms-addon dev` (`make run`) starts.
     sms_dev_temporal_port: Port = 7233
     sms_dev_temporal_ui_port: Port = 8233
-    # Who takes the money: the built-in sandbox, or Stripe (README "Taking real money").
+    # Who takes the money: the built-in sandbox, or Stripe (docs/operations.md, "Stripe").
     sms_payment_gateway: Literal["sandbox", "stripe"] = "sandbox"
     stripe_api_key: SecretStr = SecretStr("")
     stripe_api_base: str = "https://api.stripe.com"

@@ -194,7 +194,7 @@ def _serve(stack: DevStack, children: Children, watch: Callable[[], None]) -> No
         # walkthrough pasted right after the banner never meets a worker still starting.
         _wait_until(lambda: _answers(stack.worker_metrics_url), "the worker", watch)
         state, seeded_now = seed_demo(api, admin_token, stack.data_dir / "demo.json")
-    print(_banner(stack, admin_token, state, seeded_now), flush=True)
+    print(banner(stack, admin_token, state, seeded_now), flush=True)
     while True:
         watch()
         time.sleep(POLL_SECONDS)
@@ -262,7 +262,7 @@ def ops_example(stack: DevStack) -> str:
     return f"{sms_addon_command()} ops{api} audit {MAIN_ACCOUNT}"
 
 
-def _banner(stack: DevStack, admin_token: str, state: DemoState, seeded_now: bool) -> str:
+def banner(stack: DevStack, admin_token: str, state: DemoState, seeded_now: bool) -> str:
     seed_note = "seeded now" if seeded_now else "seeded on an earlier run; data kept"
     return f"""
 SMS add-on is running. Ctrl-C stops everything.

@@ -1,7 +1,7 @@
 """A complete A2P 10DLC registration body: every field, optional ones included.
 
-Shown in the OpenAPI schema of the registration body and in the README, so a
-newcomer starts from a body the API accepts (tests/test_registration_example.py).
+Shown in the OpenAPI schema of the registration body and in docs/api.md, so a
+newcomer starts from a body the API accepts (tests/test_docs.py).
 """
 
 from __future__ import annotations

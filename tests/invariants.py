@@ -1,5 +1,5 @@
-"""The money invariants every test and fault drill checks after it runs (README,
-"Money invariants"). Read straight from the database, the record of what happened.
+"""The money invariants every test and fault drill checks after it runs (docs/design.md,
+"The money invariants"). Read straight from the database, the record of what happened.
 
 1. Ledger: the sum of the ledger's entries = the cached balance = what the grants
    still hold; no balance below zero.

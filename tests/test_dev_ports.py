@@ -1,5 +1,5 @@
 """`sms-addon dev` names the setting to change when a port it was given is taken,
-in one line and before it starts anything."""
+one line per port, every such port at once, and before it starts anything."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,32 @@ def test_a_taken_port_names_its_setting(tmp_path: Path, taken_setting: str):
     assert result.returncode == 1, result
     advice = f"port {ports[taken_setting]} is taken; set {taken_setting} to a free port"
     assert result.stderr.strip().splitlines() == [f"sms-addon dev: {advice}"], result.stderr
+    assert not (tmp_path / ".data" / "logs").exists(), "no child may start"
+
+
+def test_every_taken_port_is_named_at_once(tmp_path: Path):
+    """As when a stack is running already: one attempt lists all, not one per attempt."""
+    ports = dict(zip(PORT_SETTINGS, reserve_ports(len(PORT_SETTINGS)), strict=True))
+    with ExitStack() as servers:
+        for port in ports.values():
+            servers.enter_context(socket.create_server(("127.0.0.1", port)))
+        result = subprocess.run(
+            [sys.executable, "-m", "starter.cli", "dev"],
+            cwd=tmp_path,
+            env=dev_env(ports),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=EXIT_TIMEOUT_SECONDS,
+        )
+    assert result.returncode == 1, result
+    heading, *lines = result.stderr.strip().splitlines()
+    assert heading == (
+        f"sms-addon dev: {len(ports)} of the stack's ports cannot be used (is it running already?):"
+    ), result.stderr
+    assert sorted(lines) == sorted(
+        f"  port {port} is taken; set {name} to a free port" for name, port in ports.items()
+    ), result.stderr
     assert not (tmp_path / ".data" / "logs").exists(), "no child may start"
 
 

@@ -1,15 +1,18 @@
 """The real `sms-addon dev` (what `make run` runs), end to end, on ports of its own.
 
 First run: migrates, starts Temporal, the worker and the API, seeds the demo through
-the admin API; the printed curl walkthrough works when pasted; SIGINT then stops
-every child. Second run: keeps the data and does not seed again; the walkthrough
-pasted again works too; a child that dies takes the stack down with a non-zero exit.
+the admin API; the printed curl walkthrough works when pasted; the operator command it
+prints works as printed; a second stack on the same ports names every one of them;
+SIGINT then stops every child. Second run: keeps the data and does not seed again; the
+walkthrough pasted again works too, and so do the README's blocks after it; a child
+that dies takes the stack down with a non-zero exit.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import stat
 import subprocess
@@ -42,6 +45,7 @@ FOREIGN_ENV = ("DATABASE_URL", "SMS_ADMIN_TOKEN", "SMS_WEBHOOK_SECRET", "TEMPORA
 class Stack:
     process: subprocess.Popen[str]
     output: Path
+    ports: dict[str, int]
     api_url: str
     ui_url: str
     worker_metrics_url: str
@@ -95,6 +99,7 @@ def start_stack(workdir: Path, run: int) -> Stack:
         stack = Stack(
             spawn(workdir, output, ports),
             output,
+            ports,
             f"http://localhost:{ports['API_PORT']}",
             f"http://localhost:{ports['SMS_DEV_TEMPORAL_UI_PORT']}",
             f"http://localhost:{ports['SMS_WORKER_METRICS_PORT']}/metrics",
@@ -189,6 +194,52 @@ def check_seed(data: Path) -> dict[str, str]:
     return tokens
 
 
+def operator_command(printed: str) -> list[str]:
+    """The `sms-addon ops …` line the banner prints, as argv."""
+    line = next(line for line in printed.splitlines() if line.startswith("  Operators "))
+    return shlex.split(line.removeprefix("  Operators ").split("   (")[0])
+
+
+def check_operator_command(stack: Stack, workdir: Path) -> None:
+    """As printed, from the directory `make run` ran in, in a shell without the admin
+    token: it finds the token itself and answers with the JSON alone."""
+    env = {name: value for name, value in os.environ.items() if name not in FOREIGN_ENV}
+    command = operator_command(stack.text())
+    done = subprocess.run(
+        command, cwd=workdir, env=env, capture_output=True, text=True, timeout=STOP_TIMEOUT_SECONDS
+    )
+    assert done.returncode == 0 and done.stderr == "", done
+    assert json.loads(done.stdout) == {"audit": []}
+
+
+def check_second_stack_names_every_port(stack: Stack, workdir: Path) -> None:
+    second = subprocess.run(
+        [sys.executable, "-m", "starter.cli", "dev"],
+        cwd=workdir,
+        env=dev_env(stack.ports),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=START_TIMEOUT_SECONDS,
+    )
+    assert second.returncode == 1, second
+    for setting, port in stack.ports.items():
+        assert f"port {port} is taken; set {setting} to a free port" in second.stderr, second
+
+
+def check_readme_operators(stack: Stack, workdir: Path) -> None:
+    """The README's operator commands, with `.venv/bin/` where this checkout keeps it."""
+    script = walkthrough.readme_block(walkthrough.OPERATORS_HEADING).replace(
+        ".venv/bin/sms-addon", str(Path(sys.executable).with_name("sms-addon"))
+    )
+    done = subprocess.run(
+        ["bash"], input=script, cwd=workdir, env=dev_env(stack.ports), capture_output=True,
+        text=True, timeout=walkthrough.PASTE_TIMEOUT_SECONDS,
+    )  # fmt: skip
+    assert "commands:" in done.stdout and '"audit": [' in done.stdout, done
+    assert json.loads(done.stderr)["error"]["code"] == "not_past_due", done  # nothing else
+
+
 def test_make_run_stack(tmp_path: Path):
     data = tmp_path / ".data"
     with dev_stack(tmp_path, run=1) as stack:
@@ -217,6 +268,8 @@ def test_make_run_stack(tmp_path: Path):
         assert walkthrough.mentioned_statuses(stack.text()) <= set(walkthrough.FIRST_PASTE)
         assert shown.count('"status":"completed"') == 2, shown
         assert walkthrough.sends(data / "sms-addon.db", MAIN_ACCOUNT) == walkthrough.SENDS
+        check_operator_command(stack, tmp_path)
+        check_second_stack_names_every_port(stack, tmp_path)
         stack.process.send_signal(signal.SIGINT)
         assert stack.process.wait(timeout=STOP_TIMEOUT_SECONDS) == 0, stack.text()
         assert alive(children) == {}, [command_line(pid) for pid in alive(children)]
@@ -224,11 +277,18 @@ def test_make_run_stack(tmp_path: Path):
     with dev_stack(tmp_path, run=2) as stack:
         assert "seeded on an earlier run" in stack.text()
         assert check_seed(data) == tokens
-        # The same walkthrough pasted again: fresh keys, and what acme can still buy.
-        shown = walkthrough.paste(stack.text(), tmp_path)
-        assert walkthrough.statuses(shown) == walkthrough.LATER_PASTE, shown
-        assert "addon_already_active" in shown and shown.count('"status":"completed"') == 2
+        # The same walkthrough pasted again: fresh keys, and what acme can still buy;
+        # then the README's later life of the add-on and its A2P 10DLC registration.
+        more = (walkthrough.LATER_LIFE_HEADING, walkthrough.A2P_HEADING)
+        shown = walkthrough.paste(
+            stack.text(), tmp_path, *(walkthrough.readme_block(heading) for heading in more)
+        )
+        expected = [*walkthrough.LATER_PASTE, *walkthrough.LATER_LIFE, *walkthrough.A2P]
+        assert walkthrough.statuses(shown) == expected, shown
+        assert "addon_already_active" in shown and shown.count('"status":"completed"') == 3
+        assert '"status":"brand_pending"' in shown, shown
         assert walkthrough.sends(data / "sms-addon.db", MAIN_ACCOUNT) == 2 * walkthrough.SENDS
+        check_readme_operators(stack, tmp_path)
         children = descendants(stack.process.pid)
         worker = next(pid for pid in children if command_line(pid).endswith("worker "))
         os.kill(worker, signal.SIGKILL)

@@ -1,5 +1,7 @@
 """``sms-addon ops …`` against the real app (over ASGI): each command does what its
-HTTP action does, a repeated command acts once, and a refusal exits non-zero."""
+HTTP action does, a repeated command acts once, a refusal exits non-zero, and against
+an API on this machine it finds the token `make run` keeps. ``sms-addon --help`` names
+every command in plain words."""
 
 from __future__ import annotations
 
@@ -10,9 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from config.settings import get_settings
+from config.settings import DEV_ADMIN_TOKEN_FILE, get_settings
 from starter.api.app import build_services, create_app
-from starter.cli.ops import run_ops
+from starter.cli import build_parser
+from starter.cli.ops import build_ops_parser, run_ops
 from tests.invariants import check_money
 from tests.operator_support import audit_rows, refunds_of
 from tests.purchase_support import Shop, open_shop
@@ -90,3 +93,40 @@ async def test_ops_commands_act_once_and_are_audited(
         ]
         assert len(audit_rows(shop)) == 4
         check_money(shop.sessions, shop.account_id)
+
+
+@pytest.fixture
+def no_admin_token(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[None]:
+    """A shell without SMS_ADMIN_TOKEN, in a directory where `make run` kept its own."""
+    monkeypatch.delenv("SMS_ADMIN_TOKEN", raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / DEV_ADMIN_TOKEN_FILE).parent.mkdir()
+    (tmp_path / DEV_ADMIN_TOKEN_FILE).write_text(ADMIN_TOKEN + "\n")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+async def test_ops_finds_the_dev_stacks_token_for_an_api_on_this_machine(
+    time_skipping_env, sqlite_sessions, sqlite_url, no_admin_token, capsys
+):
+    async with open_shop(time_skipping_env, sqlite_sessions, sqlite_url) as shop:
+        transport = transport_for(shop, sqlite_url)
+        for local in ("http://localhost:8000", "http://127.0.0.1:8000", "http://[::1]:8000"):
+            code = await run_ops(["--api", local, "audit", shop.account_id], transport)
+            assert code == 0, capsys.readouterr().err
+            assert json.loads(capsys.readouterr().out) == {"audit": []}
+        # Anywhere else the file stays unread: the embedded stack's token is not sent.
+        code = await run_ops(["--api", "http://billing.internal", "audit", "acme"], transport)
+        assert code == 2
+        assert "set SMS_ADMIN_TOKEN" in capsys.readouterr().err
+
+
+def test_help_names_every_command_in_plain_words():
+    shown = build_parser().format_help()
+    for command in ("migrate", "worker", "api", "dev", "ops"):
+        assert f"\n    {command} " in shown, shown
+    ops = build_ops_parser().format_help()
+    for action in ("refund", "goodwill", "retry-payment", "cancel", "audit"):
+        assert f"\n    {action} " in ops, ops
+    assert "``" not in shown + ops

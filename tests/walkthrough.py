@@ -1,5 +1,6 @@
-"""Paste the curl walkthrough that `make run` prints, as a reader would, and read
-back the status codes it showed (each call prints ``… -> <status>``)."""
+"""Paste the curl walkthrough that `make run` prints, and the README's blocks that
+follow it, as a reader would, and read back the status codes it showed (each call
+prints ``… -> <status>``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 from store.db import make_engine, make_session_factory
 from store.models import CreditEntry
 
+README = Path(__file__).parents[1] / "README.md"
 TOKENS_HEADING = "paste these lines into another shell:"
 WALKTHROUGH_HEADING = "Then walk through the flow:"
 STATUS = re.compile(r" -> (\d{3})$", re.MULTILINE)
@@ -23,6 +25,14 @@ PASTE_TIMEOUT_SECONDS = 120.0
 FIRST_PASTE = ["200", "200", "200", "201", "200", "200", "200", "200", "201", "200"]
 FIRST_PASTE += ["200", "200", "200", "200", "200", "403", "409"]
 LATER_PASTE = [*FIRST_PASTE[:3], "409", *FIRST_PASTE[3:]]
+# The README's "later life" (lines, upgrade and confirm, end a pack, cancel, resume)
+# and its A2P 10DLC registration (submit, read).
+LATER_LIFE = ["200", "201", "200", "200", "200", "200"]
+A2P = ["202", "200"]
+LATER_LIFE_HEADING = "## The add-on's later life"
+A2P_HEADING = "## US sending: registering for A2P 10DLC"
+OPERATORS_HEADING = "## Operators"
+SH_BLOCK = re.compile(r"```sh\n(.*?)```", re.DOTALL)
 # Sends (debits) one paste makes: the sale, then the drain that sets off the alerts.
 SENDS = 2
 
@@ -38,9 +48,23 @@ def block(printed: str, heading: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def paste(printed: str, workdir: Path) -> str:
-    """Run the token lines and the walkthrough in a fresh bash, as one paste; all it shows."""
+def readme_block(heading: str) -> str:
+    """The first ``sh`` block of the README's section ``heading``."""
+    section = README.read_text().split(f"\n{heading}\n", 1)[1].split("\n## ", 1)[0]
+    found = SH_BLOCK.search(section)
+    assert found is not None, f"no sh block under {heading}"
+    return found.group(1)
+
+
+def paste(printed: str, workdir: Path, *more: str) -> str:
+    """Run the token lines, the walkthrough and ``more`` (README blocks) in a fresh
+    bash, as one paste; all it shows."""
     script = block(printed, TOKENS_HEADING) + block(printed, WALKTHROUGH_HEADING)
+    script += "".join(more)
+    return run_bash(script, workdir)
+
+
+def run_bash(script: str, workdir: Path) -> str:
     result = subprocess.run(
         ["bash"],
         input=script,
