@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
 import sys
 from contextlib import ExitStack
 from pathlib import Path
@@ -16,70 +15,50 @@ from config.settings import Settings
 from devstack.children import ChildExited, Children
 from devstack.dev_ports import clash_in_log, dev_ports
 from tests.ports import reserve_ports
-from tests.test_dev_stack import PORT_SETTINGS, dev_env
+from tests.test_dev_stack import PORT_SETTINGS, refused_start
 
 EXIT_TIMEOUT_SECONDS = 60.0
 
 
+def fresh_ports() -> dict[str, int]:
+    return dict(zip(PORT_SETTINGS, reserve_ports(len(PORT_SETTINGS)), strict=True))
+
+
 @pytest.mark.parametrize("taken_setting", ["SMS_DEV_TEMPORAL_PORT", "API_PORT"])
 def test_a_taken_port_names_its_setting(tmp_path: Path, taken_setting: str):
-    ports = dict(zip(PORT_SETTINGS, reserve_ports(len(PORT_SETTINGS)), strict=True))
+    ports = fresh_ports()
     with socket.create_server(("127.0.0.1", ports[taken_setting])):  # someone else's server
-        result = subprocess.run(
-            [sys.executable, "-m", "starter.cli", "dev"],
-            cwd=tmp_path,
-            env=dev_env(ports),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=EXIT_TIMEOUT_SECONDS,
-        )
-    assert result.returncode == 1, result
+        code, said = refused_start(tmp_path, ports)
+    assert code == 1, said
     advice = f"port {ports[taken_setting]} is taken; set {taken_setting} to a free port"
-    assert result.stderr.strip().splitlines() == [f"sms-addon dev: {advice}"], result.stderr
+    assert said.strip().splitlines() == [f"sms-addon dev: {advice}"], said
     assert not (tmp_path / ".data" / "logs").exists(), "no child may start"
 
 
 def test_every_taken_port_is_named_at_once(tmp_path: Path):
     """As when a stack is running already: one attempt lists all, not one per attempt."""
-    ports = dict(zip(PORT_SETTINGS, reserve_ports(len(PORT_SETTINGS)), strict=True))
+    ports = fresh_ports()
     with ExitStack() as servers:
         for port in ports.values():
             servers.enter_context(socket.create_server(("127.0.0.1", port)))
-        result = subprocess.run(
-            [sys.executable, "-m", "starter.cli", "dev"],
-            cwd=tmp_path,
-            env=dev_env(ports),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=EXIT_TIMEOUT_SECONDS,
-        )
-    assert result.returncode == 1, result
-    heading, *lines = result.stderr.strip().splitlines()
+        code, said = refused_start(tmp_path, ports)
+    assert code == 1, said
+    heading, *lines = said.strip().splitlines()
     assert heading == (
         f"sms-addon dev: {len(ports)} of the stack's ports cannot be used (is it running already?):"
-    ), result.stderr
+    ), said
     assert sorted(lines) == sorted(
         f"  port {port} is taken; set {name} to a free port" for name, port in ports.items()
-    ), result.stderr
+    ), said
     assert not (tmp_path / ".data" / "logs").exists(), "no child may start"
 
 
 def test_two_settings_on_one_port_are_named(tmp_path: Path):
-    ports = dict(zip(PORT_SETTINGS, reserve_ports(len(PORT_SETTINGS)), strict=True))
+    ports = fresh_ports()
     ports["API_PORT"] = ports["SMS_DEV_TEMPORAL_UI_PORT"]
-    result = subprocess.run(
-        [sys.executable, "-m", "starter.cli", "dev"],
-        cwd=tmp_path,
-        env=dev_env(ports),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=EXIT_TIMEOUT_SECONDS,
-    )
-    assert result.returncode == 1, result
-    assert result.stderr.strip() == (
+    code, said = refused_start(tmp_path, ports)
+    assert code == 1, said
+    assert said.strip() == (
         "sms-addon dev: SMS_DEV_TEMPORAL_UI_PORT and API_PORT are the same port "
         f"{ports['API_PORT']}; give each its own port"
     )
