@@ -37,8 +37,15 @@ READY_LINE = "Ctrl-C stops everything"
 START_TIMEOUT_SECONDS = 45.0
 STOP_TIMEOUT_SECONDS = 30.0
 POLL_SECONDS = 0.2
-# Settings and envconfig variables of a developer's shell that would point the stack elsewhere.
-FOREIGN_ENV = ("DATABASE_URL", "SMS_ADMIN_TOKEN", "SMS_WEBHOOK_SECRET", "TEMPORAL_ADDRESS")
+# Settings and envconfig variables of a developer's shell that would point the stack (or
+# `sms-addon ops`) elsewhere.
+FOREIGN_ENV = (
+    "DATABASE_URL",
+    "SMS_ADMIN_TOKEN",
+    "SMS_WEBHOOK_SECRET",
+    "TEMPORAL_ADDRESS",
+    "API_URL",
+)
 
 
 @dataclass
