@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, cast
 
-from sqlalchemy import Connection, Insert, Table, bindparam, select
+from sqlalchemy import Connection, Table, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -83,8 +83,8 @@ class FirstRequest:
         (PostgreSQL, another transaction) makes the insert wait for it and do nothing;
         its row is then read like any earlier one."""
         row = self.row()
-        inserted = connection.execute(_INSERT_NEW[connection.dialect.name], row).rowcount == 1
-        return judged(connection, row, inserted=inserted)
+        inserted = connection.execute(_INSERT_NEW[connection.dialect.name], row).first()
+        return judged(connection, row, inserted=inserted is not None)
 
 
 def judged(connection: Connection, row: dict[str, Any], *, inserted: bool) -> KeyUse:
@@ -121,9 +121,11 @@ _FIRST = select(_fingerprints.c.fingerprint).where(
     _fingerprints.c.key_digest == bindparam("key_digest"),
 )
 # Both dialects spell "insert unless the key is there" the same way; built once each.
-_INSERT_NEW: dict[str, Insert] = {
-    "sqlite": sqlite_insert(_fingerprints).on_conflict_do_nothing(),
-    "postgresql": postgresql_insert(_fingerprints).on_conflict_do_nothing(),
+# It returns the row it inserted, none when the key was there: an INSERT's rowcount
+# cannot tell (SQLAlchemy keeps it only for UPDATE and DELETE; with psycopg it is -1).
+_INSERT_NEW = {
+    dialect: insert(_fingerprints).on_conflict_do_nothing().returning(_fingerprints.c.scope)
+    for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
 }
 # PostgreSQL: the same insert as a CTE of a statement that also reads (the debit's
 # state after its lock), so remembering the request costs no round trip of its own.

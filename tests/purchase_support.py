@@ -52,16 +52,24 @@ class Shop:
             headers={**(who or self.admin), **idempotency},
         )
 
-    async def confirm(self, purchase_id: str, who: dict[str, str] | None = None) -> httpx.Response:
-        return await self.api.post(
-            f"/v1/accounts/{self.account_id}/sms/purchases/{purchase_id}/confirm",
-            headers=who or self.admin,
-        )
+    async def confirm(
+        self, purchase_id: str, who: dict[str, str] | None = None, key: str | None = None
+    ) -> httpx.Response:
+        return await self.decide(purchase_id, "confirm", who, key)
 
-    async def cancel(self, purchase_id: str, who: dict[str, str] | None = None) -> httpx.Response:
+    async def cancel(
+        self, purchase_id: str, who: dict[str, str] | None = None, key: str | None = None
+    ) -> httpx.Response:
+        return await self.decide(purchase_id, "cancel", who, key)
+
+    async def decide(
+        self, purchase_id: str, decision: str, who: dict[str, str] | None, key: str | None
+    ) -> httpx.Response:
+        """Confirm or cancel (``key`` is the Idempotency-Key)."""
+        idempotency = {"Idempotency-Key": key} if key is not None else {}
         return await self.api.post(
-            f"/v1/accounts/{self.account_id}/sms/purchases/{purchase_id}/cancel",
-            headers=who or self.admin,
+            f"/v1/accounts/{self.account_id}/sms/purchases/{purchase_id}/{decision}",
+            headers={**(who or self.admin), **idempotency},
         )
 
     async def get(self, path: str = "") -> Any:
