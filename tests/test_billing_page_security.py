@@ -4,6 +4,7 @@ stored, sign-out; and its catalogues (every string translated)."""
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -16,6 +17,8 @@ from starter.web.i18n import LOCALES_DIR
 from store.models import BillingPageSession, Purchase
 from tests.purchase_support import open_shop
 
+ADDON = {"type": "addon", "tier": "sms-1000"}
+PACK = {"type": "credit_pack", "pack": "pack-500"}
 API_MD_PT_BR = [
     "Token da API", "Entrar", "Faturamento e Upgrade", "Editar", "Adicionais",
     "Adicionar ao plano", "Revisar compra", "Confirmar compra", "Continuar",
@@ -89,6 +92,38 @@ async def test_sign_in_session_csrf_and_sign_out(shop):
     # The old cookie, replayed, no longer signs anyone in.
     replay = await api.get("/billing", headers={"Cookie": f"sms_billing_session={session_id}"})
     assert replay.headers["location"] == "/billing/sign-in"
+
+
+async def signed_in(api: httpx.AsyncClient, who: dict[str, str]) -> httpx.Response:
+    """Sign ``who`` in to the page; the page."""
+    form = await api.get("/billing/sign-in")
+    token = who["Authorization"].removeprefix("Bearer ")
+    signed = await api.post(
+        "/billing/sign-in", data={"api_token": token, "csrf_token": csrf_of(form)}
+    )
+    assert signed.status_code == 303, signed.text
+    return await api.get("/billing")
+
+
+async def test_without_the_billing_permission_nothing_about_a_purchase_is_told(shop):
+    """Permission comes first: her confirm or cancel is refused for the permission
+    whatever the purchase's state, and changes nothing."""
+    done = await shop.bought(ADDON)
+    awaiting = (await shop.buy(PACK)).json()["purchase_id"]
+    csrf = csrf_of(await signed_in(shop.api, shop.plain))
+    for purchase_id in (done["purchase_id"], awaiting):
+        for decision in ("confirm", "cancel"):
+            answer = await shop.api.post(
+                f"/billing/purchases/{purchase_id}/{decision}", data={"csrf_token": csrf}
+            )
+            assert answer.status_code == 303
+            query = parse_qs(urlsplit(answer.headers["location"]).query)
+            assert query["notice"] == ["billing_permission_required"], (purchase_id, decision)
+    still = await shop.api.get(
+        f"/v1/accounts/{shop.account_id}/sms/purchases/{awaiting}", headers=shop.admin
+    )
+    assert still.json()["status"] == "awaiting_confirmation"
+    assert shop.counts() == (1, 1)
 
 
 async def test_the_language_follows_accept_language(shop):

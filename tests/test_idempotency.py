@@ -122,6 +122,10 @@ async def test_permission_comes_before_the_key(shop: Shop):
                     403,
                     "billing_permission_required",
                 ), (purchase_id, key, decide.__name__, refused.text)
+    # Nor does another user's key buy her that user's purchase: hers is rejected.
+    bought = await shop.buy(PACK, shop.plain, key="buy-pack")
+    assert (bought.status_code, error_code(bought)) == (403, "billing_permission_required")
+    assert bought.json()["error"]["purchase"]["purchase_id"] != awaiting
     assert fingerprints(shop.sessions) == keys_before
     # The key she tried is still new: the biller's first use of it acts.
     confirmed = await shop.confirm(awaiting, shop.biller, key="plain-1")
@@ -145,6 +149,7 @@ EXPECTED = [
     Step("buy: first use of a key", 201, None),
     Step("buy: the same request again", 201, None),
     Step("buy: the same key for another item", 409, "conflict"),
+    Step("buy without the billing permission: the admin's key", 403, NO_PERMISSION),
     Step("confirm: first use of a key", 200, None),
     Step("confirm: the same request again", 200, None),
     Step("cancel: the confirm's key on another path", 409, "conflict"),
@@ -217,6 +222,7 @@ async def drive(shop: Shop, other: Other) -> Answers:
     add(first := await shop.buy(ADDON, key="k-buy"))
     add(await shop.buy(ADDON, key="k-buy"))
     add(await shop.buy(PACK, key="k-buy"))
+    add(await shop.buy(ADDON, shop.plain, key="k-buy"))
     purchase_id = first.json()["purchase_id"]
     add(done := await shop.confirm(purchase_id, key="k-confirm"))
     add(await shop.confirm(purchase_id, key="k-confirm"))

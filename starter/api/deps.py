@@ -130,15 +130,19 @@ async def account_caller(account_id: AccountIdPath, caller: CallerDep) -> Caller
 AccountCaller = Annotated[Caller, Depends(account_caller)]
 
 
-async def billing_caller(caller: AccountCaller) -> Caller:
-    """The caller, who must be allowed to buy (DESIGN.md rule 1): cancelling, resuming
-    and registering are billing decisions too."""
+def require_billing_permission(caller: Caller) -> Caller:
+    """The caller, who must be allowed to buy (DESIGN.md rule 1): confirming or
+    cancelling a purchase, cancelling, resuming and registering are billing decisions too."""
     if not caller.may_buy:
         raise ApiError(
             ErrorCode.BILLING_PERMISSION_REQUIRED,
             "Only the primary admin or a user with the billing permission can do this.",
         )
     return caller
+
+
+async def billing_caller(caller: AccountCaller) -> Caller:
+    return require_billing_permission(caller)
 
 
 BillingCaller = Annotated[Caller, Depends(billing_caller)]

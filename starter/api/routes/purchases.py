@@ -30,7 +30,14 @@ from contracts.purchase import Decision, PurchaseInput, PurchaseView, purchase_w
 from domain.enums import PurchaseStatus
 from domain.errors import ErrorCode
 from domain.purchase import TERMINAL_STATUSES, PurchaseItem
-from starter.api.deps import AccountCaller, Caller, IdPath, ServicesDep
+from starter.api.deps import (
+    AccountCaller,
+    BillingCaller,
+    Caller,
+    IdPath,
+    ServicesDep,
+    require_billing_permission,
+)
 from starter.api.errors import error_responses
 from starter.api.idempotency import IdempotencyDep
 from starter.api.purchase_request import PurchaseCreate
@@ -106,7 +113,8 @@ async def create_purchase(
     idempotency: IdempotencyDep,
 ) -> PurchaseView:
     """Check permission and eligibility, price the item, and answer with the quote."""
-    await asyncio.to_thread(idempotency.claim, caller.account_id, body)
+    if caller.may_buy:  # a refused request neither replays nor uses up a key
+        await asyncio.to_thread(idempotency.claim, caller.account_id, body)
     view = await review_purchase(services, caller, body.purchase_item, idempotency.key)
     if view.status is PurchaseStatus.REJECTED:
         _refused(view)
@@ -116,7 +124,11 @@ async def create_purchase(
 async def review_purchase(
     services: Services, caller: Caller, item: PurchaseItem, key: str | None
 ) -> PurchaseView:
-    """The purchase's record, then its workflow's answer: the quote or the refusal."""
+    """The purchase's record, then its workflow's answer: the quote or the refusal.
+    Permission comes first (API.md Conventions): a caller who may not buy gets a
+    purchase of her own, which the workflow rejects, never the one another user's
+    key made."""
+    key = key if caller.may_buy else None
     client = await services.temporal.client()  # unreachable: 503 before anything is recorded
     row = await asyncio.to_thread(
         record_new_purchase,
@@ -191,7 +203,10 @@ async def decide_purchase(
 ) -> PurchaseView:
     """Send ``confirm`` or ``cancel`` to the purchase and answer when it has ended.
     ``repeat``: the same request came before with the same Idempotency-Key (its answer
-    was lost), so an ended purchase answers its outcome, not 409."""
+    was lost), so an ended purchase answers its outcome, not 409. Permission comes
+    first (API.md Conventions): nothing about the purchase is read for a caller who
+    may not decide it (the JSON routes check it before the key, the page here)."""
+    require_billing_permission(caller)
     view = await asyncio.to_thread(_read, services, caller, purchase_id)
     if repeat and view.status in TERMINAL_STATUSES:
         return view
@@ -231,7 +246,7 @@ async def decide_purchase(
 async def confirm_purchase(
     account_id: str,
     purchase_id: IdPath,
-    caller: AccountCaller,
+    caller: BillingCaller,
     services: ServicesDep,
     idempotency: IdempotencyDep,
 ) -> PurchaseView:
@@ -257,7 +272,7 @@ async def confirm_purchase(
 async def cancel_purchase(
     account_id: str,
     purchase_id: IdPath,
-    caller: AccountCaller,
+    caller: BillingCaller,
     services: ServicesDep,
     idempotency: IdempotencyDep,
 ) -> PurchaseView:
