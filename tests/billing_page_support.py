@@ -8,7 +8,6 @@ With SCREENSHOTS=1 each step is saved under docs/billing-page/.
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,14 +16,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from babel.numbers import format_currency, format_decimal
 from playwright.async_api import Browser, Page
 
-from starter.api.app import build_services, create_app
-from tests.ports import free_port
+from starter.api.app import build_services
 from tests.purchase_support import Shop
-from tests.support import settings_for
+from tests.support import over_http, settings_for
 
 CHROMIUM = Path("/usr/bin/chromium")
 INSTALL_CHROMIUM = "apt-get update && apt-get install -y chromium"
@@ -89,22 +86,8 @@ async def serve_page(shop: Shop, database_url: str) -> AsyncIterator[str]:
     """The real app (JSON API and /billing) on a free loopback port, in this event
     loop so that it shares the test's Temporal client; its base URL."""
     settings = settings_for(database_url, sms_task_queue=shop.task_queue)
-    app = create_app(settings)
-    app.state.services = build_services(settings, shop.env.client)
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-        app.state.services.engine.dispose()
+    async with over_http(build_services(settings, shop.env.client)) as base:
+        yield base
 
 
 @dataclass

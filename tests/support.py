@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import uuid
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
@@ -31,6 +33,7 @@ from starter.api.app import build_services, create_app
 from store.db import make_engine, make_session_factory
 from store.migrate import upgrade_to_head
 from store.models import Account, AddonSubscription, ApiToken, User
+from tests.ports import free_port
 
 BIN = Path(sys.executable).parent
 TEMPORAL_CLI = str(BIN / "temporal")
@@ -199,6 +202,30 @@ async def serving(services: Services) -> AsyncIterator[httpx.AsyncClient]:
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             yield client
     finally:
+        services.writer.close()
+        services.engine.dispose()
+
+
+@asynccontextmanager
+async def over_http(services: Services, app: FastAPI | None = None) -> AsyncIterator[str]:
+    """The real app (or ``app``) with ``services`` (which a test may then break), served
+    by uvicorn on a free loopback port in this event loop (so it shares the test's
+    Temporal client); its base URL. What a client gets is what travels over a real socket."""
+    app = app or create_app(services.settings)
+    app.state.services = services
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
         services.writer.close()
         services.engine.dispose()
 

@@ -81,6 +81,16 @@ def test_errors_use_api_md_format(path, method, operation):
     assert "HTTPValidationError" not in SPEC["components"]["schemas"]
 
 
+@pytest.mark.parametrize(("path", "method", "operation"), OPERATIONS)
+def test_every_operation_lists_503(path, method, operation):
+    """The database or Temporal may be unable to act on any request (API.md Conventions)."""
+    unavailable = operation["responses"].get("503")
+    assert unavailable is not None, f"{method.upper()} {path}"
+    if path != "/healthz":  # its 503 is its own body, naming the part
+        assert _error_schema(unavailable) == ERROR_REF
+        assert "service_unavailable" in unavailable["description"]
+
+
 def test_addon_cancel_lists_its_refusals():
     cancel = SPEC["paths"]["/v1/accounts/{account_id}/sms/addon/cancel"]["post"]["responses"]
     assert "addon_not_active" in cancel["409"]["description"]

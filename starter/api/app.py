@@ -18,6 +18,7 @@ from domain.catalogue import load_catalogue
 from observability import tracing
 from starter.api.body_guard import BodyGuard
 from starter.api.errors import install_error_handlers
+from starter.api.faults import install_faults
 from starter.api.middleware import install_middleware
 from starter.api.openapi import install_openapi
 from starter.api.routes import (
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
     )
     install_error_handlers(app)
     app.add_middleware(BodyGuard)
+    install_faults(app, page_prefix=billing_page.router.prefix, page=billing_page.unavailable)
     install_openapi(app, lambda: load_catalogue(settings.sms_catalogue_path))
     install_middleware(app)
     tracing.instrument_app(app)

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from application.errors import ApiError
 from domain.errors import HTTP_STATUS, DomainError, ErrorCode
+from starter.api.middleware import note_fault
 
 
 class ErrorDetail(BaseModel):
@@ -70,7 +71,10 @@ def invalid_request(errors: Sequence[Any]) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        if exc.code is ErrorCode.SERVICE_UNAVAILABLE and exc.__cause__ is not None:
+            # A Temporal call that timed out or was refused (application/temporal_calls.py).
+            note_fault(request.scope, "temporal", exc.__cause__)
         return error_response(exc.code, exc.message, **exc.details)
 
     @app.exception_handler(DomainError)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import MutableMapping
+from typing import Any
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
@@ -23,6 +25,18 @@ REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 # Probes and scrapes arrive every few seconds; their lines would drown the rest.
 QUIET_PATHS = frozenset({"/healthz", "/metrics"})
+# In a request's scope: what failed, when something did (``note_fault``).
+FAULT = "sms_addon.fault"
+FAULT_CHARS = 200
+
+
+def note_fault(scope: MutableMapping[str, Any], part: str, exc: BaseException) -> None:
+    """Say on the request's access log line what failed: the part ("database",
+    "temporal", ...), the exception's class and the first line of its message. Only
+    the first: the later lines of a database error hold the statement and its
+    parameters, which may carry a customer's data."""
+    lines = str(exc).strip().splitlines()
+    scope[FAULT] = f"{part}: {type(exc).__name__}: {lines[0] if lines else ''}"[:FAULT_CHARS]
 
 
 def sane_request_id(value: str) -> bool:
@@ -57,21 +71,20 @@ class ObservedRequests:
             # raw path, whose ids would make one series per purchase.
             route = getattr(scope.get("route"), "path", "unmatched")
             HTTP_DURATION.labels(route, scope["method"], str(status)).observe(elapsed)
+            fields = {
+                "method": scope["method"],
+                "path": scope["path"],
+                "status": status,
+                "duration_ms": round(elapsed * 1000, 1),
+            }
+            line = "%s %s %d %.1f ms"
+            args = [scope["method"], scope["path"], status, elapsed * 1000]
             level = logging.DEBUG if scope["path"] in QUIET_PATHS else logging.INFO
-            access_log.log(
-                level,
-                "%s %s %d %.1f ms",
-                scope["method"],
-                scope["path"],
-                status,
-                elapsed * 1000,
-                extra={
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round(elapsed * 1000, 1),
-                },
-            )
+            if (fault := scope.get(FAULT)) is not None:
+                fields["fault"] = fault
+                line, level = f"{line} (%s)", logging.WARNING
+                args.append(fault)
+            access_log.log(level, line, *args, extra=fields)
             request_scope.reset(token)
 
 

@@ -9,6 +9,8 @@ kind can answer is added here once, from what the operation is:
   FastAPI's own): a body that is not JSON answers 422 even where none is expected;
 - it is a POST/PUT/PATCH → 413 ``payload_too_large`` (starter/api/body_guard.py);
 - it takes an ``Idempotency-Key`` → 409 ``conflict``;
+- every operation but ``/healthz`` (which answers its own 503) → 503
+  ``service_unavailable``: the database or Temporal cannot act (starter/api/faults.py);
 - a field marked ``CATALOGUE_ENUM`` lists the loaded catalogue's values.
 """
 
@@ -30,6 +32,7 @@ CATALOGUE_ENUM = "x-catalogue-enum"
 ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
 _FASTAPI_ERRORS = ("HTTPValidationError", "ValidationError")
 _ACCOUNT_PATH = "/v1/accounts/{account_id}"
+HEALTH_PATH = "/healthz"
 
 
 def _catalogue_values(catalogue: Catalogue) -> dict[str, list[str]]:
@@ -72,6 +75,8 @@ def _complete_operation(path: str, method: str, operation: dict[str, Any]) -> No
         _add(responses, ErrorCode.PAYLOAD_TOO_LARGE)
     if any(p.get("name") == "Idempotency-Key" for p in parameters):
         _add(responses, ErrorCode.CONFLICT)
+    if path != HEALTH_PATH:
+        _add(responses, ErrorCode.SERVICE_UNAVAILABLE)
 
 
 def _fill_catalogue_enums(node: Any, values: dict[str, list[str]]) -> None:

@@ -28,6 +28,7 @@ ADDON_CANCELLING = "addon_cancelling"
 FORM_EXPIRED = "form_expired"
 SIGN_IN_FAILED = "sign_in_failed"
 SIGNED_OUT = "signed_out"
+UNAVAILABLE = "unavailable"
 
 NOTICES: dict[str, Notice] = {
     PURCHASE_COMPLETED: Notice(
@@ -83,6 +84,9 @@ NOTICES: dict[str, Notice] = {
     ),
     ErrorCode.SERVICE_UNAVAILABLE: Notice(
         N_("The service is busy and your request goes on. Reload this page in a moment.")
+    ),
+    UNAVAILABLE: Notice(
+        N_("Billing cannot be reached right now. Reload this page in a few minutes.")
     ),
     ErrorCode.INVALID_REQUEST: Notice(N_("That choice is not available. Pick one from the list.")),
     ErrorCode.CONFLICT: Notice(N_("That could not be done now. Reload the page and try again.")),

@@ -205,6 +205,11 @@ async def cancel_addon(
     return _outcome(None, notices.ADDON_CANCELLING)
 
 
+def unavailable(request: Request) -> Response:
+    """The page's answer when the service cannot act (``starter.api.faults``)."""
+    return render(request, "problem.html", {"notice": notices.NOTICES[notices.UNAVAILABLE]}, 503)
+
+
 @router.get("/assets/{name}")
 def asset(name: str) -> Response:
     """The page's own stylesheet and script (nothing is loaded from elsewhere)."""
