@@ -1,5 +1,7 @@
-"""The billing page's sign-in and forms over HTTP: cookie flags, CSRF, what is
-stored, sign-out; and its catalogues (every string translated)."""
+"""The billing page's sign-in and forms over HTTP: its headers (a strict CSP, no
+framing, no caching) and cookie flags (HttpOnly, SameSite=Strict, Secure over HTTPS),
+CSRF, what is stored, sign-out, permission before anything about a purchase; and its
+catalogues (every string translated)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from application.security import hash_token
 from starter.web.i18n import LOCALES_DIR
 from store.models import BillingPageSession, Purchase
 from tests.purchase_support import open_shop
+from tests.support import settings_for
 
 ADDON = {"type": "addon", "tier": "sms-1000"}
 PACK = {"type": "credit_pack", "pack": "pack-500"}
@@ -92,6 +95,108 @@ async def test_sign_in_session_csrf_and_sign_out(shop):
     # The old cookie, replayed, no longer signs anyone in.
     replay = await api.get("/billing", headers={"Cookie": f"sms_billing_session={session_id}"})
     assert replay.headers["location"] == "/billing/sign-in"
+
+
+# The page's headers (starter/web/rendering.py), directive by directive: everything
+# from the service itself, no inline script or style, no framing, no <base>.
+CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "base-uri": ["'none'"],
+}
+INLINE = re.compile(r"<script(?![^>]*\bsrc=)|\sstyle=|\son[a-z]+=|javascript:", re.IGNORECASE)
+
+
+def directives(policy: str) -> dict[str, list[str]]:
+    return {name: values for name, *values in (d.split() for d in policy.split(";") if d.strip())}
+
+
+def assert_strict_headers(response: httpx.Response) -> None:
+    assert response.headers["content-type"].startswith("text/html"), response.status_code
+    assert directives(response.headers["content-security-policy"]) == CSP
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "no-store"
+    # The policy forbids inline code, so the page has none that it would block.
+    assert not INLINE.search(response.text), INLINE.search(response.text)
+
+
+def attributes(cookie: str) -> dict[str, str]:
+    """A Set-Cookie header's attributes, names lower-cased (``httponly`` → "")."""
+    _, *parts = (part.strip() for part in cookie.split(";"))
+    return {name.lower(): value for name, _, value in (p.partition("=") for p in parts)}
+
+
+async def test_every_page_keeps_the_strict_headers(shop):
+    api = shop.api
+    token = shop.admin["Authorization"].removeprefix("Bearer ")
+    form = await api.get("/billing/sign-in")
+    unknown = await api.post(
+        "/billing/sign-in", data={"api_token": "sms_nope", "csrf_token": csrf_of(form)}
+    )
+    expired = await api.post("/billing/sign-in", data={"api_token": token})
+    page = await signed_in(api, shop.admin)
+    forged = await api.post("/billing/purchases", data={"tier": "sms-1000"})
+    answers = [form, unknown, expired, page, forged]
+    assert [a.status_code for a in answers] == [200, 401, 403, 200, 403]
+    for answer in answers:
+        assert_strict_headers(answer)
+
+
+async def test_cookies_are_http_only_same_site_strict_and_kept_to_the_page(shop, sqlite_url):
+    api = shop.api
+    token = shop.admin["Authorization"].removeprefix("Bearer ")
+    form = await api.get("/billing/sign-in")
+    sign_in = attributes(set_cookie(form, "sms_billing_sign_in"))
+    # The sign-in form's CSRF cookie lasts only as long as the browser's session.
+    assert sign_in == {"httponly": "", "path": "/billing", "samesite": "strict"}
+
+    signed = await api.post(
+        "/billing/sign-in", data={"api_token": token, "csrf_token": csrf_of(form)}
+    )
+    session = attributes(set_cookie(signed, "sms_billing_session"))
+    lifetime = str(int(settings_for(sqlite_url).sms_billing_session_hours * 3600))
+    assert session == {
+        "httponly": "",
+        "max-age": lifetime,
+        "path": "/billing",
+        "samesite": "strict",
+    }
+    # Signing in ends the form's cookie, with the same attributes.
+    ended = attributes(set_cookie(signed, "sms_billing_sign_in"))
+    assert ended["max-age"] == "0"
+    assert {k: ended[k] for k in ("httponly", "path", "samesite")} == {
+        "httponly": "",
+        "path": "/billing",
+        "samesite": "strict",
+    }
+
+    page = await api.get("/billing")
+    out = await api.post("/billing/sign-out", data={"csrf_token": csrf_of(page)})
+    cleared = attributes(set_cookie(out, "sms_billing_session"))
+    assert cleared["max-age"] == "0"
+    assert {k: cleared[k] for k in ("httponly", "path", "samesite")} == {
+        "httponly": "",
+        "path": "/billing",
+        "samesite": "strict",
+    }
+
+
+async def test_over_https_the_cookies_are_secure(shop):
+    token = shop.admin["Authorization"].removeprefix("Bearer ")
+    form = await shop.api.get("https://test/billing/sign-in")
+    assert "secure" in attributes(set_cookie(form, "sms_billing_sign_in"))
+    signed = await shop.api.post(
+        "https://test/billing/sign-in", data={"api_token": token, "csrf_token": csrf_of(form)}
+    )
+    assert "secure" in attributes(set_cookie(signed, "sms_billing_session"))
+    # Over plain HTTP (development) a Secure cookie would never come back.
+    plain = await shop.api.get("http://test/billing/sign-in")
+    assert "secure" not in attributes(set_cookie(plain, "sms_billing_sign_in"))
 
 
 async def signed_in(api: httpx.AsyncClient, who: dict[str, str]) -> httpx.Response:
