@@ -214,7 +214,8 @@ async def test_an_expired_quote_cannot_be_confirmed(shop):
     assert shop.counts() == (0, 0)
 
 
-async def test_confirming_a_completed_purchase_charges_nothing_more(shop):
+async def test_confirming_a_completed_purchase_charges_nothing_more(shop_on_every_database):
+    shop = shop_on_every_database
     done = await shop.bought(ADDON)
     again = await shop.confirm(done["purchase_id"])
     assert (again.status_code, error_code(again)) == (409, "not_awaiting_confirmation")
@@ -251,7 +252,8 @@ async def test_four_concurrent_confirms_charge_and_grant_once(shop):
     assert shop.balance() == 1000
 
 
-async def test_the_same_idempotency_key_gives_one_purchase(shop):
+async def test_the_same_idempotency_key_gives_one_purchase(shop_on_every_database):
+    shop = shop_on_every_database
     key = "click-1"
     first, second = await asyncio.gather(shop.buy(ADDON, key=key), shop.buy(ADDON, key=key))
     assert first.status_code == second.status_code == 201
