@@ -25,8 +25,6 @@ def all_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:
     link = SubscriptionLinkActivities(deps)
     activities: list[Callable[..., Any]] = [
         purchase.check_permission,
-        purchase.check_eligibility,
-        purchase.price_quote,
         purchase.quote_purchase,
         purchase.claim_item,
         purchase.record_purchase,

@@ -1,8 +1,7 @@
 """Activities of the purchase workflow.
 
 The checks and the quote are short reads run as local activities; so are the claim,
-capture, grant and the purchase record (regular activities in histories recorded
-before ``steps-as-local-activities``), each safe to run again by its key; the refund
+capture, grant and the purchase record, each safe to run again by its key; the refund
 is a regular activity. Exceptions are mapped to typed failures once, at
 the worker's boundary (``boundary.interceptor``).
 """
@@ -22,7 +21,6 @@ from contracts.purchase import (
     EligibilityCheck,
     GrantRequest,
     PaymentRef,
-    PriceRequest,
     PurchaseView,
     QuoteRequest,
     RefundRequest,
@@ -76,8 +74,7 @@ class PurchaseActivities:
                 "Only the primary admin or a user with the billing permission can buy this.",
             )
 
-    @activity.defn
-    def check_eligibility(self, check: EligibilityCheck) -> AccountSnapshot:
+    def _eligible_snapshot(self, check: EligibilityCheck) -> AccountSnapshot:
         """Read-only: plan, add-on state and item; returns what pricing needs."""
         item = check.item.priced_in(self._catalogue)
         if item is None:
@@ -127,21 +124,15 @@ class PurchaseActivities:
         return _as_priced(line, listed.name if listed else line.item_id)
 
     @activity.defn
-    def price_quote(self, request: PriceRequest) -> Quote:
-        """The quote, priced once and recorded in the history: a deploy that changes the
-        pricing rules never changes what an in-flight purchase charges."""
-        return request.quote()
-
-    @activity.defn
     def quote_purchase(self, request: QuoteRequest) -> Quote:
         """The permission and eligibility checks, the quote and its record in one local
         activity: the quote is this step's result in the history, never recomputed once
         recorded. Safe to run again before then: it reads, and sets the purchase's row
         (by its id) to the quote it answers."""
         self.check_permission(request.caller)
-        snapshot = self.check_eligibility(request.eligibility)
+        snapshot = self._eligible_snapshot(request.eligibility)
         assert request.eligibility.at is not None, "priced at the moment it was checked"
-        quote = PriceRequest(snapshot=snapshot, at=request.eligibility.at, ttl=request.ttl).quote()
+        quote = snapshot.quote(at=request.eligibility.at, ttl=request.ttl)
         with transaction(self._sessions) as session:
             save_purchase_view(session, request.record.model_copy(update={"quote": quote}))
         return quote

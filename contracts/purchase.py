@@ -72,37 +72,29 @@ class AccountSnapshot(BaseModel):
     # The active add-on's tier line, priced as bought, when the item changes its tier.
     current_tier: RecurringItem | None = None
 
-
-class PriceRequest(BaseModel):
-    """Input of the quote step: the eligible account's snapshot, priced at ``at``."""
-
-    snapshot: AccountSnapshot
-    at: datetime
-    ttl: timedelta
-
-    def quote(self) -> Quote:
-        snapshot = self.snapshot
-        if snapshot.current_tier is not None:
+    def quote(self, *, at: datetime, ttl: timedelta) -> Quote:
+        """This account's quote for its item, priced at ``at`` and valid for ``ttl``."""
+        if self.current_tier is not None:
             return price_tier_change(
-                current=snapshot.current_tier,
-                new=snapshot.item,
-                cycle=snapshot.billing_cycle,
-                anchor=snapshot.billing_anchor,
-                currency=snapshot.currency,
-                current_monthly_credits=snapshot.monthly_credits,
-                current_recurring_minor=snapshot.recurring_minor,
-                now=self.at,
-                ttl=self.ttl,
+                current=self.current_tier,
+                new=self.item,
+                cycle=self.billing_cycle,
+                anchor=self.billing_anchor,
+                currency=self.currency,
+                current_monthly_credits=self.monthly_credits,
+                current_recurring_minor=self.recurring_minor,
+                now=at,
+                ttl=ttl,
             )
         return build_quote(
-            item=snapshot.item,
-            cycle=snapshot.billing_cycle,
-            anchor=snapshot.billing_anchor,
-            currency=snapshot.currency,
-            current_monthly_credits=snapshot.monthly_credits,
-            current_recurring_minor=snapshot.recurring_minor,
-            now=self.at,
-            ttl=self.ttl,
+            item=self.item,
+            cycle=self.billing_cycle,
+            anchor=self.billing_anchor,
+            currency=self.currency,
+            current_monthly_credits=self.monthly_credits,
+            current_recurring_minor=self.recurring_minor,
+            now=at,
+            ttl=ttl,
         )
 
 

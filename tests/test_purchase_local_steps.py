@@ -1,7 +1,7 @@
-"""The purchase's steps run as local activities (workflow.patched
-"steps-as-local-activities"): when a worker dies before the workflow task completes,
-the next worker runs every step of that task again. Each must then change nothing:
-these run a step a second time after the purchase moved on, on SQLite and PostgreSQL.
+"""The purchase's steps run as local activities: when a worker dies before the
+workflow task completes, the next worker runs every step of that task again. Each must
+then change nothing: these run a step a second time after the purchase moved on, on
+SQLite and PostgreSQL.
 (The fault drills, tests/test_fault_drills.py, kill a real worker at each step.)
 """
 

@@ -14,7 +14,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.exceptions import TimeoutError as ActivityTimeoutError
 
-from workflows.purchase_steps import LOCAL_STEPS, NOTHING_DUE, RECORDS_IN_STEPS, PurchaseSteps
+from workflows.purchase_steps import STEPS_AS_LOCAL_ACTIVITIES, PurchaseSteps
 
 with workflow.unsafe.imports_passed_through():
     from boundary.errors import Fault, refusal_of
@@ -48,27 +48,18 @@ class PurchaseWorkflow(PurchaseSteps):
         self._created_at = request.created_at or workflow.now()
         self._completed_at: datetime | None = None
         self._confirmed_by: str | None = None
-        self._local_steps = False  # decided at the start of the run
 
     @workflow.run
     async def run(self, request: PurchaseInput) -> PurchaseView:
-        self._local_steps = workflow.patched(LOCAL_STEPS)
+        workflow.deprecate_patch(STEPS_AS_LOCAL_ACTIVITIES)
         if workflow.info().typed_search_attributes.get(ACCOUNT_ID) is None:  # not set at start
             workflow.upsert_search_attributes([ACCOUNT_ID.value_set(request.account_id)])
         try:
-            if self._local_steps:
-                quote = await self._quote_and_record()
-            else:
-                await self._check_permission(request.user_id)
-                snapshot = await self._check_eligibility()
-                quote = await self._price(snapshot)
+            quote = await self._quote_and_record()
         except (ActivityError, ApplicationError) as error:
             return await self._reject(error)
         self._quote = quote
-        if self._local_steps:  # recorded with the quote
-            self._publish(PurchaseStatus.AWAITING_CONFIRMATION)
-        else:
-            await self._set_status(PurchaseStatus.AWAITING_CONFIRMATION)
+        self._publish(PurchaseStatus.AWAITING_CONFIRMATION)  # recorded with the quote
         self._phase = Phase.AWAITING_DECISION
 
         if not await self._wait_for_decision(quote):
@@ -80,22 +71,15 @@ class PurchaseWorkflow(PurchaseSteps):
         if self._phase is Phase.CANCELLED:
             return await self._end(PurchaseStatus.CANCELLED)
 
-        in_steps = self._since(RECORDS_IN_STEPS)
-        if not in_steps:
-            await self._set_status(PurchaseStatus.PROCESSING)
+        # The confirm checked the permission in this same workflow task.
         try:
-            assert self._confirmed_by is not None
-            if not self._local_steps:  # the confirm checked it in this same task
-                await self._check_permission(self._confirmed_by)
-            processing = self._recorded_as(PurchaseStatus.PROCESSING) if in_steps else None
-            await self._claim(quote, record=processing)
+            await self._claim(quote, record=self._recorded_as(PurchaseStatus.PROCESSING))
         except (ActivityError, ApplicationError) as error:
             return await self._reject(error)
-        if in_steps:
-            self._publish(PurchaseStatus.PROCESSING)
+        self._publish(PurchaseStatus.PROCESSING)  # recorded with the claim
 
         capture = None
-        if quote.due_now_minor > 0 or not self._since(NOTHING_DUE):
+        if quote.due_now_minor > 0:  # a downgrade's quote of 0 charges nothing
             capture = await self._capture(quote)
             self._payment = capture.payment
             if not capture.succeeded:
@@ -104,12 +88,9 @@ class PurchaseWorkflow(PurchaseSteps):
                     ErrorCode.PAYMENT_DECLINED,
                     capture.decline_reason or "The payment was declined.",
                 )
-        completed = None
-        if in_steps:
-            self._completed_at = workflow.now()
-            completed = self._recorded_as(PurchaseStatus.COMPLETED)
+        self._completed_at = workflow.now()
         try:
-            await self._grant(quote, record=completed)
+            await self._grant(quote, record=self._recorded_as(PurchaseStatus.COMPLETED))
         except (ActivityError, ApplicationError) as error:  # a local activity's: its cause
             # Only a refusal means the credits can never be granted; anything else was
             # retried until it stopped (the grant is idempotent), so it is not a refund.
@@ -125,7 +106,7 @@ class PurchaseWorkflow(PurchaseSteps):
                 "The credits could not be granted; the payment was refunded.",
             )
         await self._reach_subscription(quote)
-        return await self._end(PurchaseStatus.COMPLETED, recorded=completed is not None)
+        return await self._end(PurchaseStatus.COMPLETED, recorded=True)
 
     # -- messages -----------------------------------------------------------------
 

@@ -23,7 +23,6 @@ with workflow.unsafe.imports_passed_through():
         waited_on,
     )
     from contracts.purchase import (
-        AccountSnapshot,
         CallerCheck,
         CaptureRequest,
         CaptureResult,
@@ -31,7 +30,6 @@ with workflow.unsafe.imports_passed_through():
         EligibilityCheck,
         GrantRequest,
         PaymentRef,
-        PriceRequest,
         PurchaseInput,
         PurchaseView,
         QuoteRequest,
@@ -44,22 +42,10 @@ with workflow.unsafe.imports_passed_through():
     from domain.purchase import Failure, Phase
     from workflows.search_attributes import SMS_PURCHASE_STATUS
 
-# Versions of this workflow's steps (workflow.patched): histories recorded before each
-# change keep replaying the old step.
-QUOTE_RECORDED = "quote-recorded"  # the quote is a local activity's result
-CLAIM_BEFORE_CAPTURE = "claim-before-capture"  # a confirm claims the item under a lock
-NOTHING_DUE = "nothing-due-no-capture"  # a quote of 0 (a downgrade) charges nothing
-# `processing` is recorded in the claim's transaction and `completed` in the grant's
-# (two round trips fewer per purchase).
-RECORDS_IN_STEPS = "records-in-claim-and-grant"
-# The records, the claim, the capture, the grant and the subscription start run as
-# local activities: the workflow task that reaches them runs them one after another,
-# so a quote is one workflow task and a confirm another, instead of one task per
-# step. Each is safe to run again (a local activity is, when its worker dies before
-# the task completes): the record by the purchase id, the claim by its purchase id,
-# the capture by its payment key, the grant by the purchase id, the subscription by
-# its workflow id. The refund stays a regular activity (rare, and a gateway call).
-LOCAL_STEPS = "steps-as-local-activities"
+# The purchase's steps once ran as regular activities, one workflow task each; since
+# this patch they are local activities (a quote is one task, a confirm another). Every
+# kept history carries its marker: deprecated, it replays them and writes no branch.
+STEPS_AS_LOCAL_ACTIVITIES = "steps-as-local-activities"
 
 
 class PurchaseSteps:
@@ -71,24 +57,15 @@ class PurchaseSteps:
     _failure: Failure | None
     _created_at: datetime
     _completed_at: datetime | None
-    _local_steps: bool
-
-    def _since(self, patch: str) -> bool:
-        """``workflow.patched(patch)``, implied in runs with LOCAL_STEPS (newer than every
-        other version): no marker, and no search-attribute write with it, per patch."""
-        return self._local_steps or workflow.patched(patch)
 
     async def _step(
         self, step: Callable[..., Any], arg: Any, summary: str, options: StepOptions
     ) -> Any:
-        """Run ``step`` as a local activity, or as a regular one in histories recorded
-        before LOCAL_STEPS."""
-        if self._local_steps:
-            return await workflow.execute_local_activity_method(
-                step, arg, summary=summary, local_retry_threshold=LOCAL_RETRY_THRESHOLD, **options
-            )
-        return await workflow.execute_activity_method(
-            step, arg, summary=summary, **waited_on(options)
+        """Run ``step`` as a local activity: the workflow task that reaches it runs it
+        with the steps before and after it. Each is safe to run again (a local activity
+        is, when its worker dies before the task completes) by its key."""
+        return await workflow.execute_local_activity_method(
+            step, arg, summary=summary, local_retry_threshold=LOCAL_RETRY_THRESHOLD, **options
         )
 
     async def _check_permission(self, user_id: str) -> None:
@@ -99,29 +76,8 @@ class PurchaseSteps:
             **READ_CHECK,
         )
 
-    async def _check_eligibility(self) -> AccountSnapshot:
-        return await workflow.execute_local_activity_method(
-            PurchaseActivities.check_eligibility,
-            EligibilityCheck(
-                account_id=self._request.account_id, item=self._request.item, at=workflow.now()
-            ),
-            summary=f"may the account have {self._request.item.item_id}?",
-            **READ_CHECK,
-        )
-
-    async def _price(self, snapshot: AccountSnapshot) -> Quote:
-        request = PriceRequest(snapshot=snapshot, at=workflow.now(), ttl=self._request.quote_ttl)
-        if not self._since(QUOTE_RECORDED):
-            return request.quote()
-        return await workflow.execute_local_activity_method(
-            PurchaseActivities.price_quote,
-            request,
-            summary=f"price {self._request.item.item_id}",
-            **READ_CHECK,
-        )
-
     async def _quote_and_record(self) -> Quote:
-        """Check, price and record the quote in one local activity (LOCAL_STEPS)."""
+        """Check, price and record the quote in one local activity."""
         request = self._request
         quote: Quote = await workflow.execute_local_activity_method(
             PurchaseActivities.quote_purchase,
@@ -139,12 +95,9 @@ class PurchaseSteps:
         )
         return quote
 
-    async def _claim(self, quote: Quote, record: PurchaseView | None = None) -> None:
+    async def _claim(self, quote: Quote, record: PurchaseView) -> None:
         """Take the right to the item before any money moves (or be refused); ``record``
         is written in the claim's transaction."""
-        if not self._since(CLAIM_BEFORE_CAPTURE):
-            await self._check_eligibility()
-            return
         claim = ClaimRequest(
             account_id=self._request.account_id,
             purchase_id=self._request.purchase_id,
@@ -176,7 +129,7 @@ class PurchaseSteps:
         )
         return result
 
-    async def _grant(self, quote: Quote, record: PurchaseView | None = None) -> None:
+    async def _grant(self, quote: Quote, record: PurchaseView) -> None:
         workflow.set_current_details(
             "Payment captured; granting the credits."
             if quote.tier_change is None
