@@ -8,17 +8,17 @@ with the quote.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.exceptions import TimeoutError as ActivityTimeoutError
 
-from workflows.purchase_steps import STEPS_AS_LOCAL_ACTIVITIES, PurchaseSteps
+from workflows.purchase_steps import PurchaseSteps
 
 with workflow.unsafe.imports_passed_through():
     from boundary.errors import Fault, refusal_of
-    from contracts.purchase import Decision, PaymentRef, PurchaseInput, PurchaseView
+    from contracts.purchase import Decision, PurchaseInput, PurchaseView
     from domain.enums import PurchaseStatus
     from domain.errors import ErrorCode
     from domain.money import format_money
@@ -30,24 +30,22 @@ with workflow.unsafe.imports_passed_through():
 
 Refusal = ActivityError | ApplicationError
 
+# The purchase's steps once ran as regular activities, one workflow task each; since
+# this patch they are local activities. Every kept history carries its marker:
+# deprecated, it still replays them (docs/design.md "Patches").
+STEPS_AS_LOCAL_ACTIVITIES = "steps-as-local-activities"
+
 
 # Unsandboxed, as the subscription is (workflows/subscription.py says why): the sandbox's
 # fresh import of this module for every purchase a worker loads was ~15 % of a worker's
-# CPU per purchase (issue 13). tests/test_replay.py replays every recorded purchase
+# CPU per purchase. tests/test_replay.py replays every recorded purchase
 # history inside the sandbox too, so its checks still hold this code.
 @workflow.defn(name="SmsPurchase", sandboxed=False)
-class PurchaseWorkflow(PurchaseSteps):
+class PurchaseWorkflow:
     @workflow.init
     def __init__(self, request: PurchaseInput) -> None:
-        self._request = request
         self._phase = Phase.PRICING
-        self._status = PurchaseStatus.PROCESSING
-        self._quote: Quote | None = None
-        self._payment: PaymentRef | None = None
-        self._failure: Failure | None = None
-        self._created_at = request.created_at or workflow.now()
-        self._completed_at: datetime | None = None
-        self._confirmed_by: str | None = None
+        self._steps = PurchaseSteps(request)
 
     @workflow.run
     async def run(self, request: PurchaseInput) -> PurchaseView:
@@ -55,11 +53,9 @@ class PurchaseWorkflow(PurchaseSteps):
         if workflow.info().typed_search_attributes.get(ACCOUNT_ID) is None:  # not set at start
             workflow.upsert_search_attributes([ACCOUNT_ID.value_set(request.account_id)])
         try:
-            quote = await self._quote_and_record()
+            quote = await self._steps.quote_and_record()
         except (ActivityError, ApplicationError) as error:
             return await self._reject(error)
-        self._quote = quote
-        self._publish(PurchaseStatus.AWAITING_CONFIRMATION)  # recorded with the quote
         self._phase = Phase.AWAITING_DECISION
 
         if not await self._wait_for_decision(quote):
@@ -73,24 +69,21 @@ class PurchaseWorkflow(PurchaseSteps):
 
         # The confirm checked the permission in this same workflow task.
         try:
-            await self._claim(quote, record=self._recorded_as(PurchaseStatus.PROCESSING))
+            await self._steps.claim(quote)
         except (ActivityError, ApplicationError) as error:
             return await self._reject(error)
-        self._publish(PurchaseStatus.PROCESSING)  # recorded with the claim
 
         capture = None
         if quote.due_now_minor > 0:  # a downgrade's quote of 0 charges nothing
-            capture = await self._capture(quote)
-            self._payment = capture.payment
+            capture = await self._steps.capture(quote)
             if not capture.succeeded:
                 return await self._end(
                     PurchaseStatus.DECLINED,
                     ErrorCode.PAYMENT_DECLINED,
                     capture.decline_reason or "The payment was declined.",
                 )
-        self._completed_at = workflow.now()
         try:
-            await self._grant(quote, record=self._recorded_as(PurchaseStatus.COMPLETED))
+            await self._steps.grant(quote)
         except (ActivityError, ApplicationError) as error:  # a local activity's: its cause
             # Only a refusal means the credits can never be granted; anything else was
             # retried until it stopped (the grant is idempotent), so it is not a refund.
@@ -99,13 +92,13 @@ class PurchaseWorkflow(PurchaseSteps):
                 raise
             if capture is None:  # nothing was charged: nothing to give back
                 return await self._end(PurchaseStatus.REJECTED, Fault.GRANT_FAILED, failure.message)
-            await self._refund(capture.payment)
+            await self._steps.refund(capture.payment)
             return await self._end(
                 PurchaseStatus.REFUNDED,
                 Fault.GRANT_FAILED,
                 "The credits could not be granted; the payment was refunded.",
             )
-        await self._reach_subscription(quote)
+        await self._steps.reach_subscription(quote)
         return await self._end(PurchaseStatus.COMPLETED, recorded=True)
 
     # -- messages -----------------------------------------------------------------
@@ -114,39 +107,39 @@ class PurchaseWorkflow(PurchaseSteps):
     async def review(self) -> PurchaseView:
         """The quote (or the refusal), answered to the API's update-with-start."""
         await workflow.wait_condition(lambda: self._phase is not Phase.PRICING)
-        return self._view()
+        return self._steps.view()
 
     @workflow.update
     async def confirm(self, decision: Decision) -> PurchaseView:
         """Confirm the quote; answers once the purchase has ended (captured and granted,
         or not). A confirm that arrives while one is in flight joins it."""
-        await self._check_permission(decision.user_id)
+        await self._steps.check_permission(decision.user_id)
         self._validate_confirm(decision)  # again: the phase may have moved meanwhile
         if self._phase is Phase.AWAITING_DECISION:
-            self._phase, self._confirmed_by = Phase.CONFIRMED, decision.user_id
+            self._phase = Phase.CONFIRMED
         await workflow.wait_condition(lambda: self._phase is Phase.ENDED)
-        return self._view()
+        return self._steps.view()
 
     @confirm.validator
     def _validate_confirm(self, decision: Decision) -> None:
         if self._phase is Phase.AWAITING_DECISION:
-            assert self._quote is not None
-            if workflow.now() >= self._quote.expires_at:
+            assert self._steps.quote is not None
+            if workflow.now() >= self._steps.quote.expires_at:
                 raise self._quote_expired()
             return
         if self._phase is Phase.CONFIRMED:
             return  # joins the confirm in flight
-        if self._status is PurchaseStatus.EXPIRED:
+        if self._steps.status is PurchaseStatus.EXPIRED:
             raise self._quote_expired()
         raise self._not_awaiting()
 
     @workflow.update
     async def cancel(self, decision: Decision) -> PurchaseView:
-        await self._check_permission(decision.user_id)
+        await self._steps.check_permission(decision.user_id)
         self._validate_cancel(decision)
         self._phase = Phase.CANCELLED
         await workflow.wait_condition(lambda: self._phase is Phase.ENDED)
-        return self._view()
+        return self._steps.view()
 
     @cancel.validator
     def _validate_cancel(self, decision: Decision) -> None:
@@ -155,7 +148,7 @@ class PurchaseWorkflow(PurchaseSteps):
 
     @workflow.query
     def view(self) -> PurchaseView:
-        return self._view()
+        return self._steps.view()
 
     # -- steps --------------------------------------------------------------------
 
@@ -203,22 +196,12 @@ class PurchaseWorkflow(PurchaseSteps):
         recorded: bool = False,
     ) -> PurchaseView:
         """End as ``status``; ``recorded``: a step's transaction has written it already."""
-        if code is not None:
-            self._failure = Failure(code=code, message=message)
-        if recorded:
-            assert self._completed_at is not None
-            self._publish(status)
-        else:
-            self._completed_at = workflow.now()
-            await self._set_status(status)
+        failure = None if code is None else Failure(code=code, message=message)
+        await self._steps.end(status, failure, recorded)
         self._phase = Phase.ENDED
-        workflow.set_current_details(
-            f"Ended {status.value} at {moment(self._completed_at)}."
-            + (f" {message}" if message else "")
-        )
         # Let every waiting review/confirm/cancel answer before the run closes.
         await workflow.wait_condition(workflow.all_handlers_finished)
-        return self._view()
+        return self._steps.view()
 
     @staticmethod
     def _not_awaiting() -> ApplicationError:

@@ -1,6 +1,8 @@
-"""The purchase workflow's steps: every activity it calls, each with its options and
-its summary for operators. The workflow (``workflows/purchase.py``) orders them as
-DESIGN.md §3 does and answers its messages; this base class holds no handler."""
+"""The purchase's steps and the record they keep: every activity the purchase workflow
+calls, each with its options and its summary for operators, and the purchase's record
+(status, quote, payment, outcome) as those steps write it. The workflow
+(``workflows/purchase.py``) constructs one, orders its steps as DESIGN.md §3 does
+and answers the customer's messages."""
 
 from __future__ import annotations
 
@@ -39,36 +41,25 @@ with workflow.unsafe.imports_passed_through():
     from domain.enums import ItemType, PurchaseStatus
     from domain.money import format_money
     from domain.pricing import Quote
-    from domain.purchase import Failure, Phase
+    from domain.purchase import Failure
     from workflows.search_attributes import SMS_PURCHASE_STATUS
-
-# The purchase's steps once ran as regular activities, one workflow task each; since
-# this patch they are local activities (a quote is one task, a confirm another). Every
-# kept history carries its marker: deprecated, it replays them and writes no branch.
-STEPS_AS_LOCAL_ACTIVITIES = "steps-as-local-activities"
+    from workflows.summaries import moment
 
 
 class PurchaseSteps:
-    _request: PurchaseInput
-    _phase: Phase
-    _status: PurchaseStatus
-    _quote: Quote | None
-    _payment: PaymentRef | None
-    _failure: Failure | None
-    _created_at: datetime
-    _completed_at: datetime | None
+    """One purchase's steps; ``status`` and ``quote`` are what the workflow's messages
+    are answered from, changed only by these steps."""
 
-    async def _step(
-        self, step: Callable[..., Any], arg: Any, summary: str, options: StepOptions
-    ) -> Any:
-        """Run ``step`` as a local activity: the workflow task that reaches it runs it
-        with the steps before and after it. Each is safe to run again (a local activity
-        is, when its worker dies before the task completes) by its key."""
-        return await workflow.execute_local_activity_method(
-            step, arg, summary=summary, local_retry_threshold=LOCAL_RETRY_THRESHOLD, **options
-        )
+    def __init__(self, request: PurchaseInput) -> None:
+        self._request = request
+        self.status = PurchaseStatus.PROCESSING
+        self.quote: Quote | None = None
+        self._payment: PaymentRef | None = None
+        self._failure: Failure | None = None
+        self._created_at = request.created_at or workflow.now()
+        self._completed_at: datetime | None = None
 
-    async def _check_permission(self, user_id: str) -> None:
+    async def check_permission(self, user_id: str) -> None:
         await workflow.execute_local_activity_method(
             PurchaseActivities.check_permission,
             CallerCheck(account_id=self._request.account_id, user_id=user_id),
@@ -76,8 +67,9 @@ class PurchaseSteps:
             **READ_CHECK,
         )
 
-    async def _quote_and_record(self) -> Quote:
-        """Check, price and record the quote in one local activity."""
+    async def quote_and_record(self) -> Quote:
+        """Check, price and record the quote in one local activity: the quote is its
+        result in the history, never priced again."""
         request = self._request
         quote: Quote = await workflow.execute_local_activity_method(
             PurchaseActivities.quote_purchase,
@@ -93,11 +85,13 @@ class PurchaseSteps:
             local_retry_threshold=LOCAL_RETRY_THRESHOLD,
             **READ_CHECK,
         )
+        self.quote = quote
+        self._publish(PurchaseStatus.AWAITING_CONFIRMATION)
         return quote
 
-    async def _claim(self, quote: Quote, record: PurchaseView) -> None:
-        """Take the right to the item before any money moves (or be refused); ``record``
-        is written in the claim's transaction."""
+    async def claim(self, quote: Quote) -> None:
+        """Take the right to the item before any money moves (or be refused); the
+        ``processing`` record is written in the claim's transaction."""
         claim = ClaimRequest(
             account_id=self._request.account_id,
             purchase_id=self._request.purchase_id,
@@ -105,16 +99,17 @@ class PurchaseSteps:
             quote_month_end=quote.credits_expire_at,
             at=workflow.now(),
             tier_change=quote.tier_change,
-            record=record,
+            record=self._recorded_as(PurchaseStatus.PROCESSING),
         )
-        await self._step(
+        await self._local(
             PurchaseActivities.claim_item,
             claim,
             f"claim {self._request.item.item_id}",
             DATABASE_WRITE,
         )
+        self._publish(PurchaseStatus.PROCESSING)
 
-    async def _capture(self, quote: Quote) -> CaptureResult:
+    async def capture(self, quote: Quote) -> CaptureResult:
         money = format_money(quote.due_now_minor, quote.currency)
         workflow.set_current_details(f"Capturing {money}.")
         request = CaptureRequest(
@@ -124,17 +119,21 @@ class PurchaseSteps:
             currency=quote.currency,
             at=workflow.now(),
         )
-        result: CaptureResult = await self._step(
+        result: CaptureResult = await self._local(
             PurchaseActivities.capture_payment, request, f"capture {money}", GATEWAY_CALL
         )
+        self._payment = result.payment
         return result
 
-    async def _grant(self, quote: Quote, record: PurchaseView) -> None:
+    async def grant(self, quote: Quote) -> None:
+        """Grant the credits; the ``completed`` record is written in its transaction
+        (and becomes the status once the subscription has been reached)."""
         workflow.set_current_details(
             "Payment captured; granting the credits."
             if quote.tier_change is None
             else f"Changing the tier ({quote.tier_change.direction.value})."
         )
+        self._completed_at = workflow.now()
         request = GrantRequest(
             account_id=self._request.account_id,
             purchase_id=self._request.purchase_id,
@@ -144,16 +143,17 @@ class PurchaseSteps:
             tier_change=quote.tier_change,
             effective_at=quote.effective_at,
             credits_now=quote.credits_now,
-            record=record,
+            record=self._recorded_as(PurchaseStatus.COMPLETED),
         )
-        await self._step(
+        await self._local(
             PurchaseActivities.grant_purchase,
             request,
             f"grant {quote.credits_now:,} credits",
             DATABASE_WRITE,
         )
 
-    async def _refund(self, payment: PaymentRef) -> None:
+    async def refund(self, payment: PaymentRef) -> None:
+        """A regular activity: rare, and a gateway call worth its own task."""
         workflow.set_current_details("The grant failed for good; refunding the payment.")
         request = RefundRequest(
             account_id=self._request.account_id,
@@ -168,19 +168,19 @@ class PurchaseSteps:
             **waited_on(GATEWAY_CALL),
         )
 
-    async def _reach_subscription(self, quote: Quote) -> None:
+    async def reach_subscription(self, quote: Quote) -> None:
         """Start the subscription (add-on) or tell it the allotment changed (a pack, a
         tier change)."""
         account_id, purchase_id = self._request.account_id, self._request.purchase_id
         if self._request.item.type is ItemType.ADDON and quote.tier_change is None:
-            await self._step(
+            await self._local(
                 SubscriptionLinkActivities.start_subscription,
                 SubscriptionStart(account_id=account_id, purchase_id=purchase_id),
                 "start the subscription",
                 TEMPORAL_CALL,
             )
         else:
-            await self._step(
+            await self._local(
                 SubscriptionLinkActivities.notify_allotment_changed,
                 AllotmentChanged(account_id=account_id, purchase_id=purchase_id),
                 "raise the subscription's allotment"
@@ -189,33 +189,57 @@ class PurchaseSteps:
                 TEMPORAL_CALL,
             )
 
-    async def _set_status(self, status: PurchaseStatus) -> None:
-        """Record first, then publish: the API never shows a status the DB lacks."""
-        await self._step(
-            PurchaseActivities.record_purchase,
-            self._recorded_as(status),
-            f"record {status.value}",
-            DATABASE_WRITE,
+    async def end(self, status: PurchaseStatus, failure: Failure | None, recorded: bool) -> None:
+        """The outcome; ``recorded``: the grant's transaction has written it already."""
+        self._failure = failure
+        if recorded:
+            assert self._completed_at is not None
+            self._publish(status)
+        else:
+            self._completed_at = workflow.now()
+            # Record first, then publish: the API never shows a status the DB lacks.
+            await self._local(
+                PurchaseActivities.record_purchase,
+                self._recorded_as(status),
+                f"record {status.value}",
+                DATABASE_WRITE,
+            )
+            self._publish(status)
+        workflow.set_current_details(
+            f"Ended {status.value} at {moment(self._completed_at)}."
+            + (f" {failure.message}" if failure is not None and failure.message else "")
         )
-        self._publish(status)
 
-    def _recorded_as(self, status: PurchaseStatus) -> PurchaseView:
-        """The purchase's record once it has moved to ``status``."""
-        return self._view().model_copy(update={"status": status})
-
-    def _publish(self, status: PurchaseStatus) -> None:
-        """A status recorded (by its own step, or in a claim's or grant's transaction)."""
-        self._status = status
-        workflow.upsert_search_attributes([SMS_PURCHASE_STATUS.value_set(status.value)])
-
-    def _view(self) -> PurchaseView:
+    def view(self) -> PurchaseView:
         return PurchaseView(
             purchase_id=self._request.purchase_id,
-            status=self._status,
+            status=self.status,
             item=self._request.item,
-            quote=self._quote,
+            quote=self.quote,
             payment=self._payment,
             failure=self._failure,
             created_at=self._created_at,
             completed_at=self._completed_at,
+        )
+
+    def _recorded_as(self, status: PurchaseStatus) -> PurchaseView:
+        """The purchase's record once it has moved to ``status``."""
+        return self.view().model_copy(update={"status": status})
+
+    def _publish(self, status: PurchaseStatus) -> None:
+        """A status recorded (by its own step, or in a quote's, claim's or grant's
+        transaction), shown to operators."""
+        self.status = status
+        workflow.upsert_search_attributes([SMS_PURCHASE_STATUS.value_set(status.value)])
+
+    @staticmethod
+    async def _local(step: Callable[..., Any], arg: Any, summary: str, options: StepOptions) -> Any:
+        """Run ``step`` as a local activity: the workflow task that reaches it runs it
+        with the steps before and after it, so a quote is one task and a confirm another.
+        Each is safe to run again (a local activity is, when its worker dies before the
+        task completes) by its key: the record and the claim by the purchase id, the
+        capture by its payment key, the grant by the purchase id, the subscription by
+        its workflow id."""
+        return await workflow.execute_local_activity_method(
+            step, arg, summary=summary, local_retry_threshold=LOCAL_RETRY_THRESHOLD, **options
         )
