@@ -249,6 +249,15 @@ class AddonState(BaseModel):
             ends_at=self.ends_at,
         )
 
+    def next_step_summary(self) -> str:
+        """What the timer to ``next_step_at`` waits for, e.g. "renewal of 2026-12-26"."""
+        at = f"{self.next_step_at():%Y-%m-%d}"
+        if self.ends_at is not None and self.next_step_at() >= self.ends_at:
+            return f"end of the add-on on {at}"
+        if self.dunning is not None:
+            return f"payment retry on {at}"
+        return f"renewal of {at}"
+
     def details(self) -> str:
         """The operator's one line, e.g. "renews 2026-12-26, charges $18.00"."""
         renews = f"{self.month.end:%Y-%m-%d}"

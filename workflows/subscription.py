@@ -9,23 +9,14 @@ or a downgrade ends it at the end of the paid period. The rules live in
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from workflows.subscription_steps import (
-    SubscriptionSteps,
-    apply_account_terms,
-    not_active,
-    not_cancelling,
-    raise_refusal,
-)
+from workflows.addon_keeper import AddonKeeper, apply_account_terms, raise_refusal
 
 with workflow.unsafe.imports_passed_through():
-    from activities.subscription import SubscriptionActivities
-    from boundary.options import DATABASE_WRITE
     from contracts.operator import END_NOW_UPDATE, EndedNow, EndNow
     from contracts.subscription import (
         ALLOTMENT_CHANGED_SIGNAL,
@@ -46,9 +37,7 @@ with workflow.unsafe.imports_passed_through():
         CancelAddon,
         EndLine,
         GoodwillGranted,
-        GoodwillRequest,
         GrantGoodwill,
-        LineEnd,
         PaymentMethodChanged,
         PlanChanged,
         ResumeAccepted,
@@ -61,39 +50,47 @@ with workflow.unsafe.imports_passed_through():
     from domain.enums import AddonStatus
     from domain.errors import ErrorCode
     from workflows.search_attributes import ACCOUNT_ID
-    from workflows.summaries import day
 
 # The operator's end_now update (added after histories were recorded): its marker.
 END_NOW_PATCH = "operator-end-now"
+# Continue as new at least once a year, so that new code reaches every subscription.
+RENEWALS_PER_RUN = 12
+
+
+def not_active() -> ApplicationError:
+    return ApplicationError(
+        "The SMS add-on is not active.", type=ErrorCode.ADDON_NOT_ACTIVE.value, non_retryable=True
+    )
+
+
+def not_cancelling() -> ApplicationError:
+    return ApplicationError(
+        "The SMS add-on is not being cancelled.",
+        type=ErrorCode.ADDON_NOT_CANCELLING.value,
+        non_retryable=True,
+    )
 
 
 # Unsandboxed: with 10,000 open and a bounded sticky cache, nearly every renewal loads
 # its workflow afresh, and the sandbox re-imports this module (its class, decorators and
 # handlers) for each one and wraps every payload's conversion: about 40 % of a worker's
-# CPU per renewal in the storm (issue 13). Determinism does not rest on it: this module
+# CPU per renewal in the storm. Determinism does not rest on it: this module
 # and what it imports do no I/O and read no clock or randomness but Temporal's, and
 # tests/test_replay.py replays every recorded history of it inside the sandbox too.
 @workflow.defn(name=SUBSCRIPTION_WORKFLOW, sandboxed=False)
-class SmsSubscriptionWorkflow(SubscriptionSteps):
+class SmsSubscriptionWorkflow:
     @workflow.init
     def __init__(self, start: SubscriptionStart) -> None:
-        self._account_id = start.account_id
-        self._state: AddonState | None = None
-        # One step at a time: a message never interleaves with a renewal's writes.
-        self._lock = asyncio.Lock()
-        self._woken = False
-        self._published_status: AddonStatus | None = None
+        self._addon = AddonKeeper(start.account_id)
 
     @workflow.run
     async def run(self, start: SubscriptionStart) -> AddonStatus:
         workflow.upsert_search_attributes([ACCOUNT_ID.value_set(start.account_id)])
-        state = start.carried or await self._activated_state(start)
+        state = await self._addon.load(start)
         if state is None:
             return AddonStatus.INACTIVE
-        self._state = state
-        self._publish()
         while state.live:
-            if self._time_for_new_run():
+            if self._time_for_new_run(state):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(
                     SubscriptionStart(
@@ -102,21 +99,28 @@ class SmsSubscriptionWorkflow(SubscriptionSteps):
                         carried=state.for_next_run(),
                     )
                 )
-            await self._sleep_until_next_step()
-            async with self._lock:
+            await self._addon.sleep_until_next_step()
+            async with self._addon.lock:
                 await self._take_due_step()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return state.status
 
+    @staticmethod
+    def _time_for_new_run(state: AddonState) -> bool:
+        return (
+            state.renewals_this_run >= RENEWALS_PER_RUN
+            or workflow.info().is_continue_as_new_suggested()
+        )
+
     # -- the product steps ------------------------------------------------------------
 
     async def _take_due_step(self) -> None:
-        now, state = workflow.now(), self.state
+        now, state = workflow.now(), self._addon.state
         if not state.live:  # an operator ended it while this step waited for the lock
             return
         if state.ends_by(now):
             assert state.ends_at is not None
-            await self._end(AddonStatus.CANCELLED, state.ends_at)
+            await self._addon.end(AddonStatus.CANCELLED, state.ends_at)
         elif state.dunning is not None:
             if state.retry_due(now):
                 await self._retry_charge(now)
@@ -125,40 +129,42 @@ class SmsSubscriptionWorkflow(SubscriptionSteps):
 
     async def _renew(self, boundary: datetime) -> None:
         """A new credit month: charge if billing is due, then expire and grant."""
-        state = self.state
-        snapshot = await self._snapshot()
+        state = self._addon.state
+        snapshot = await self._addon.snapshot()
         if snapshot is None:  # the add-on row is gone: nothing is left to renew or charge
-            await self._end(AddonStatus.CANCELLED, boundary)
+            await self._addon.end(AddonStatus.CANCELLED, boundary)
             return
         apply_account_terms(state, snapshot, boundary)
         if state.ends_by(boundary):
             assert state.ends_at is not None
-            await self._end(AddonStatus.CANCELLED, state.ends_at)
+            await self._addon.end(AddonStatus.CANCELLED, state.ends_at)
             return
         month = credit_month(state.anchor, boundary)
         charge = state.charge_due(boundary)
         if charge is not None:
-            payment = await self._charge(charge, month, attempt=1, at=boundary)
+            payment = await self._addon.charge(charge, month, attempt=1, at=boundary)
             if not payment.succeeded:
                 state.fell_past_due(month, charge, boundary)
-                await self._renew_credits(month, grant=False, at=boundary)
+                await self._addon.renew_credits(month, grant=False, at=boundary)
                 return
         state.renewed(month, paid=charge)
-        await self._renew_credits(month, grant=True, at=boundary)
+        await self._addon.renew_credits(month, grant=True, at=boundary)
 
     async def _retry_charge(self, now: datetime) -> None:
         """Dunning: a retry that succeeds grants the month's allotment at once; the
         last scheduled one that fails suspends the add-on."""
-        state = self.state
+        state = self._addon.state
         attempt = state.retry_started(now)
-        payment = await self._charge(attempt.charge, attempt.month, attempt.number, at=attempt.at)
+        payment = await self._addon.charge(
+            attempt.charge, attempt.month, attempt.number, at=attempt.at
+        )
         if payment.succeeded:
             state.recovered()
-            await self._renew_credits(attempt.month, grant=True, at=attempt.at)
+            await self._addon.renew_credits(attempt.month, grant=True, at=attempt.at)
         elif state.retry_failed(attempt.scheduled):
-            await self._end(AddonStatus.SUSPENDED, attempt.at)
+            await self._addon.end(AddonStatus.SUSPENDED, attempt.at)
         else:
-            await self._save()
+            await self._addon.save()
 
     # -- messages -----------------------------------------------------------------------
 
@@ -166,45 +172,47 @@ class SmsSubscriptionWorkflow(SubscriptionSteps):
     async def allotment_changed(self, change: AllotmentChanged) -> None:
         """A pack was bought: its credits are granted already; the lines raise the next
         grant and charge. Re-reading them is idempotent."""
-        await self._apply_signal(lambda state: True)
+        await self._addon.apply_signal(lambda state: True)
 
     @workflow.signal(name=PLAN_CHANGED_SIGNAL)
     async def plan_changed(self, change: PlanChanged) -> None:
         """A plan that may not have the add-on (Starter) cancels it at period end."""
         if not change.eligible:
-            await self._apply_signal(lambda state: state.schedule_end(workflow.now()))
+            await self._addon.apply_signal(lambda state: state.schedule_end(workflow.now()))
 
     @workflow.signal(name=BILLING_CYCLE_CHANGED_SIGNAL)
     async def billing_cycle_changed(self, change: BillingCycleChanged) -> None:
-        await self._apply_signal(lambda state: state.change_billing_cycle(change.billing_cycle))
+        await self._addon.apply_signal(
+            lambda state: state.change_billing_cycle(change.billing_cycle)
+        )
 
     @workflow.signal(name=PAYMENT_METHOD_CHANGED_SIGNAL)
     async def payment_method_changed(self, change: PaymentMethodChanged) -> None:
         """A new payment method retries a past-due charge at once."""
-        await self._apply_signal(lambda state: state.request_retry())
+        await self._addon.apply_signal(lambda state: state.request_retry())
 
     @workflow.signal(name=RETRY_PAYMENT_SIGNAL)
     async def retry_payment(self, request: RetryPayment) -> None:
         """An operator retries a past-due charge now."""
-        await self._apply_signal(lambda state: state.request_retry())
+        await self._addon.apply_signal(lambda state: state.request_retry())
 
     @workflow.update(name=CANCEL_UPDATE)
     async def cancel(self, request: CancelAddon) -> CancelAccepted:
         """Cancel at the end of the paid period; repeating it changes nothing."""
-        await self._apply(lambda state: state.schedule_end(workflow.now()))
-        assert self.state.ends_at is not None
-        return CancelAccepted(status=self.state.status, ends_at=self.state.ends_at)
+        await self._addon.apply(lambda state: state.schedule_end(workflow.now()))
+        assert self._addon.state.ends_at is not None
+        return CancelAccepted(status=self._addon.state.status, ends_at=self._addon.state.ends_at)
 
     @cancel.validator
     def _validate_cancel(self, request: CancelAddon) -> None:
-        if self._state is not None and self._state.status not in CANCELLABLE_STATUSES:
+        if self._addon.loaded and self._addon.state.status not in CANCELLABLE_STATUSES:
             raise not_active()
 
     @workflow.update(name=RESUME_UPDATE)
     async def resume(self, request: ResumeAddon) -> ResumeAccepted:
         """Take back a cancel before it takes effect; nothing is charged until the end
         of the paid period. The account's plan must still allow the add-on."""
-        snapshot = await self._snapshot()
+        snapshot = await self._addon.snapshot()
         if snapshot is not None and not snapshot.plan_eligible:
             raise ApplicationError(
                 "The SMS add-on needs a Plus, Professional or Enterprise plan.",
@@ -219,86 +227,63 @@ class SmsSubscriptionWorkflow(SubscriptionSteps):
                 state.change_billing_cycle(snapshot.account_billing_cycle)
             return True
 
-        await self._apply(resumed)
-        if self.state.status is not AddonStatus.ACTIVE:
+        await self._addon.apply(resumed)
+        if self._addon.state.status is not AddonStatus.ACTIVE:
             raise not_cancelling()
-        return ResumeAccepted(status=self.state.status)
+        return ResumeAccepted(status=self._addon.state.status)
 
     @resume.validator
     def _validate_resume(self, request: ResumeAddon) -> None:
-        if self._state is not None and self._state.status is not AddonStatus.CANCELLING:
+        if self._addon.loaded and self._addon.state.status is not AddonStatus.CANCELLING:
             raise not_cancelling()
 
     @workflow.update(name=END_LINE_UPDATE)
     async def end_line(self, request: EndLine) -> AddonLine:
         """End a credit pack at the next renewal: its credits are neither granted nor
         charged after it; no refund. Repeating it answers the same end."""
-        await workflow.wait_condition(lambda: self._state is not None)
-        async with self._lock:
-            if not self.state.live:
-                raise not_active()
-            end = LineEnd(
-                account_id=self._account_id,
-                line_id=request.line_id,
-                # The next renewal that charges: an annual account keeps its paid year.
-                ends_at=max(self.state.month.end, self.state.paid_through),
-                at=workflow.now(),
-            )
+        await workflow.wait_condition(lambda: self._addon.loaded)
+        async with self._addon.lock:
+            self._refuse_unless_live()
             try:
-                line: AddonLine = await workflow.execute_activity_method(
-                    SubscriptionActivities.end_credit_pack,
-                    end,
-                    summary=f"end line {request.line_id} on {day(end.ends_at)}",
-                    **DATABASE_WRITE,
-                )
-                await self._save()
+                return await self._addon.end_credit_pack(request.line_id)
             except ActivityError as error:
                 raise_refusal(error)
-            return line
 
     @end_line.validator
     def _validate_end_line(self, request: EndLine) -> None:
-        if self._state is not None and not self._state.live:
-            raise not_active()
+        self._refuse_unless_live()
 
     @workflow.update(name=GRANT_GOODWILL_UPDATE)
     async def grant_goodwill(self, grant: GrantGoodwill) -> GoodwillGranted:
         """Operator credits until the next renewal; idempotent by the request id."""
-        await workflow.wait_condition(lambda: self._state is not None)
-        async with self._lock:
-            if not self.state.live:
-                raise not_active()
-            return await workflow.execute_activity_method(
-                SubscriptionActivities.grant_goodwill_credits,
-                GoodwillRequest(grant=grant, expires_at=self.state.month.end, at=workflow.now()),
-                summary=f"goodwill {grant.credits:,} credits",
-                **DATABASE_WRITE,
-            )
+        await workflow.wait_condition(lambda: self._addon.loaded)
+        async with self._addon.lock:
+            self._refuse_unless_live()
+            return await self._addon.grant_goodwill(grant)
 
     @grant_goodwill.validator
     def _validate_goodwill(self, grant: GrantGoodwill) -> None:
-        if self._state is not None and not self._state.live:
-            raise not_active()
+        self._refuse_unless_live()
 
     @workflow.update(name=END_NOW_UPDATE)
     async def end_now(self, request: EndNow) -> EndedNow:
         """An operator ends the add-on at once: credits expire, status cancelled; with
         ``prorated``, the unused days of the paid period go back (domain.refunds)."""
         workflow.patched(END_NOW_PATCH)
-        await workflow.wait_condition(lambda: self._state is not None)
-        async with self._lock:
+        await workflow.wait_condition(lambda: self._addon.loaded)
+        async with self._addon.lock:
             now = workflow.now()
-            if not self.state.live:
-                raise not_active()
-            return await self._end_now(request.prorated, now)
+            self._refuse_unless_live()
+            return await self._addon.end_now(request.prorated, now)
 
     @end_now.validator
     def _validate_end_now(self, request: EndNow) -> None:
-        if self._state is not None and not self._state.live:
+        self._refuse_unless_live()
+
+    def _refuse_unless_live(self) -> None:
+        if self._addon.loaded and not self._addon.state.live:
             raise not_active()
 
     @workflow.query(name=STATE_QUERY)
     def current_state(self) -> AddonState:
-        return self.state
-
-    # -- activities and bookkeeping -------------------------------------------------------
+        return self._addon.state

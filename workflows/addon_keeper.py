@@ -1,7 +1,8 @@
-"""The subscription workflow's side effects and bookkeeping: every activity it calls,
-the durable sleep to its next step, and what it shows operators. The workflow
-(``workflows/subscription.py``) orders these into the product's steps and answers
-its messages; this base class holds no handler of its own."""
+"""The add-on as its subscription workflow keeps it: the state (``domain.addon``),
+the lock that lets one step run at a time, the wake-up a message gives the main
+loop, every activity that reads or writes the add-on, and what operators see of it.
+The workflow (``workflows/subscription.py``) constructs one and orders its calls
+into the product's steps and messages."""
 
 from __future__ import annotations
 
@@ -22,9 +23,14 @@ with workflow.unsafe.imports_passed_through():
     from contracts.operator import EndedNow, EndNowRefund, RefundedPayment
     from contracts.subscription import (
         AddonChange,
+        AddonLine,
         AddonSnapshot,
         ChargeOutcome,
         ChargeRequest,
+        GoodwillGranted,
+        GoodwillRequest,
+        GrantGoodwill,
+        LineEnd,
         Renewal,
         RenewalOutcome,
         SubscriptionStart,
@@ -32,12 +38,9 @@ with workflow.unsafe.imports_passed_through():
     from domain.addon import AddonState, AddonTotals, BillingCharge
     from domain.calendar import Period
     from domain.enums import AddonStatus
-    from domain.errors import ErrorCode
     from workflows.search_attributes import SMS_ADDON_STATUS
     from workflows.summaries import day
 
-# Continue as new at least once a year, so that new code reaches every subscription.
-RENEWALS_PER_RUN = 12
 # The renewal's expire-and-grant runs as a local activity (added after histories were
 # recorded): its marker.
 RENEWAL_WRITE_LOCAL_PATCH = "renewal-credits-local"
@@ -52,20 +55,6 @@ def apply_account_terms(state: AddonState, snapshot: AddonSnapshot, now: datetim
     state.totals = snapshot.totals
 
 
-def not_active() -> ApplicationError:
-    return ApplicationError(
-        "The SMS add-on is not active.", type=ErrorCode.ADDON_NOT_ACTIVE.value, non_retryable=True
-    )
-
-
-def not_cancelling() -> ApplicationError:
-    return ApplicationError(
-        "The SMS add-on is not being cancelled.",
-        type=ErrorCode.ADDON_NOT_CANCELLING.value,
-        non_retryable=True,
-    )
-
-
 def raise_refusal(error: ActivityError) -> NoReturn:
     """An activity's permanent, typed failure, raised as the refusal an update answers;
     any other failure as it came."""
@@ -75,58 +64,37 @@ def raise_refusal(error: ActivityError) -> NoReturn:
     raise refusal from error
 
 
-class SubscriptionSteps:
-    _account_id: str
-    _state: AddonState | None
-    # One step at a time: a message never interleaves with a renewal's writes.
-    _lock: asyncio.Lock
-    _woken: bool
-    _published_status: AddonStatus | None
+class AddonKeeper:
+    def __init__(self, account_id: str) -> None:
+        self._account_id = account_id
+        self._state: AddonState | None = None  # until the run has loaded it
+        # One step at a time: a message never interleaves with a renewal's writes.
+        self.lock = asyncio.Lock()
+        self._woken = False
+        self._published_status: AddonStatus | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._state is not None
 
     @property
     def state(self) -> AddonState:
         assert self._state is not None, "the subscription has not loaded its add-on yet"
         return self._state
 
-    async def _end(self, status: AddonStatus, at: datetime) -> int:
-        """Cancelled or suspended: the balance goes to 0 and nothing is charged again."""
-        self.state.ended(status, at)
-        expired: int = await workflow.execute_activity_method(
-            SubscriptionActivities.end_addon,
-            AddonChange(at=at, row=self.state.row()),
-            summary=f"end the add-on ({status.value}) on {day(at)}",
-            **DATABASE_WRITE,
-        )
-        self._publish()
-        return expired
-
-    async def _apply(self, change: Callable[[AddonState], bool]) -> None:
-        """Apply a message's change between steps; record it and wake the main loop
-        when it changed anything. A permanent failure of the write is raised as its
-        typed refusal (an update answers it) and never holds the lock."""
-        await workflow.wait_condition(lambda: self._state is not None)
-        async with self._lock:
-            if self.state.live and change(self.state):
-                try:
-                    await self._save()
-                except ActivityError as error:
-                    raise_refusal(error)
-                finally:
-                    self._woken = True
-
-    async def _apply_signal(self, change: Callable[[AddonState], bool]) -> None:
-        """A signal has nobody to answer: a refused change is logged, and the row is
-        reconciled from the database at the next step (DESIGN.md §3)."""
-        try:
-            await self._apply(change)
-        except ApplicationError as refusal:
-            workflow.logger.warning("A message could not be applied: %s", refusal.message)
+    async def load(self, start: SubscriptionStart) -> AddonState | None:
+        """The add-on a previous run carried over, or the one the purchase activated
+        (first period paid and granted); None when there is no active add-on to keep
+        (e.g. a late pack notification)."""
+        state = start.carried or await self._activated_state(start)
+        if state is not None:
+            self._state = state
+            self._publish()
+        return state
 
     async def _activated_state(self, start: SubscriptionStart) -> AddonState | None:
-        """The add-on the purchase activated (first period paid and granted), or None
-        when there is no active add-on to keep (e.g. a late pack notification)."""
         try:
-            snapshot = await self._snapshot()
+            snapshot = await self.snapshot()
         except (ActivityError, ApplicationError):  # a local activity's failure can be either
             return None
         if (
@@ -150,7 +118,48 @@ class SubscriptionSteps:
         apply_account_terms(state, snapshot, workflow.now())
         return state
 
-    async def _snapshot(self) -> AddonSnapshot | None:
+    # -- between steps ------------------------------------------------------------------
+
+    async def apply(self, change: Callable[[AddonState], bool]) -> None:
+        """Apply a message's change between steps; record it and wake the main loop
+        when it changed anything. A permanent failure of the write is raised as its
+        typed refusal (an update answers it) and never holds the lock."""
+        await workflow.wait_condition(lambda: self.loaded)
+        async with self.lock:
+            if self.state.live and change(self.state):
+                try:
+                    await self.save()
+                except ActivityError as error:
+                    raise_refusal(error)
+                finally:
+                    self._woken = True
+
+    async def apply_signal(self, change: Callable[[AddonState], bool]) -> None:
+        """A signal has nobody to answer: a refused change is logged, and the row is
+        reconciled from the database at the next step (DESIGN.md §3)."""
+        try:
+            await self.apply(change)
+        except ApplicationError as refusal:
+            workflow.logger.warning("A message could not be applied: %s", refusal.message)
+
+    async def sleep_until_next_step(self) -> None:
+        """A durable timer to the next boundary, retry or end; a message wakes it early."""
+        self._woken = False
+        if self.state.retry_requested:
+            return
+        delay = self.state.next_step_at() - workflow.now()
+        if delay <= timedelta(0):
+            return
+        with contextlib.suppress(TimeoutError):  # the timer ran out: the step is due
+            await workflow.wait_condition(
+                lambda: self._woken,
+                timeout=delay,
+                timeout_summary=self.state.next_step_summary(),
+            )
+
+    # -- activities -----------------------------------------------------------------------
+
+    async def snapshot(self) -> AddonSnapshot | None:
         """The account's terms and add-on; None when the account has no add-on row."""
         return await workflow.execute_local_activity_method(
             SubscriptionActivities.load_addon_snapshot,
@@ -159,7 +168,7 @@ class SubscriptionSteps:
             **READ_CHECK,
         )
 
-    async def _charge(
+    async def charge(
         self, charge: BillingCharge, month: Period, attempt: int, at: datetime
     ) -> ChargeOutcome:
         request = ChargeRequest(
@@ -176,15 +185,15 @@ class SubscriptionSteps:
             **GATEWAY_CALL,
         )
 
-    async def _renew_credits(self, month: Period, *, grant: bool, at: datetime) -> None:
+    async def renew_credits(self, month: Period, *, grant: bool, at: datetime) -> None:
         renewal = Renewal(month=month, grant=grant, at=at, row=self.state.row())
         summary = f"renewal of {day(month.start)}" + ("" if grant else " (no credits: unpaid)")
         outcome: RenewalOutcome
         if workflow.patched(RENEWAL_WRITE_LOCAL_PATCH):
             # In the task that got the charge's answer: one workflow task and one activity
-            # task fewer per renewal (issue 13's storm). A local activity may run again if
-            # its task is lost; the write is keyed by the month, so that changes nothing.
-            # The gateway charge stays a regular activity, its own step.
+            # task fewer per renewal. A local activity may run again if its task is lost;
+            # the write is keyed by the month, so that changes nothing. The gateway charge
+            # stays a regular activity, its own step.
             outcome = await workflow.execute_local_activity_method(
                 SubscriptionActivities.renew_addon_credits,
                 renewal,
@@ -201,7 +210,7 @@ class SubscriptionSteps:
         self.state.totals = outcome.totals
         self._publish()
 
-    async def _save(self) -> None:
+    async def save(self) -> None:
         totals: AddonTotals = await workflow.execute_activity_method(
             SubscriptionActivities.save_addon_state,
             AddonChange(at=workflow.now(), row=self.state.row()),
@@ -211,51 +220,26 @@ class SubscriptionSteps:
         self.state.totals = totals
         self._publish()
 
-    async def _sleep_until_next_step(self) -> None:
-        """A durable timer to the next boundary, retry or end; a message wakes it early."""
-        self._woken = False
-        if self.state.retry_requested:
-            return
-        delay = self.state.next_step_at() - workflow.now()
-        if delay <= timedelta(0):
-            return
-        with contextlib.suppress(TimeoutError):  # the timer ran out: the step is due
-            await workflow.wait_condition(
-                lambda: self._woken,
-                timeout=delay,
-                timeout_summary=self._next_step_summary(),
-            )
-
-    def _next_step_summary(self) -> str:
-        state = self.state
-        at = day(state.next_step_at())
-        if state.ends_at is not None and state.next_step_at() >= state.ends_at:
-            return f"end of the add-on on {at}"
-        if state.dunning is not None:
-            return f"payment retry on {at}"
-        return f"renewal of {at}"
-
-    def _time_for_new_run(self) -> bool:
-        return (
-            self.state.renewals_this_run >= RENEWALS_PER_RUN
-            or workflow.info().is_continue_as_new_suggested()
+    async def end(self, status: AddonStatus, at: datetime) -> int:
+        """Cancelled or suspended: the balance goes to 0 and nothing is charged again.
+        Answers the credits that expired."""
+        self.state.ended(status, at)
+        expired: int = await workflow.execute_activity_method(
+            SubscriptionActivities.end_addon,
+            AddonChange(at=at, row=self.state.row()),
+            summary=f"end the add-on ({status.value}) on {day(at)}",
+            **DATABASE_WRITE,
         )
+        self._publish()
+        return expired
 
-    def _publish(self) -> None:
-        """Search attribute and details line, for operators in the Temporal UI."""
-        state = self.state
-        if state.status is not self._published_status:
-            workflow.upsert_search_attributes([SMS_ADDON_STATUS.value_set(state.status.value)])
-            self._published_status = state.status
-        workflow.set_current_details(state.details())
-
-    async def _end_now(self, prorated: bool, now: datetime) -> EndedNow:
+    async def end_now(self, prorated: bool, now: datetime) -> EndedNow:
         """End at once (credits expire, cancelled); with ``prorated``, refund the unused
         days of the paid period (domain.refunds). The caller holds the lock."""
         state = self.state
         period = state.unused_paid_period(now)
         recurring = state.totals.recurring_minor(state.billing_cycle)
-        expired = await self._end(AddonStatus.CANCELLED, now)
+        expired = await self.end(AddonStatus.CANCELLED, now)
         self._woken = True
         refunds: list[RefundedPayment] = []
         if prorated and period is not None:
@@ -272,3 +256,38 @@ class SubscriptionSteps:
                 **GATEWAY_CALL,
             )
         return EndedNow(status=state.status, ends_at=now, credits_expired=expired, refunds=refunds)
+
+    async def end_credit_pack(self, line_id: str) -> AddonLine:
+        """End a pack at the next renewal that charges (an annual account keeps its
+        paid year). The caller holds the lock."""
+        end = LineEnd(
+            account_id=self._account_id,
+            line_id=line_id,
+            ends_at=max(self.state.month.end, self.state.paid_through),
+            at=workflow.now(),
+        )
+        line: AddonLine = await workflow.execute_activity_method(
+            SubscriptionActivities.end_credit_pack,
+            end,
+            summary=f"end line {line_id} on {day(end.ends_at)}",
+            **DATABASE_WRITE,
+        )
+        await self.save()
+        return line
+
+    async def grant_goodwill(self, grant: GrantGoodwill) -> GoodwillGranted:
+        """Credits until the next renewal. The caller holds the lock."""
+        return await workflow.execute_activity_method(
+            SubscriptionActivities.grant_goodwill_credits,
+            GoodwillRequest(grant=grant, expires_at=self.state.month.end, at=workflow.now()),
+            summary=f"goodwill {grant.credits:,} credits",
+            **DATABASE_WRITE,
+        )
+
+    def _publish(self) -> None:
+        """Search attribute and details line, for operators in the Temporal UI."""
+        state = self.state
+        if state.status is not self._published_status:
+            workflow.upsert_search_attributes([SMS_ADDON_STATUS.value_set(state.status.value)])
+            self._published_status = state.status
+        workflow.set_current_details(state.details())
