@@ -67,7 +67,7 @@ def after_fast_debits(
 
 
 def after_debit(session: Session, account: Account, debit: CreditEntry) -> None:
-    """Called by the ledger after every new debit, the account row locked."""
+    """Called for every new debit (``after_fast_debits``), the account row locked."""
     settings = alert_settings(session, account.id)
     if settings is None:
         return

@@ -1,8 +1,8 @@
 """Spending credits on the hot path: one send, or a batch of up to 1,000 messages.
 
-The same ledger rules as ``store.ledger.debit_credits`` (lock the account, spend
-the soonest-expiring unexpired grants, one ledger entry per debit, never below
-zero, exactly once per key) in a handful of Core statements instead of ORM loads
+The ledger's debit rule (lock the account, spend the soonest-expiring unexpired
+grants, one ledger entry per debit, never below zero, exactly once per key), the
+only implementation of it, in a handful of Core statements instead of ORM loads
 and a flush: per send that is the difference between ~1 ms and ~0.2 ms of one
 process's time. Each runs inside the caller's transaction (``*_on``; the API
 commits sends in groups on SQLite, see ``store.group_commit``) or its own.

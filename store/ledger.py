@@ -1,4 +1,5 @@
-"""The credit ledger: grants, expiries and debits (DESIGN.md §4).
+"""The credit ledger: grants and expiries (DESIGN.md §4); debits are spent on the
+send's hot path, ``store.debits``.
 
 Every function runs inside the caller's transaction and first locks the
 account row, so the cached balance, the grants' remainders and the ledger
@@ -11,13 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.enums import EntryKind, GrantSource
 from domain.errors import DomainError, ErrorCode
 from observability import metrics
-from store.balance_watch import after_debit
 from store.models import Account, CreditEntry, CreditGrant
 
 
@@ -160,58 +160,3 @@ def _expire(
             grant_id=grant.id,
         )
     return expired
-
-
-def spendable_grants(session: Session, account_id: str, at: datetime) -> list[CreditGrant]:
-    """Unexpired grants with credits left, soonest-expiring first (never-expiring last)."""
-    return list(
-        session.scalars(
-            select(CreditGrant)
-            .where(
-                CreditGrant.account_id == account_id,
-                CreditGrant.remaining > 0,
-                or_(CreditGrant.expires_at.is_(None), CreditGrant.expires_at > at),
-            )
-            .order_by(CreditGrant.expires_at.is_(None), CreditGrant.expires_at, CreditGrant.id)
-        )
-    )
-
-
-def debit_credits(
-    session: Session, *, account_id: str, credits: int, at: datetime, reference: str, key: str
-) -> CreditEntry:
-    """Spend ``credits`` from the soonest-expiring grants; idempotent by ``key``.
-
-    Raises ``DomainError(insufficient_credits)`` and writes nothing when the
-    unexpired grants do not cover the whole amount.
-    """
-    account = lock_account(session, account_id)
-    existing = find_entry(session, key)
-    if existing is not None:
-        return existing
-    grants = spendable_grants(session, account_id, at)
-    available = sum(g.remaining for g in grants)
-    if available < credits:
-        raise DomainError(
-            ErrorCode.INSUFFICIENT_CREDITS,
-            f"This needs {credits} credits and the account has {available}.",
-        )
-    owed = credits
-    for grant in grants:
-        spent = min(owed, grant.remaining)
-        grant.remaining -= spent
-        owed -= spent
-        if owed == 0:
-            break
-    metrics.count_on_commit(session, metrics.CREDITS_DEBITED, credits)
-    entry = append_entry(
-        session,
-        account,
-        kind=EntryKind.DEBIT,
-        credits=-credits,
-        at=at,
-        reference=reference,
-        key=key,
-    )
-    after_debit(session, account, entry)  # alerts and auto top-up
-    return entry

@@ -3,7 +3,6 @@ money a capture still holds."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,12 +10,10 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.db import transaction
-from store.ledger import debit_credits
 from store.models import Payment
 from store.operator_models import AuditRecord
 from tests.purchase_support import Shop
-from tests.support import ADMIN_TOKEN, bearer
+from tests.support import ADMIN_TOKEN, bearer, send_credits
 
 ADMIN = bearer(ADMIN_TOKEN)
 
@@ -67,12 +64,4 @@ def audit_rows(shop: Shop) -> list[AuditRecord]:
 
 def spend(shop: Shop, credits: int) -> None:
     """A send that spends ``credits`` now (the soonest-expiring grants first)."""
-    with transaction(shop.sessions) as session:
-        debit_credits(
-            session,
-            account_id=shop.account_id,
-            credits=credits,
-            at=datetime.now(UTC),
-            reference="test send",
-            key=f"test-send:{uuid.uuid4().hex}",
-        )
+    send_credits(shop.sessions, shop.account_id, credits, datetime.now(UTC))

@@ -26,10 +26,9 @@ from domain.calendar import Period, boundary, credit_month
 from domain.catalogue import RecurringItem
 from domain.enums import AddonStatus, BillingCycle, EntryKind, PaymentKind, Plan
 from store.db import transaction
-from store.ledger import debit_credits
 from store.models import Account, AddonSubscription, CreditEntry, CreditGrant, Payment
 from store.subscriptions import activate_addon, add_credit_pack
-from tests.support import catalogue, create_account, running_worker
+from tests.support import catalogue, create_account, running_worker, send_credits
 
 TIER = catalogue().addon_tiers[1]  # sms-1000: 1,000 credits for $18.00 a month
 PACK = catalogue().credit_packs[0]
@@ -140,15 +139,7 @@ class Subscription:
         return -sum(e.credits for e in self.entries(EntryKind.EXPIRE) if e.at == moment)
 
     def spend(self, credits: int, at: datetime) -> None:
-        with transaction(self.sessions) as session:
-            debit_credits(
-                session,
-                account_id=self.account_id,
-                credits=credits,
-                at=at,
-                reference="test send",
-                key=f"test-send:{uuid.uuid4().hex}",
-            )
+        send_credits(self.sessions, self.account_id, credits, at)
 
     def set_account(self, **changes: object) -> None:
         with transaction(self.sessions) as session:

@@ -31,6 +31,7 @@ from domain.enums import AddonStatus, BillingCycle, Plan, Role
 from payments.sandbox import SandboxGateway
 from starter.api.app import build_services, create_app
 from store.db import make_engine, make_session_factory
+from store.debits import Message, Outcome, spend
 from store.migrate import upgrade_to_head
 from store.models import Account, AddonSubscription, ApiToken, User
 from tests.ports import free_port
@@ -171,6 +172,16 @@ def create_user(
             )
         )
     return token
+
+
+def send_credits(
+    sessions: sessionmaker[Session], account_id: str, credits: int, at: datetime
+) -> None:
+    """A send that spends ``credits`` at ``at`` through the API's own debit (the
+    soonest-expiring grants first); anything but a debit fails the test."""
+    key = f"usage:{account_id}:test-send-{uuid.uuid4().hex}"  # as the sending route keys it
+    spent, _ = spend(sessions.kw["bind"], Message(key, credits, False, "test send"), at)
+    assert spent.outcome is Outcome.DEBITED, spent
 
 
 def activity_deps(client: Client, sessions: sessionmaker[Session]) -> ActivityDeps:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -15,16 +14,12 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from domain.enums import GrantSource
-from domain.errors import DomainError
 from observability.worker_metrics import WorkerMetrics, worker_metrics
-from store.db import transaction
-from store.ledger import debit_credits, grant_credits
 from tests.ports import free_port
 from tests.purchase_support import open_shop
-from tests.support import create_account, running_worker
+from tests.support import api_client, bearer, running_worker, settings_for
+from tests.test_usage import account_with_user, grant
 
-NOW = datetime.now(UTC)
 SEND = {"country": "BR", "recipients": 10, "text": "Sale ends tonight!"}
 
 
@@ -91,38 +86,22 @@ async def test_a_purchase_and_a_send_are_counted(
     assert "sms_renewals_total" in scraped.text  # declared even before the first renewal
 
 
-def test_a_replayed_or_refused_debit_counts_nothing(sqlite_sessions: sessionmaker[Session]):
+async def test_a_replayed_or_refused_send_counts_nothing(
+    sqlite_sessions: sessionmaker[Session], sqlite_url: str
+):
     account_id = f"acct-{uuid.uuid4().hex[:8]}"
-    create_account(sqlite_sessions, account_id, anchor=NOW.date(), now=NOW)
-    with transaction(sqlite_sessions) as session:
-        grant_credits(
-            session,
-            account_id=account_id,
-            source=GrantSource.ADJUSTMENT,
-            credits=100,
-            expires_at=NOW + timedelta(days=30),
-            at=NOW,
-            reference="test",
-            key=f"{account_id}:grant",
-        )
+    token = account_with_user(sqlite_sessions, account_id)
+    grant(sqlite_sessions, account_id, 100)
+    path = f"/v1/accounts/{account_id}/sms/usage"
+    keyed = {**bearer(token), "Idempotency-Key": "sale"}
     before = value("sms_credits_debited_total")
-
-    def debit(credits: int) -> None:
-        with transaction(sqlite_sessions) as session:
-            debit_credits(
-                session,
-                account_id=account_id,
-                credits=credits,
-                at=NOW,
-                reference="send",
-                key=f"{account_id}:send:{credits}",
-            )
-
-    debit(40)
-    debit(40)  # the same key: the first debit's entry, nothing spent or counted again
-    with pytest.raises(DomainError):
-        debit(500)  # refused and rolled back
-    assert value("sms_credits_debited_total") - before == 40
+    async with api_client(settings_for(sqlite_url), None) as api:
+        first = await api.post(path, json=SEND, headers=keyed)
+        again = await api.post(path, json=SEND, headers=keyed)  # its first answer, no debit
+        refused = await api.post(path, json={**SEND, "recipients": 100}, headers=bearer(token))
+    assert first.status_code == again.status_code == 200, (first.text, again.text)
+    assert refused.status_code == 409, refused.text
+    assert value("sms_credits_debited_total") - before == first.json()["credits_debited"] == 40
 
 
 @pytest.fixture

@@ -11,9 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.errors import DomainError, ErrorCode
-from store.db import transaction
-from store.ledger import debit_credits
+from store.debits import Message, Outcome, spend
 from store.models import Account, CreditEntry, CreditGrant
 from tests.support import api_client, bearer, settings_for
 from tests.test_usage import account_with_user, grant
@@ -67,29 +65,20 @@ async def test_parallel_sends_through_the_api_never_overspend(sessions, database
     assert_ledger_consistent(sessions, "acme")
 
 
-def test_parallel_store_debits_never_overspend(sessions):
+def test_parallel_store_debits_never_overspend(engine, sessions):
+    """The debit itself, each in its own transaction on its own thread."""
     account_with_user(sessions)
     grant(sessions, "acme", AFFORDABLE * SEND_CREDITS)
     start = threading.Barrier(PARALLEL)
 
-    def debit(n: int) -> bool:
+    def debit(n: int) -> Outcome:
         start.wait()
-        try:
-            with transaction(sessions) as session:
-                debit_credits(
-                    session,
-                    account_id="acme",
-                    credits=SEND_CREDITS,
-                    at=datetime.now(UTC),
-                    reference="parallel",
-                    key=f"parallel:{n}",
-                )
-        except DomainError as exc:
-            assert exc.code is ErrorCode.INSUFFICIENT_CREDITS
-            return False
-        return True
+        message = Message(f"usage:acme:parallel-{n}", SEND_CREDITS, False, "parallel")
+        spent, _ = spend(engine, message, datetime.now(UTC))
+        return spent.outcome
 
     with ThreadPoolExecutor(PARALLEL) as pool:
         outcomes = list(pool.map(debit, range(PARALLEL)))
-    assert outcomes.count(True) == AFFORDABLE
+    assert outcomes.count(Outcome.DEBITED) == AFFORDABLE
+    assert outcomes.count(Outcome.INSUFFICIENT_CREDITS) == PARALLEL - AFFORDABLE
     assert_ledger_consistent(sessions, "acme")
