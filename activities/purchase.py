@@ -8,12 +8,14 @@ the worker's boundary (``boundary.interceptor``).
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
+from typing import TypedDict
+
 from temporalio import activity
 
 from activities.deps import ActivityDeps
 from boundary.errors import Fault, refusal
 from contracts.purchase import (
-    AccountSnapshot,
     CallerCheck,
     CaptureRequest,
     CaptureResult,
@@ -30,7 +32,7 @@ from contracts.purchase import (
 from domain.catalogue import RecurringItem
 from domain.enums import AddonStatus, BillingCycle, ItemType, Plan, Role
 from domain.errors import ErrorCode
-from domain.pricing import Quote
+from domain.pricing import Quote, build_quote, price_tier_change
 from domain.purchase import HELD_ADDON_STATUSES, eligibility_refusal, may_buy
 from payments.gateway import PaymentResult
 from store.db import read_only, transaction
@@ -49,6 +51,18 @@ def _as_priced(line: SubscriptionItem, name: str) -> RecurringItem:
         monthly_price_minor=line.monthly_price_minor,
         annual_price_minor=line.annual_price_minor,
     )
+
+
+class _AccountTerms(TypedDict):
+    """What a quote is priced on besides the item: the account's billing and totals."""
+
+    cycle: BillingCycle
+    anchor: date
+    currency: str
+    current_monthly_credits: int
+    current_recurring_minor: int
+    now: datetime
+    ttl: timedelta
 
 
 def _payment_ref(result: PaymentResult) -> PaymentRef:
@@ -74,8 +88,9 @@ class PurchaseActivities:
                 "Only the primary admin or a user with the billing permission can buy this.",
             )
 
-    def _eligible_snapshot(self, check: EligibilityCheck) -> AccountSnapshot:
-        """Read-only: plan, add-on state and item; returns what pricing needs."""
+    def _priced_if_eligible(self, check: EligibilityCheck, ttl: timedelta) -> Quote:
+        """Read-only: plan, add-on state and item; refused, or priced at ``check.at``."""
+        assert check.at is not None, "priced at the moment it was checked"
         item = check.item.priced_in(self._catalogue)
         if item is None:
             raise refusal(
@@ -87,37 +102,31 @@ class PurchaseActivities:
             if account is None:
                 raise refusal(ErrorCode.NOT_FOUND, f"Account {check.account_id} was not found.")
             addon = session.get(AddonSubscription, check.account_id)
-            held_at = check.at or (addon.period_start if addon else None)
-            line = None
-            if addon is not None and held_at is not None:
-                line = current_tier_line(session, check.account_id, held_at)
-        plan = Plan(account.plan)
+            line = current_tier_line(session, check.account_id, check.at) if addon else None
         status = AddonStatus(addon.status) if addon else AddonStatus.INACTIVE
         held = addon is not None and status in HELD_ADDON_STATUSES
         current_tier = line.item_id if line is not None and held else None
         refused = eligibility_refusal(
             item_type=check.item.type,
-            plan_eligible=self._catalogue.plan_eligible(plan),
+            plan_eligible=self._catalogue.plan_eligible(Plan(account.plan)),
             addon_status=status,
             tier=check.item.tier,
             current_tier=current_tier,
         )
         if refused is not None:
             raise refusal(*refused)
-        changes_tier = check.item.type is ItemType.ADDON and line is not None and held
-        return AccountSnapshot(
-            account_id=account.id,
-            plan=plan,
-            billing_cycle=BillingCycle(account.billing_cycle),
-            billing_anchor=account.billing_anchor,
+        terms = _AccountTerms(
+            cycle=BillingCycle(account.billing_cycle),
+            anchor=account.billing_anchor,
             currency=self._catalogue.currency,
-            payment_method=account.payment_method,
-            addon_status=status,
-            monthly_credits=addon.monthly_credits if addon and held else 0,
-            recurring_minor=addon.recurring_minor if addon and held else 0,
-            item=item,
-            current_tier=None if line is None or not changes_tier else self._priced(line),
+            current_monthly_credits=addon.monthly_credits if addon and held else 0,
+            current_recurring_minor=addon.recurring_minor if addon and held else 0,
+            now=check.at,
+            ttl=ttl,
         )
+        if check.item.type is ItemType.ADDON and line is not None and held:
+            return price_tier_change(current=self._priced(line), new=item, **terms)
+        return build_quote(item=item, **terms)
 
     def _priced(self, line: SubscriptionItem) -> RecurringItem:
         listed = self._catalogue.addon_tier(line.item_id)
@@ -130,9 +139,7 @@ class PurchaseActivities:
         recorded. Safe to run again before then: it reads, and sets the purchase's row
         (by its id) to the quote it answers."""
         self.check_permission(request.caller)
-        snapshot = self._eligible_snapshot(request.eligibility)
-        assert request.eligibility.at is not None, "priced at the moment it was checked"
-        quote = snapshot.quote(at=request.eligibility.at, ttl=request.ttl)
+        quote = self._priced_if_eligible(request.eligibility, request.ttl)
         with transaction(self._sessions) as session:
             save_purchase_view(session, request.record.model_copy(update={"quote": quote}))
         return quote

@@ -3,13 +3,12 @@ exchange with their activities and the API."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
-from domain.catalogue import RecurringItem
-from domain.enums import AddonStatus, BillingCycle, Plan, PurchaseStatus
-from domain.pricing import Quote, TierChange, build_quote, price_tier_change
+from domain.enums import PurchaseStatus
+from domain.pricing import Quote, TierChange
 from domain.purchase import Failure, PurchaseItem
 
 
@@ -54,48 +53,6 @@ class EligibilityCheck(BaseModel):
     item: PurchaseItem
     # The moment the add-on's lines are read at (a tier line may end or start later).
     at: datetime | None = None
-
-
-class AccountSnapshot(BaseModel):
-    """What pricing needs, read when the account was found eligible."""
-
-    account_id: str
-    plan: Plan
-    billing_cycle: BillingCycle
-    billing_anchor: date
-    currency: str
-    payment_method: str
-    addon_status: AddonStatus
-    monthly_credits: int
-    recurring_minor: int
-    item: RecurringItem
-    # The active add-on's tier line, priced as bought, when the item changes its tier.
-    current_tier: RecurringItem | None = None
-
-    def quote(self, *, at: datetime, ttl: timedelta) -> Quote:
-        """This account's quote for its item, priced at ``at`` and valid for ``ttl``."""
-        if self.current_tier is not None:
-            return price_tier_change(
-                current=self.current_tier,
-                new=self.item,
-                cycle=self.billing_cycle,
-                anchor=self.billing_anchor,
-                currency=self.currency,
-                current_monthly_credits=self.monthly_credits,
-                current_recurring_minor=self.recurring_minor,
-                now=at,
-                ttl=ttl,
-            )
-        return build_quote(
-            item=self.item,
-            cycle=self.billing_cycle,
-            anchor=self.billing_anchor,
-            currency=self.currency,
-            current_monthly_credits=self.monthly_credits,
-            current_recurring_minor=self.recurring_minor,
-            now=at,
-            ttl=ttl,
-        )
 
 
 class ClaimRequest(BaseModel):

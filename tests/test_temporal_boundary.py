@@ -92,7 +92,7 @@ async def test_a_pricing_change_never_changes_an_inflight_quote(
                 priced = real(**kwargs)
                 return priced.model_copy(update={"due_now_minor": 2 * priced.due_now_minor})
 
-            monkeypatch.setattr("contracts.purchase.build_quote", doubled)
+            monkeypatch.setattr("activities.purchase.build_quote", doubled)
             done = await shop.confirm(quote["purchase_id"])
         assert done.status_code == 200, done.text
         assert done.json()["payment"]["amount_minor"] == shown
