@@ -8,7 +8,7 @@ annual billing year starts on the anchor's month and day, clamped the same way.
 from __future__ import annotations
 
 import calendar
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from pydantic import BaseModel, ConfigDict
 
@@ -71,11 +71,3 @@ def as_utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
-
-
-def start_of_day(moment: datetime) -> datetime:
-    moment = as_utc(moment)
-    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-ONE_DAY = timedelta(days=1)

@@ -86,6 +86,3 @@ class RegistrationStatus(StrEnum):
     APPROVED = "approved"
     FAILED = "failed"
     TIMED_OUT = "timed_out"
-
-
-ELIGIBLE_PLANS = frozenset({Plan.PLUS, Plan.PROFESSIONAL, Plan.ENTERPRISE})

@@ -20,7 +20,6 @@ from pydantic.types import Strict
 
 # Account, user, purchase and line ids; tier and pack ids fit in it too (64 chars at most).
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
-MAX_ID_CHARS = 64
 MAX_NAME_CHARS = 200
 MAX_EMAIL_CHARS = 254
 # The longest free text any request carries (campaign descriptions are the longest).

@@ -18,7 +18,7 @@ The rules, as docs/runbook.md states them:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from domain.calendar import Period, days_left
 from domain.errors import DomainError, ErrorCode
@@ -93,7 +93,3 @@ def allocate(amount_minor: int, captures: list[Capture]) -> list[tuple[str, int]
             parts.append((capture.payment_id, take))
             owed -= take
     return parts
-
-
-def just_before(moment: datetime) -> datetime:
-    return moment - timedelta(microseconds=1)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import NoReturn
 
@@ -188,25 +188,18 @@ class AddonKeeper:
     async def renew_credits(self, month: Period, *, grant: bool, at: datetime) -> None:
         renewal = Renewal(month=month, grant=grant, at=at, row=self.state.row())
         summary = f"renewal of {day(month.start)}" + ("" if grant else " (no credits: unpaid)")
-        outcome: RenewalOutcome
-        if workflow.patched(RENEWAL_WRITE_LOCAL_PATCH):
-            # In the task that got the charge's answer: one workflow task and one activity
-            # task fewer per renewal. A local activity may run again if its task is lost;
-            # the write is keyed by the month, so that changes nothing. The gateway charge
-            # stays a regular activity, its own step.
-            outcome = await workflow.execute_local_activity_method(
-                SubscriptionActivities.renew_addon_credits,
-                renewal,
-                summary=summary,
-                **DATABASE_WRITE,
-            )
-        else:
-            outcome = await workflow.execute_activity_method(
-                SubscriptionActivities.renew_addon_credits,
-                renewal,
-                summary=summary,
-                **DATABASE_WRITE,
-            )
+        # A local activity, in the task that got the charge's answer: one workflow task and
+        # one activity task fewer per renewal. It may run again if its task is lost; the
+        # write is keyed by the month, so that changes nothing. The gateway charge stays a
+        # regular activity, its own step.
+        execute: Callable[..., Awaitable[RenewalOutcome]] = (
+            workflow.execute_local_activity_method
+            if workflow.patched(RENEWAL_WRITE_LOCAL_PATCH)
+            else workflow.execute_activity_method
+        )
+        outcome = await execute(
+            SubscriptionActivities.renew_addon_credits, renewal, summary=summary, **DATABASE_WRITE
+        )
         self.state.totals = outcome.totals
         self._publish()
 

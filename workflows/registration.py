@@ -116,20 +116,16 @@ class A2pRegistrationWorkflow:
             steps.insert(0, RegistrationStep.BRAND)
         for step in steps:
             decision = await self._decision_on(start, step, details, submission)
-            if decision is None or not decision.approved:
-                status, reason = (
-                    (
-                        RegistrationStatus.TIMED_OUT,
-                        f"The carrier did not decide on the {step} in time.",
-                    )
-                    if decision is None
-                    else (
-                        RegistrationStatus.FAILED,
-                        f"The carrier rejected the {step}: {decision.reason or 'no reason given'}",
-                    )
-                )
-                await self._record(start, details, submission, status, reason)
-                return approved_brand if step is RegistrationStep.BRAND else details.brand
+            if decision is not None and decision.approved:
+                continue
+            if decision is None:
+                status = RegistrationStatus.TIMED_OUT
+                reason = f"The carrier did not decide on the {step} in time."
+            else:
+                status = RegistrationStatus.FAILED
+                reason = f"The carrier rejected the {step}: {decision.reason or 'no reason given'}"
+            await self._record(start, details, submission, status, reason)
+            return approved_brand if step is RegistrationStep.BRAND else details.brand
         await self._record(start, details, submission, RegistrationStatus.APPROVED, None)
         return details.brand
 
