@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
 from temporalio import activity
 
 from activities.deps import ActivityDeps
@@ -20,16 +19,11 @@ from contracts.operator import (
     operator_refund_key,
 )
 from domain.calendar import Period
-from domain.enums import PaymentKind, PaymentStatus
-from domain.refunds import Capture, allocate, prorated_unused_minor, refundable_minor
+from domain.refunds import allocate, prorated_unused_minor
 from store.db import transaction
+from store.end_now_refunds import period_captures
 from store.models import Payment
-from store.operator import (
-    fail_refund_request,
-    refunded_minor,
-    refunded_payment,
-    settle_refund_request,
-)
+from store.operator import fail_refund_request, refunded_payment, settle_refund_request
 from store.operator_models import RefundRequest
 
 
@@ -80,41 +74,7 @@ class OperatorActivities:
         period = Period(start=request.period_start, end=request.period_end)
         amount = prorated_unused_minor(request.recurring_minor, period, request.at)
         with self._sessions() as session:
-            captures = list(
-                session.scalars(
-                    select(Payment)
-                    .where(
-                        Payment.account_id == request.account_id,
-                        Payment.kind == PaymentKind.CAPTURE.value,
-                        Payment.status == PaymentStatus.SUCCEEDED.value,
-                        Payment.at >= period.start,
-                        Payment.at < period.end,
-                    )
-                    .order_by(Payment.at.desc(), Payment.created_at.desc())
-                )
-            )
-            done = {
-                p.refund_of: p
-                for p in session.scalars(
-                    select(Payment).where(
-                        Payment.idempotency_key.in_(
-                            [
-                                end_now_refund_key(request.account_id, period.start, c.payment_id)
-                                for c in captures
-                            ]
-                        )
-                    )
-                )
-            }
-            holds = [
-                Capture(
-                    c.payment_id,
-                    refundable_minor(c.amount_minor, refunded_minor(session, c.payment_id))
-                    # a part already refunded under its key counts towards the amount
-                    + (done[c.payment_id].amount_minor if c.payment_id in done else 0),
-                )
-                for c in captures
-            ]
+            holds = period_captures(session, request.account_id, period)
         refunds: list[RefundedPayment] = []
         for payment_id, part in allocate(amount, holds):
             result = self._gateway.refund(
