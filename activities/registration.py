@@ -10,7 +10,7 @@ from temporalio import activity
 from activities.deps import ActivityDeps
 from contracts.registration import RegistrationRecord, RegistrationReminder
 from store.db import transaction
-from store.models import A2pRegistration
+from store.registrations import save_registration
 
 
 class RegistrationActivities:
@@ -19,27 +19,10 @@ class RegistrationActivities:
 
     @activity.defn(name="record_a2p_registration")
     def record_registration(self, record: RegistrationRecord) -> None:
-        """Make the account's registration row say ``record``.
-
-        Idempotent by (account_id, submission, status): writing the same record
-        again leaves the same row, and a record of an older submission than the
-        row's never overwrites it.
-        """
+        """Make the account's registration row say ``record``; idempotent by (account_id,
+        submission, status), and never back to an older submission."""
         with transaction(self._deps.sessions) as session:
-            row = session.get(A2pRegistration, record.account_id, with_for_update=True)
-            if row is None:
-                row = A2pRegistration(account_id=record.account_id, submitted_at=record.at)
-                session.add(row)
-            elif row.submission > record.submission:
-                return
-            if row.submission != record.submission:
-                row.submitted_at = record.at
-            row.status = record.status.value
-            row.reason = record.reason
-            row.brand = record.details.brand.model_dump(mode="json")
-            row.campaign = record.details.campaign.model_dump(mode="json")
-            row.submission = record.submission
-            row.updated_at = record.at
+            save_registration(session, record)
 
     @activity.defn(name="remind_a2p_registration")
     def remind(self, reminder: RegistrationReminder) -> None:
