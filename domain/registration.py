@@ -16,7 +16,6 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from domain.enums import RegistrationStatus
 from domain.inputs import MAX_EMAIL_CHARS, Choice, InputModel
-from domain.registration_example import EXAMPLE_REGISTRATION
 
 # ``[^\x00]``: no NUL (InputModel refuses it; the pattern tells the OpenAPI document).
 Text = Annotated[
@@ -171,9 +170,8 @@ class CampaignDetails(_Input):
 
 
 class RegistrationDetails(_Input):
-    """The body of a registration (or a corrected resubmission)."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_REGISTRATION]})
+    """The body of a registration (or a corrected resubmission); its example in the
+    OpenAPI document is ``starter/api/registration_example.py``."""
 
     brand: BrandDetails
     campaign: CampaignDetails

@@ -18,8 +18,8 @@ from temporalio.workflow import _Definition
 import worker
 from config.settings import DEFAULTS, Settings
 from domain.registration import RegistrationDetails
-from domain.registration_example import EXAMPLE_REGISTRATION
 from starter.api.app import create_app
+from starter.api.registration_example import EXAMPLE_REGISTRATION
 from tests.registration_support import stack
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -26,6 +26,7 @@ from domain.catalogue import Catalogue
 from domain.errors import HTTP_STATUS, ErrorCode
 from starter.api.body_guard import BODY_METHODS
 from starter.api.errors import ErrorBody
+from starter.api.registration_example import EXAMPLE_REGISTRATION
 
 # A schema keyword naming the catalogue list whose values a field takes ("countries").
 CATALOGUE_ENUM = "x-catalogue-enum"
@@ -103,6 +104,8 @@ def complete(document: dict[str, Any], catalogue: Catalogue) -> dict[str, Any]:
     schemas.update(error_schemas.pop("$defs", {}))
     schemas["ErrorBody"] = error_schemas
     _fill_catalogue_enums(document, _catalogue_values(catalogue))
+    if "RegistrationDetails" in schemas:
+        schemas["RegistrationDetails"]["examples"] = [EXAMPLE_REGISTRATION]
     return document
 
 
