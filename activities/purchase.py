@@ -42,17 +42,6 @@ from store.purchases import claim_item, save_purchase_view
 from store.subscriptions import activate_addon, add_credit_pack, change_tier, current_tier_line
 
 
-def _as_priced(line: SubscriptionItem, name: str) -> RecurringItem:
-    """A tier line as the catalogue item it was bought as, at the prices it was bought for."""
-    return RecurringItem(
-        id=line.item_id,
-        name=name,
-        credits_per_month=line.credits_per_month,
-        monthly_price_minor=line.monthly_price_minor,
-        annual_price_minor=line.annual_price_minor,
-    )
-
-
 class _AccountTerms(TypedDict):
     """What a quote is priced on besides the item: the account's billing and totals."""
 
@@ -129,8 +118,16 @@ class PurchaseActivities:
         return build_quote(item=item, **terms)
 
     def _priced(self, line: SubscriptionItem) -> RecurringItem:
+        """A tier line as the catalogue item it was bought as, at the prices it was
+        bought for (under the catalogue's name for it, while it has one)."""
         listed = self._catalogue.addon_tier(line.item_id)
-        return _as_priced(line, listed.name if listed else line.item_id)
+        return RecurringItem(
+            id=line.item_id,
+            name=listed.name if listed else line.item_id,
+            credits_per_month=line.credits_per_month,
+            monthly_price_minor=line.monthly_price_minor,
+            annual_price_minor=line.annual_price_minor,
+        )
 
     @activity.defn
     def quote_purchase(self, request: QuoteRequest) -> Quote:

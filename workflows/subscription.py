@@ -17,6 +17,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from workflows.addon_keeper import AddonKeeper, apply_account_terms, raise_refusal
 
 with workflow.unsafe.imports_passed_through():
+    from boundary.errors import refusal
     from contracts.operator import END_NOW_UPDATE, EndedNow, EndNow
     from contracts.subscription import (
         ALLOTMENT_CHANGED_SIGNAL,
@@ -58,17 +59,11 @@ RENEWALS_PER_RUN = 12
 
 
 def not_active() -> ApplicationError:
-    return ApplicationError(
-        "The SMS add-on is not active.", type=ErrorCode.ADDON_NOT_ACTIVE.value, non_retryable=True
-    )
+    return refusal(ErrorCode.ADDON_NOT_ACTIVE, "The SMS add-on is not active.")
 
 
 def not_cancelling() -> ApplicationError:
-    return ApplicationError(
-        "The SMS add-on is not being cancelled.",
-        type=ErrorCode.ADDON_NOT_CANCELLING.value,
-        non_retryable=True,
-    )
+    return refusal(ErrorCode.ADDON_NOT_CANCELLING, "The SMS add-on is not being cancelled.")
 
 
 # Unsandboxed: with 10,000 open and a bounded sticky cache, nearly every renewal loads
@@ -214,10 +209,9 @@ class SmsSubscriptionWorkflow:
         of the paid period. The account's plan must still allow the add-on."""
         snapshot = await self._addon.snapshot()
         if snapshot is not None and not snapshot.plan_eligible:
-            raise ApplicationError(
+            raise refusal(
+                ErrorCode.PLAN_NOT_ELIGIBLE,
                 "The SMS add-on needs a Plus, Professional or Enterprise plan.",
-                type=ErrorCode.PLAN_NOT_ELIGIBLE.value,
-                non_retryable=True,
             )
 
         def resumed(state: AddonState) -> bool:
