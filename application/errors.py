@@ -5,7 +5,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.errors import HTTP_STATUS, ErrorCode
+from domain.errors import ErrorCode
+
+# The HTTP status each code answers with (docs/api.md).
+HTTP_STATUS: dict[ErrorCode, int] = {
+    ErrorCode.UNAUTHENTICATED: 401,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.INVALID_REQUEST: 422,
+    ErrorCode.CONFLICT: 409,
+    ErrorCode.BILLING_PERMISSION_REQUIRED: 403,
+    ErrorCode.PLAN_NOT_ELIGIBLE: 409,
+    ErrorCode.ADDON_ALREADY_ACTIVE: 409,
+    ErrorCode.ADDON_NOT_ACTIVE: 409,
+    ErrorCode.ADDON_NOT_CANCELLING: 409,
+    ErrorCode.NOT_PAST_DUE: 409,
+    ErrorCode.PAYMENT_DECLINED: 402,
+    ErrorCode.QUOTE_EXPIRED: 409,
+    ErrorCode.NOT_AWAITING_CONFIRMATION: 409,
+    ErrorCode.INSUFFICIENT_CREDITS: 409,
+    ErrorCode.REGISTRATION_REQUIRED: 409,
+    ErrorCode.SERVICE_UNAVAILABLE: 503,
+    ErrorCode.PAYLOAD_TOO_LARGE: 413,
+}
 
 
 class ApiError(Exception):

@@ -5,7 +5,7 @@
 - ``errors``: the error mapping in both directions: an exception raised by an
   activity becomes ``ApplicationError(type=code)`` (retryable or not, on purpose),
   and a failure that reaches a workflow or the API becomes an ``ErrorCode``,
-  which ``domain.errors.HTTP_STATUS`` turns into the HTTP status.
+  which ``application.errors.HTTP_STATUS`` turns into the HTTP status.
 - ``interceptor``: the worker interceptor that applies the first direction to
   every activity, so no activity maps its own exceptions.
 

@@ -2,7 +2,7 @@
 
 A workflow or activity refuses with ``ApplicationError(message, type=code,
 non_retryable=True)`` (``boundary.errors`` maps exceptions to it); the API maps
-the ``type`` to the status of API.md with ``HTTP_STATUS``.
+the ``type`` to the status of API.md with ``application.errors.HTTP_STATUS``.
 """
 
 from enum import StrEnum
@@ -26,27 +26,6 @@ class ErrorCode(StrEnum):
     REGISTRATION_REQUIRED = "registration_required"
     SERVICE_UNAVAILABLE = "service_unavailable"
     PAYLOAD_TOO_LARGE = "payload_too_large"
-
-
-HTTP_STATUS: dict[ErrorCode, int] = {
-    ErrorCode.UNAUTHENTICATED: 401,
-    ErrorCode.NOT_FOUND: 404,
-    ErrorCode.INVALID_REQUEST: 422,
-    ErrorCode.CONFLICT: 409,
-    ErrorCode.BILLING_PERMISSION_REQUIRED: 403,
-    ErrorCode.PLAN_NOT_ELIGIBLE: 409,
-    ErrorCode.ADDON_ALREADY_ACTIVE: 409,
-    ErrorCode.ADDON_NOT_ACTIVE: 409,
-    ErrorCode.ADDON_NOT_CANCELLING: 409,
-    ErrorCode.NOT_PAST_DUE: 409,
-    ErrorCode.PAYMENT_DECLINED: 402,
-    ErrorCode.QUOTE_EXPIRED: 409,
-    ErrorCode.NOT_AWAITING_CONFIRMATION: 409,
-    ErrorCode.INSUFFICIENT_CREDITS: 409,
-    ErrorCode.REGISTRATION_REQUIRED: 409,
-    ErrorCode.SERVICE_UNAVAILABLE: 503,
-    ErrorCode.PAYLOAD_TOO_LARGE: 413,
-}
 
 
 class DomainError(Exception):

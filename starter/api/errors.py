@@ -11,8 +11,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from application.errors import ApiError
-from domain.errors import HTTP_STATUS, DomainError, ErrorCode
+from application.errors import HTTP_STATUS, ApiError
+from domain.errors import DomainError, ErrorCode
 from starter.api.middleware import note_fault
 
 

@@ -22,8 +22,9 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from application.errors import HTTP_STATUS
 from domain.catalogue import Catalogue
-from domain.errors import HTTP_STATUS, ErrorCode
+from domain.errors import ErrorCode
 from starter.api.body_guard import BODY_METHODS
 from starter.api.errors import ErrorBody
 from starter.api.registration_example import EXAMPLE_REGISTRATION
