@@ -8,8 +8,7 @@ the worker's boundary (``boundary.interceptor``).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from typing import TypedDict
+from datetime import timedelta
 
 from temporalio import activity
 
@@ -32,7 +31,7 @@ from contracts.purchase import (
 from domain.catalogue import RecurringItem
 from domain.enums import AddonStatus, BillingCycle, ItemType, Plan, Role
 from domain.errors import ErrorCode
-from domain.pricing import Quote, build_quote, price_tier_change
+from domain.pricing import AccountTerms, Quote, build_quote, price_tier_change
 from domain.purchase import HELD_ADDON_STATUSES, eligibility_refusal, may_buy
 from payments.gateway import PaymentResult
 from store.db import read_only, transaction
@@ -40,18 +39,6 @@ from store.fact_events import purchase_event
 from store.models import Account, AddonSubscription, SubscriptionItem, User
 from store.purchases import claim_item, save_purchase_view
 from store.subscriptions import activate_addon, add_credit_pack, change_tier, current_tier_line
-
-
-class _AccountTerms(TypedDict):
-    """What a quote is priced on besides the item: the account's billing and totals."""
-
-    cycle: BillingCycle
-    anchor: date
-    currency: str
-    current_monthly_credits: int
-    current_recurring_minor: int
-    now: datetime
-    ttl: timedelta
 
 
 def _payment_ref(result: PaymentResult) -> PaymentRef:
@@ -104,18 +91,17 @@ class PurchaseActivities:
         )
         if refused is not None:
             raise refusal(*refused)
-        terms = _AccountTerms(
+        terms = AccountTerms(
             cycle=BillingCycle(account.billing_cycle),
             anchor=account.billing_anchor,
             currency=self._catalogue.currency,
-            current_monthly_credits=addon.monthly_credits if addon and held else 0,
-            current_recurring_minor=addon.recurring_minor if addon and held else 0,
-            now=check.at,
-            ttl=ttl,
+            monthly_credits=addon.monthly_credits if addon and held else 0,
+            recurring_minor=addon.recurring_minor if addon and held else 0,
         )
         if check.item.type is ItemType.ADDON and line is not None and held:
-            return price_tier_change(current=self._priced(line), new=item, **terms)
-        return build_quote(item=item, **terms)
+            tier = self._priced(line)
+            return price_tier_change(current=tier, new=item, account=terms, now=check.at, ttl=ttl)
+        return build_quote(item=item, account=terms, now=check.at, ttl=ttl)
 
     def _priced(self, line: SubscriptionItem) -> RecurringItem:
         """A tier line as the catalogue item it was bought as, at the prices it was

@@ -3,13 +3,15 @@
 Worker side: :func:`to_application_error` decides, once for every activity,
 whether an exception is a business refusal or a permanent fault (non-retryable,
 typed) or a transient one (retryable). API and workflow side: :func:`refusal_of`
-finds the typed refusal inside whatever Temporal wrapped it in, and
-:func:`error_code_of` names it as an :class:`~domain.errors.ErrorCode`.
+finds the typed refusal inside whatever Temporal wrapped it in,
+:func:`error_code_of` names it as an :class:`~domain.errors.ErrorCode`, and
+:func:`raise_refusal` raises it as a workflow update's answer.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import NoReturn
 
 from temporalio.exceptions import ApplicationError, FailureError
 
@@ -83,6 +85,15 @@ def refusal_of(error: BaseException | None) -> ApplicationError | None:
             return None
         error = error.cause
     return None
+
+
+def raise_refusal(error: FailureError) -> NoReturn:
+    """Workflow side: an activity's permanent, typed failure, raised as the refusal an
+    update answers; any other failure as it came."""
+    found = refusal_of(error)
+    if found is None:
+        raise error
+    raise found from error
 
 
 def error_code_of(error: BaseException | None) -> ErrorCode | None:

@@ -61,16 +61,21 @@ def prorate(price_minor: int, days_left: int, days_in_period: int) -> int:
     return (2 * price_minor * days_left + days_in_period) // (2 * days_in_period)
 
 
+class AccountTerms(BaseModel):
+    """What a quote is priced on besides the item: the account's billing, and the
+    totals of the add-on it holds now (0 and 0 without one)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    cycle: BillingCycle
+    anchor: date
+    currency: str
+    monthly_credits: int
+    recurring_minor: int
+
+
 def build_quote(
-    *,
-    item: RecurringItem,
-    cycle: BillingCycle,
-    anchor: date,
-    currency: str,
-    current_monthly_credits: int,
-    current_recurring_minor: int,
-    now: datetime,
-    ttl: timedelta,
+    *, item: RecurringItem, account: AccountTerms, now: datetime, ttl: timedelta
 ) -> Quote:
     """Price a tier or a pack for an account at ``now``.
 
@@ -79,22 +84,23 @@ def build_quote(
     ``recurring_minor`` and ``monthly_credits_after`` are the account's totals
     after the purchase (add-on plus every pack), i.e. the billing change.
     """
-    period = billing_period(anchor, cycle, now)
+    cycle = account.cycle
+    period = billing_period(account.anchor, cycle, now)
     price = item.price_minor(cycle)
     left, total = days_left(period, now), period.days
     due_now = prorate(price, left, total)
     unit = "month" if cycle is BillingCycle.MONTHLY else "year"
     span = f"prorated {left}/{total} days" if left < total else f"1 {unit}"
     return Quote(
-        currency=currency,
+        currency=account.currency,
         lines=[QuoteLine(description=f"{item.name} ({span})", amount_minor=due_now)],
         due_now_minor=due_now,
-        recurring_minor=current_recurring_minor + price,
+        recurring_minor=account.recurring_minor + price,
         interval=cycle.interval,
         next_charge_at=period.end,
         credits_now=item.credits_per_month,
-        monthly_credits_after=current_monthly_credits + item.credits_per_month,
-        credits_expire_at=credit_month(anchor, now).end,
+        monthly_credits_after=account.monthly_credits + item.credits_per_month,
+        credits_expire_at=credit_month(account.anchor, now).end,
         expires_at=now + ttl,
     )
 
@@ -103,11 +109,7 @@ def price_tier_change(
     *,
     current: RecurringItem,
     new: RecurringItem,
-    cycle: BillingCycle,
-    anchor: date,
-    currency: str,
-    current_monthly_credits: int,
-    current_recurring_minor: int,
+    account: AccountTerms,
     now: datetime,
     ttl: timedelta,
 ) -> Quote:
@@ -120,10 +122,11 @@ def price_tier_change(
     charges (the end of the paid period): nothing due, no credits, no refund.
     Either way the recurring totals change by the difference of the two tiers.
     """
-    period = billing_period(anchor, cycle, now)
-    month = credit_month(anchor, now)
+    cycle = account.cycle
+    period = billing_period(account.anchor, cycle, now)
+    month = credit_month(account.anchor, now)
     old_price, new_price = current.price_minor(cycle), new.price_minor(cycle)
-    credits_after = current_monthly_credits - current.credits_per_month + new.credits_per_month
+    credits_after = account.monthly_credits - current.credits_per_month + new.credits_per_month
     upgrade = new.credits_per_month > current.credits_per_month
     if upgrade:
         left, total = days_left(period, now), period.days
@@ -139,10 +142,10 @@ def price_tier_change(
             f"{period.end:%Y-%m-%d} (nothing due now, no refund)"
         )
     return Quote(
-        currency=currency,
+        currency=account.currency,
         lines=[QuoteLine(description=description, amount_minor=due_now)],
         due_now_minor=due_now,
-        recurring_minor=current_recurring_minor - old_price + new_price,
+        recurring_minor=account.recurring_minor - old_price + new_price,
         interval=cycle.interval,
         next_charge_at=period.end,
         credits_now=credits_now,

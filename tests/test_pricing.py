@@ -9,7 +9,7 @@ import pytest
 from domain.calendar import billing_period, boundary, credit_month, days_left, is_billing_boundary
 from domain.catalogue import RecurringItem
 from domain.enums import BillingCycle
-from domain.pricing import build_quote, prorate
+from domain.pricing import AccountTerms, build_quote, prorate
 
 MONTHLY, ANNUAL = BillingCycle.MONTHLY, BillingCycle.ANNUAL
 
@@ -124,16 +124,10 @@ TIER = RecurringItem(
     ],
 )
 def test_quote(cycle, anchor, now, due, recurring, next_charge):
-    quote = build_quote(
-        item=TIER,
-        cycle=cycle,
-        anchor=anchor,
-        currency="USD",
-        current_monthly_credits=0,
-        current_recurring_minor=0,
-        now=now,
-        ttl=timedelta(minutes=30),
+    account = AccountTerms(
+        cycle=cycle, anchor=anchor, currency="USD", monthly_credits=0, recurring_minor=0
     )
+    quote = build_quote(item=TIER, account=account, now=now, ttl=timedelta(minutes=30))
     assert quote.due_now_minor == due == quote.lines[0].amount_minor
     assert quote.recurring_minor == recurring
     assert quote.next_charge_at == next_charge
@@ -144,15 +138,13 @@ def test_quote(cycle, anchor, now, due, recurring, next_charge):
 
 
 def test_a_pack_quote_shows_the_totals_after_it():
-    quote = build_quote(
-        item=TIER,
+    account = AccountTerms(
         cycle=MONTHLY,
         anchor=date(2026, 11, 26),
         currency="USD",
-        current_monthly_credits=1000,
-        current_recurring_minor=1800,
-        now=at(2026, 11, 26),
-        ttl=timedelta(minutes=30),
+        monthly_credits=1000,
+        recurring_minor=1800,
     )
+    quote = build_quote(item=TIER, account=account, now=at(2026, 11, 26), ttl=timedelta(minutes=30))
     assert (quote.monthly_credits_after, quote.recurring_minor) == (2000, 3600)
     assert "(1 month)" in quote.lines[0].description

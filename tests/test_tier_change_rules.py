@@ -12,7 +12,7 @@ from domain.calendar import Period
 from domain.catalogue import RecurringItem
 from domain.enums import AddonStatus, BillingCycle, ItemType
 from domain.errors import ErrorCode
-from domain.pricing import Quote, TierChange, TierDirection, price_tier_change
+from domain.pricing import AccountTerms, Quote, TierChange, TierDirection, price_tier_change
 from domain.purchase import eligibility_refusal
 from domain.tier_change import tier_change_refusal
 
@@ -41,17 +41,14 @@ def change(
     monthly: int = 1000,
     recurring: int = 1800,
 ) -> Quote:
-    return price_tier_change(
-        current=current,
-        new=new,
+    account = AccountTerms(
         cycle=cycle,
         anchor=ANCHOR,
         currency="USD",
-        current_monthly_credits=monthly,
-        current_recurring_minor=recurring,
-        now=now,
-        ttl=TTL,
+        monthly_credits=monthly,
+        recurring_minor=recurring,
     )
+    return price_tier_change(current=current, new=new, account=account, now=now, ttl=TTL)
 
 
 @pytest.mark.parametrize(

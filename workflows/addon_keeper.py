@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import NoReturn
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -18,7 +17,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.operator import OperatorActivities
     from activities.subscription import SubscriptionActivities
-    from boundary.errors import refusal_of
+    from boundary.errors import raise_refusal
     from boundary.options import DATABASE_WRITE, GATEWAY_CALL, READ_CHECK
     from contracts.operator import EndedNow, EndNowRefund, RefundedPayment
     from contracts.subscription import (
@@ -53,15 +52,6 @@ def apply_account_terms(state: AddonState, snapshot: AddonSnapshot, now: datetim
         state.schedule_end(now)
     state.change_billing_cycle(snapshot.account_billing_cycle)
     state.totals = snapshot.totals
-
-
-def raise_refusal(error: ActivityError) -> NoReturn:
-    """An activity's permanent, typed failure, raised as the refusal an update answers;
-    any other failure as it came."""
-    refusal = refusal_of(error)
-    if refusal is None:
-        raise error
-    raise refusal from error
 
 
 class AddonKeeper:

@@ -36,10 +36,8 @@ Refusal = ActivityError | ApplicationError
 STEPS_AS_LOCAL_ACTIVITIES = "steps-as-local-activities"
 
 
-# Unsandboxed, as the subscription is (workflows/subscription.py says why): the sandbox's
-# fresh import of this module for every purchase a worker loads was ~15 % of a worker's
-# CPU per purchase. tests/test_replay.py replays every recorded purchase
-# history inside the sandbox too, so its checks still hold this code.
+# Unsandboxed, as the subscription is and for its reasons (workflows/subscription.py);
+# tests/test_replay.py replays every purchase history inside the sandbox too.
 @workflow.defn(name="SmsPurchase", sandboxed=False)
 class PurchaseWorkflow:
     @workflow.init

@@ -14,10 +14,10 @@ from datetime import datetime
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from workflows.addon_keeper import AddonKeeper, apply_account_terms, raise_refusal
+from workflows.addon_keeper import AddonKeeper, apply_account_terms
 
 with workflow.unsafe.imports_passed_through():
-    from boundary.errors import refusal
+    from boundary.errors import raise_refusal, refusal
     from contracts.operator import END_NOW_UPDATE, EndedNow, EndNow
     from contracts.subscription import (
         ALLOTMENT_CHANGED_SIGNAL,
@@ -66,12 +66,12 @@ def not_cancelling() -> ApplicationError:
     return refusal(ErrorCode.ADDON_NOT_CANCELLING, "The SMS add-on is not being cancelled.")
 
 
-# Unsandboxed: with 10,000 open and a bounded sticky cache, nearly every renewal loads
-# its workflow afresh, and the sandbox re-imports this module (its class, decorators and
-# handlers) for each one and wraps every payload's conversion: about 40 % of a worker's
-# CPU per renewal in the storm. Determinism does not rest on it: this module
-# and what it imports do no I/O and read no clock or randomness but Temporal's, and
-# tests/test_replay.py replays every recorded history of it inside the sandbox too.
+# Unsandboxed: with many open and a bounded sticky cache, nearly every renewal loads its
+# workflow afresh, and the sandbox would re-import this module and wrap every payload's
+# conversion each time, a large share of a worker's CPU (docs/design.md, "Sandbox").
+# Determinism does not rest on it: this module and what it imports do no I/O and read no
+# clock or randomness but Temporal's; tests/test_replay.py replays every recorded history
+# of it inside the sandbox too.
 @workflow.defn(name=SUBSCRIPTION_WORKFLOW, sandboxed=False)
 class SmsSubscriptionWorkflow:
     @workflow.init
