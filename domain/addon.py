@@ -28,6 +28,12 @@ SENDING_STATUSES = frozenset({AddonStatus.ACTIVE, AddonStatus.CANCELLING})
 DEFAULT_DUNNING_RETRY_DAYS = (1, 3, 7)
 
 
+def anchor_locked(status: AddonStatus) -> bool:
+    """Whether the account's billing anchor must stay where it is: a live add-on's
+    credit months and charges fall on it."""
+    return status in LIVE_STATUSES
+
+
 class Dunning(BaseModel):
     """A renewal charge that was declined and is being retried."""
 

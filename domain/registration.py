@@ -179,3 +179,15 @@ class RegistrationDetails(_Input):
 
 CORRECTABLE = frozenset({RegistrationStatus.FAILED, RegistrationStatus.TIMED_OUT})
 IN_REVIEW = frozenset({RegistrationStatus.BRAND_PENDING, RegistrationStatus.CAMPAIGN_PENDING})
+
+
+def resubmit_refusal(status: RegistrationStatus, taking_corrections: bool = True) -> str | None:
+    """Why corrected details may not replace a registration's, or None: only a failed or
+    timed-out registration takes them (while its run still waits for corrections); one
+    in review or approved takes none. A registration with none yet is a first submission."""
+    if taking_corrections and status in CORRECTABLE:
+        return None
+    return (
+        f"The registration is {status.value}; only a failed or timed-out registration "
+        "can be resubmitted."
+    )

@@ -8,9 +8,12 @@ change and a new add-on) confirmed together never both move money.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from domain.enums import AddonStatus
 from domain.errors import ErrorCode
-from domain.pricing import TierChange
+from domain.pricing import TierChange, TierDirection
 
 
 def tier_change_refusal(
@@ -35,3 +38,29 @@ def tier_change_refusal(
     if current_tier != change.from_tier:
         return ErrorCode.CONFLICT, "The add-on changed since this quote; ask for a new one."
     return None
+
+
+@dataclass(frozen=True)
+class TierSwitch:
+    """What a tier change does to the add-on's tier lines (the store writes it). A tier
+    line still waiting for its renewal (an earlier downgrade) is retired: this change
+    replaces it."""
+
+    held_ends_at: datetime  # the tier held now stops counting then
+    held_still_counts: bool  # until then (a downgrade), or retired at once (an upgrade)
+    new_starts_at: datetime | None  # the new tier's line counts from then; None: at once
+    tier_moves_now: bool  # the add-on is on the new tier from now
+
+
+def tier_switch(direction: TierDirection, at: datetime, effective_at: datetime) -> TierSwitch:
+    """An upgrade moves at once (``at``); a downgrade at ``effective_at``, the next renewal."""
+    if direction is TierDirection.UPGRADE:
+        return TierSwitch(
+            held_ends_at=at, held_still_counts=False, new_starts_at=None, tier_moves_now=True
+        )
+    return TierSwitch(
+        held_ends_at=effective_at,
+        held_still_counts=True,
+        new_starts_at=effective_at,
+        tier_moves_now=False,
+    )

@@ -17,6 +17,7 @@ from domain.catalogue import RecurringItem
 from domain.enums import AddonStatus, BillingCycle, GrantSource, ItemType
 from domain.errors import DomainError, ErrorCode
 from domain.pricing import TierDirection
+from domain.tier_change import tier_switch
 from store.ledger import grant_credits, lock_account
 from store.models import Account, AddonSubscription, SubscriptionItem
 
@@ -185,33 +186,26 @@ def change_tier(
     credits_now: int,
     at: datetime,
 ) -> AddonSubscription:
-    """Move the add-on to ``tier`` in one transaction, idempotent by the purchase id.
-
-    An upgrade retires the old tier line now, adds the new one and grants
-    ``credits_now`` until the next renewal; a downgrade ends the old line at
-    ``effective_at`` (the next renewal) and starts the new one then. A change not
-    yet in force (an earlier downgrade) is replaced.
-    """
+    """Move the add-on to ``tier`` in one transaction, idempotent by the purchase id:
+    its tier lines as ``domain.tier_change.tier_switch`` says, and an upgrade's
+    ``credits_now`` granted until the next renewal."""
     account = lock_account(session, account_id)
     addon = session.get(AddonSubscription, account_id)
     if addon is None:
         raise LookupError(f"Account {account_id} has no add-on to change.")
     if _already_applied(session, purchase_id):
         return addon
+    switch = tier_switch(direction, at, effective_at)
     current = current_tier_line(session, account_id, at)
     for line in active_items(session, account_id):
         if line.kind == ItemType.ADDON.value and line is not current:
             line.active = False  # a change still waiting for its renewal
-    upgrade = direction is TierDirection.UPGRADE
     if current is not None:
-        current.ends_at = at if upgrade else effective_at
-        current.active = not upgrade
-    _add_line(
-        session, account, ItemType.ADDON, tier, purchase_id, at, None if upgrade else effective_at
-    )
+        current.ends_at, current.active = switch.held_ends_at, switch.held_still_counts
+    _add_line(session, account, ItemType.ADDON, tier, purchase_id, at, switch.new_starts_at)
     cycle = BillingCycle(addon.billing_cycle)
     refresh_totals(session, addon, cycle, at)
-    if upgrade:
+    if switch.tier_moves_now:
         addon.tier = tier.id
     addon.updated_at = at
     if credits_now > 0:

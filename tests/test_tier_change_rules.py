@@ -14,7 +14,7 @@ from domain.enums import AddonStatus, BillingCycle, ItemType
 from domain.errors import ErrorCode
 from domain.pricing import AccountTerms, Quote, TierChange, TierDirection, price_tier_change
 from domain.purchase import eligibility_refusal
-from domain.tier_change import tier_change_refusal
+from domain.tier_change import TierSwitch, tier_change_refusal, tier_switch
 
 TTL = timedelta(minutes=30)
 ANCHOR = date(2026, 11, 26)  # periods of 30 days: 2026-11-26 .. 2026-12-26
@@ -185,3 +185,14 @@ def test_resume_is_refused_once_the_end_has_come():
     ending = state(AddonStatus.CANCELLING, at(2026, 12, 26))
     assert not ending.resume(at(2026, 12, 26))
     assert ending.status is AddonStatus.CANCELLING
+
+
+def test_an_upgrade_moves_the_tier_lines_at_once_a_downgrade_at_the_renewal():
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    renewal = datetime(2026, 12, 26, tzinfo=UTC)
+    assert tier_switch(TierDirection.UPGRADE, now, renewal) == TierSwitch(
+        held_ends_at=now, held_still_counts=False, new_starts_at=None, tier_moves_now=True
+    )
+    assert tier_switch(TierDirection.DOWNGRADE, now, renewal) == TierSwitch(
+        held_ends_at=renewal, held_still_counts=True, new_starts_at=renewal, tier_moves_now=False
+    )

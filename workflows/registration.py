@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.enums import RegistrationStatus
     from domain.errors import ErrorCode
-    from domain.registration import CORRECTABLE, BrandDetails, RegistrationDetails
+    from domain.registration import BrandDetails, RegistrationDetails, resubmit_refusal
     from workflows import search_attributes
     from workflows.summaries import moment
 
@@ -90,13 +90,10 @@ class A2pRegistrationWorkflow:
 
     @resubmit.validator
     def _may_resubmit(self, details: RegistrationDetails) -> None:
-        if self._closing or self._state.status not in CORRECTABLE or self._correction is not None:
-            raise ApplicationError(
-                f"The registration is {self._state.status.value}; only a failed or "
-                "timed-out registration can be resubmitted.",
-                type=ErrorCode.CONFLICT.value,
-                non_retryable=True,
-            )
+        waiting = not self._closing and self._correction is None
+        refused = resubmit_refusal(self._state.status, taking_corrections=waiting)
+        if refused is not None:
+            raise ApplicationError(refused, type=ErrorCode.CONFLICT.value, non_retryable=True)
 
     @workflow.query
     def state(self) -> RegistrationState:
