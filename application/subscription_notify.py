@@ -11,21 +11,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
-from temporalio.service import RPCError, RPCStatusCode
 
+from application.clients.subscription import AccountChange, SubscriptionClient
 from application.context import Services
 from application.errors import ApiError
-from contracts.subscription import (
-    BILLING_CYCLE_CHANGED_SIGNAL,
-    PAYMENT_METHOD_CHANGED_SIGNAL,
-    PLAN_CHANGED_SIGNAL,
-    BillingCycleChanged,
-    PaymentMethodChanged,
-    PlanChanged,
-    subscription_workflow_id,
-)
+from application.temporal_calls import WorkflowGone
+from contracts.subscription import BillingCycleChanged, PaymentMethodChanged, PlanChanged
 from domain.addon import LIVE_STATUSES
 from domain.catalogue import Catalogue
 from domain.enums import AddonStatus, BillingCycle, Plan
@@ -47,47 +39,40 @@ class BillingTerms:
         return cls(Plan(account.plan), BillingCycle(account.billing_cycle), account.payment_method)
 
 
-@dataclass(frozen=True)
-class SubscriptionMessage:
-    signal: str
-    payload: BaseModel
-
-
 def subscription_messages(
     session: Session, catalogue: Catalogue, before: BillingTerms, account: Account
-) -> list[SubscriptionMessage]:
+) -> list[AccountChange]:
     """The signals an account change needs; none unless the add-on is live."""
     addon = session.get(AddonSubscription, account.id)
     if addon is None or AddonStatus(addon.status) not in LIVE_STATUSES:
         return []
     after = BillingTerms.of(account)
-    messages: list[SubscriptionMessage] = []
+    messages: list[AccountChange] = []
     if after.plan is not before.plan:
         eligible = catalogue.plan_eligible(after.plan)
-        change = PlanChanged(account_id=account.id, plan=after.plan, eligible=eligible)
-        messages.append(SubscriptionMessage(PLAN_CHANGED_SIGNAL, change))
+        messages.append(PlanChanged(account_id=account.id, plan=after.plan, eligible=eligible))
     if after.billing_cycle is not before.billing_cycle:
-        cycle = BillingCycleChanged(account_id=account.id, billing_cycle=after.billing_cycle)
-        messages.append(SubscriptionMessage(BILLING_CYCLE_CHANGED_SIGNAL, cycle))
+        messages.append(
+            BillingCycleChanged(account_id=account.id, billing_cycle=after.billing_cycle)
+        )
     if after.payment_method != before.payment_method:
-        method = PaymentMethodChanged(account_id=account.id, payment_method=after.payment_method)
-        messages.append(SubscriptionMessage(PAYMENT_METHOD_CHANGED_SIGNAL, method))
+        messages.append(
+            PaymentMethodChanged(account_id=account.id, payment_method=after.payment_method)
+        )
     return messages
 
 
 async def notify_subscription(
-    services: Services, account_id: str, messages: list[SubscriptionMessage]
+    services: Services, account_id: str, messages: list[AccountChange]
 ) -> None:
     """Signal the account's subscription; an ended one (not found) needs nothing, and
     an unreachable Temporal is logged: the change is committed and applies at the
     subscription's next step."""
+    client = SubscriptionClient(services, account_id)
     try:
-        client = await services.temporal.client()
-        handle = client.get_workflow_handle(subscription_workflow_id(account_id))
         for message in messages:
-            await handle.signal(message.signal, message.payload)
-    except RPCError as exc:
-        if exc.status is not RPCStatusCode.NOT_FOUND:
-            log.warning("could not signal the subscription of %s: %s", account_id, exc)
+            await client.account_changed(message)
+    except WorkflowGone:
+        return
     except ApiError as exc:
         log.warning("could not signal the subscription of %s: %s", account_id, exc.message)

@@ -25,6 +25,9 @@ MAX_EMAIL_CHARS = 254
 # The longest free text any request carries (campaign descriptions are the longest).
 MAX_TEXT_CHARS = 4096
 NUL = "\x00"
+# A schema keyword marking a field whose values are the loaded catalogue's list of that
+# name ("countries"); the OpenAPI document lists them (starter/api/openapi.py).
+CATALOGUE_ENUM = "x-catalogue-enum"
 
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 # The patterns repeat "no NUL" so that the OpenAPI document says it too.

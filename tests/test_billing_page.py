@@ -158,17 +158,21 @@ async def test_refusals_in_words(browser, labels, time_skipping_env, sqlite_sess
         visit(browser, base, labels, f"{labels.locale.replace('_', '-')}-refusal") as tab,
     ):
         await tab.sign_in(token(shop.plain), shot=False)
-        await tab.add_to_plan("sms-1000")
-        said = await tab.alert()
-        assert (
-            "billing permission" if labels.locale == "en" else "permissão de faturamento"
-        ) in said
+        # A read-only page: what she may not do is disabled, and the page says why.
+        card = tab.page.get_by_role("region", name=labels.addons).get_by_role("article", name="SMS")
+        await expect(card.get_by_role("button", name=labels.add_to_plan)).to_be_disabled()
+        await expect(tab.page.get_by_role("button", name=labels.edit)).to_be_disabled()
+        why = "billing permission" if labels.locale == "en" else "permissão de faturamento"
+        await expect(tab.page.locator("#read-only")).to_contain_text(why)
         await tab.shot("no-billing-permission")
-        refused = await api_json(shop, f"/purchases/{tab.purchase_id()}", shop.admin)
-        assert (refused["status"], refused["failure"]["code"]) == (
-            "rejected",
-            "billing_permission_required",
+        # The form sent anyway (a stale tab, a forged click): refused in words, nothing made.
+        await card.get_by_role("button", name=labels.add_to_plan).evaluate(
+            "button => { button.disabled = false; button.click(); }"
         )
+        await tab.page.wait_for_load_state()
+        assert why in await tab.alert()
+        assert (await api_json(shop, "/purchases", shop.admin))["purchases"] == []
+        await tab.page.goto(f"{base}/billing")
         await balance_shown_is_the_apis(tab, shop, 0)
 
     async with (

@@ -20,6 +20,7 @@ from tests.purchase_support import open_shop
 from tests.support import ADMIN_TOKEN
 
 ADDON = {"type": "addon", "tier": "sms-1000"}
+PACK = {"type": "credit_pack", "pack": "pack-500"}
 
 
 class Captured:
@@ -57,8 +58,8 @@ async def test_lines_carry_ids_and_a_refusal_is_one_info_line(
     sqlite_url: str,
 ):
     async with open_shop(time_skipping_env, sqlite_sessions, sqlite_url) as shop:
-        refused = await shop.buy(ADDON, who=shop.plain)
-        assert refused.status_code == 403, refused.text
+        refused = await shop.buy(PACK)  # the workflow refuses it: no add-on yet
+        assert refused.status_code == 409, refused.text
         quote = await shop.buy(ADDON, key="k-1")
         purchase_id = quote.json()["purchase_id"]
         done = await shop.confirm(purchase_id)
@@ -70,7 +71,7 @@ async def test_lines_carry_ids_and_a_refusal_is_one_info_line(
     assert refusals, logs.text
     for line in refusals:
         assert line["level"] == "INFO"
-        assert line["refusal"] == ErrorCode.BILLING_PERMISSION_REQUIRED.value
+        assert line["refusal"] == ErrorCode.ADDON_NOT_ACTIVE.value
         assert "exc_info" not in line
         assert line["account_id"] == shop.account_id
         assert line["workflow_id"].startswith(f"sms-purchase:{shop.account_id}:")

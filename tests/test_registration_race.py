@@ -8,10 +8,10 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import worker
+from application.registration import registration_start
 from contracts.registration import CarrierDecision, RegistrationStep
 from domain.enums import RegistrationStatus, Role
 from domain.registration import RegistrationDetails
-from starter.api.routes.registration import _start
 from tests.registration_support import DETAILS
 from tests.support import (
     activity_deps,
@@ -38,7 +38,7 @@ async def test_a_resubmit_racing_the_window_is_honoured(
     async with worker.build_worker(env.client, deps, queue, max_cached_workflows=0):
         handle = await env.client.start_workflow(
             A2pRegistrationWorkflow.run,
-            _start(settings, account_id, details, 1),
+            registration_start(settings, account_id, details, 1),
             id=f"a2p-10dlc:{account_id}",
             task_queue=queue,
         )

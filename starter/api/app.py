@@ -25,11 +25,9 @@ from starter.api.routes import (
     addon,
     admin,
     alerts,
-    batch_sending,
     billing,
     catalogue,
     health,
-    lines,
     metrics,
     operator,
     purchases,
@@ -44,7 +42,6 @@ ROUTERS = (
     # Sending first: a request is matched against the routes in this order, and sends
     # are nearly all of the traffic. No other route's pattern matches their paths.
     sending.router,
-    batch_sending.router,
     health.router,
     metrics.router,
     admin.router,
@@ -54,7 +51,6 @@ ROUTERS = (
     billing.router,
     purchases.router,
     addon.router,
-    lines.router,
     alerts.router,
     registration.router,
     registration.webhooks,

@@ -1,25 +1,24 @@
-"""FastAPI dependencies: the services, a database session, and who is calling."""
+"""FastAPI dependencies: the services, a database session, who is calling and what
+they may do."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from application.authorization import OPERATOR, Action, Permit, authorize
+from application.callers import Caller, caller_for_token_hash
 from application.context import Services
 from application.errors import ApiError
 from application.security import hash_token, same_secret
-from domain.enums import Role
 from domain.errors import ErrorCode
 from domain.inputs import ID_PATTERN
-from domain.purchase import may_buy
 from store.db import read_only
-from store.models import ApiToken, User
 
 # Path ids are checked before anything reads them: a NUL or a megabyte of text
 # answers 422 and never reaches the database or a workflow.
@@ -36,6 +35,18 @@ IdempotencyKey = Annotated[
         max_length=255,
         pattern=r"^[\x20-\x7e]+$",
         description="Same key from the same account: the same result, created once.",
+    ),
+]
+
+# Who acts in an operator action, for its audit.
+OperatorHeader = Annotated[
+    str,
+    Header(
+        alias="X-Operator",
+        min_length=1,
+        max_length=64,
+        pattern=r"^[\x20-\x7e]+$",
+        description="Who acts, for the audit (default: admin).",
     ),
 ]
 
@@ -69,31 +80,8 @@ def get_read_session(services: ServicesDep) -> Iterator[Session]:
 ReadSession = Annotated[Session, Depends(get_read_session)]
 
 
-@dataclass(frozen=True)
-class Caller:
-    """The user a token acts for."""
-
-    account_id: str
-    user_id: str
-    role: Role
-    billing_permission: bool
-
-    @property
-    def may_buy(self) -> bool:
-        return may_buy(self.role, self.billing_permission)
-
-
 def _unauthenticated() -> ApiError:
     return ApiError(ErrorCode.UNAUTHENTICATED, "A valid bearer token is required.")
-
-
-def caller_for_token_hash(session: Session, token_hash: str) -> Caller | None:
-    """The user a stored token digest acts for (the billing page's sessions use it too)."""
-    token = session.get(ApiToken, token_hash)
-    user = None if token is None else session.get(User, (token.account_id, token.user_id))
-    if user is None:
-        return None
-    return Caller(user.account_id, user.user_id, Role(user.role), user.billing_permission)
 
 
 def _load_caller(services: Services, token_hash: str) -> Caller | None:
@@ -119,39 +107,27 @@ async def get_caller(credentials: Credentials, services: ServicesDep) -> Caller:
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-async def account_caller(account_id: AccountIdPath, caller: CallerDep) -> Caller:
-    """The caller, who must belong to the account in the path; any other account is
-    answered 404 so that its existence is not revealed."""
-    if caller.account_id != account_id:
-        raise ApiError(ErrorCode.NOT_FOUND, f"Account {account_id} was not found.")
-    return caller
+def allowed(action: Action) -> Any:
+    """A dependency answering the permit to take ``action`` on the path's account, or
+    its refusal (application/authorization.py). Declared before any other dependency
+    of a route (the Idempotency-Key's among them), so nothing about the request is
+    read, refused or replayed for a caller who may not make it."""
+
+    async def permit(account_id: AccountIdPath, caller: CallerDep) -> Permit:
+        return authorize(caller, action, account_id)
+
+    return Depends(permit)
 
 
-AccountCaller = Annotated[Caller, Depends(account_caller)]
+def operator_allowed(action: Action) -> Any:
+    """The same for the operators' actions: only the admin token may take them."""
 
+    async def permit(
+        account_id: AccountIdPath, credentials: Credentials, services: ServicesDep
+    ) -> Permit:
+        expected = services.settings.sms_admin_token.get_secret_value()
+        if credentials is None or not same_secret(credentials.credentials, expected):
+            raise ApiError(ErrorCode.UNAUTHENTICATED, "The admin token is required.")
+        return authorize(OPERATOR, action, account_id)
 
-def require_billing_permission(caller: Caller) -> Caller:
-    """The caller, who must be allowed to buy (DESIGN.md rule 1): confirming or
-    cancelling a purchase, cancelling, resuming and registering are billing decisions too."""
-    if not caller.may_buy:
-        raise ApiError(
-            ErrorCode.BILLING_PERMISSION_REQUIRED,
-            "Only the primary admin or a user with the billing permission can do this.",
-        )
-    return caller
-
-
-async def billing_caller(caller: AccountCaller) -> Caller:
-    return require_billing_permission(caller)
-
-
-BillingCaller = Annotated[Caller, Depends(billing_caller)]
-
-
-async def require_admin(credentials: Credentials, services: ServicesDep) -> None:
-    expected = services.settings.sms_admin_token.get_secret_value()
-    if credentials is None or not same_secret(credentials.credentials, expected):
-        raise ApiError(ErrorCode.UNAUTHENTICATED, "The admin token is required.")
-
-
-AdminDep = Depends(require_admin)
+    return Depends(permit)

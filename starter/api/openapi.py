@@ -25,12 +25,11 @@ from fastapi.openapi.utils import get_openapi
 from application.errors import HTTP_STATUS
 from domain.catalogue import Catalogue
 from domain.errors import ErrorCode
+from domain.inputs import CATALOGUE_ENUM
 from starter.api.body_guard import BODY_METHODS
 from starter.api.errors import ErrorBody
 from starter.api.registration_example import EXAMPLE_REGISTRATION
 
-# A schema keyword naming the catalogue list whose values a field takes ("countries").
-CATALOGUE_ENUM = "x-catalogue-enum"
 ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
 _FASTAPI_ERRORS = ("HTTPValidationError", "ValidationError")
 _ACCOUNT_PATH = "/v1/accounts/{account_id}"

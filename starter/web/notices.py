@@ -90,6 +90,9 @@ NOTICES: dict[str, Notice] = {
     ),
     ErrorCode.INVALID_REQUEST: Notice(N_("That choice is not available. Pick one from the list.")),
     ErrorCode.CONFLICT: Notice(N_("That could not be done now. Reload the page and try again.")),
+    ErrorCode.NOT_FOUND: Notice(
+        N_("That purchase was not found in this account. Go back to the billing page.")
+    ),
     FORM_EXPIRED: Notice(N_("This form has expired. Reload the page and try again.")),
     SIGN_IN_FAILED: Notice(
         N_("That API token was not recognised. Paste the whole token, starting with sms_.")

@@ -1,8 +1,10 @@
 """The billing page (HTML): sign-in, the page, and its forms.
 
 Every form posts here and answers with a redirect back to the page (so a reload
-repeats nothing); each action calls the function that answers the same JSON
-route, with the signed-in user as the caller.
+repeats nothing). Each action is authorized by the same table as the JSON API
+(application/authorization.py), then calls the application function that answers
+the same JSON route: a user who may not take it is told why on the page, and nothing
+changes.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from application import addon, purchases
+from application.authorization import Action, Permit, authorize
 from application.errors import ApiError
 from domain.enums import ItemType
 from domain.errors import ErrorCode
 from domain.purchase import PurchaseItem
 from starter.api.deps import ServicesDep
-from starter.api.routes import addon, purchases
 from starter.web import notices, sessions
 from starter.web.rendering import render
 from starter.web.views import load
@@ -52,6 +55,27 @@ def _signed_in(request: Request, services: ServicesDep) -> sessions.PageSession 
 
 def _form_expired(request: Request) -> Response:
     return render(request, "problem.html", {"notice": notices.NOTICES[notices.FORM_EXPIRED]}, 403)
+
+
+def _refused(code: ErrorCode) -> Response:
+    """The page's answer to a form its user may not send, or about a purchase that is
+    not the account's: back to the page, which says why in words; nothing is done."""
+    return _to("", notice=code)
+
+
+def _permit(
+    request: Request, services: ServicesDep, csrf_token: str, action: Action
+) -> Permit | Response:
+    """The signed-in user's permit for ``action``, or the page's answer instead."""
+    page = _signed_in(request, services)
+    if page is None:
+        return _to("/sign-in")
+    if not sessions.same_token(csrf_token, page.csrf_token):
+        return _form_expired(request)
+    try:
+        return authorize(page.caller, action, page.caller.account_id)
+    except ApiError as refusal:
+        return _refused(refusal.code)
 
 
 @router.get("/sign-in")
@@ -122,12 +146,11 @@ async def add_to_plan(
     tier: FormField = "",
     pack: FormField = "",
 ) -> Response:
-    """Add to plan (a tier) or Continue (a credit pack): the Review purchase step."""
-    page = _signed_in(request, services)
-    if page is None:
-        return _to("/sign-in")
-    if not sessions.same_token(csrf_token, page.csrf_token):
-        return _form_expired(request)
+    """Add to plan or Change tier (a tier), or Continue (a credit pack): the Review
+    purchase step. A tier change is authorized as a purchase (the table's rule for both)."""
+    permit = _permit(request, services, csrf_token, Action.BUY)
+    if isinstance(permit, Response):
+        return permit
     try:
         item = (
             PurchaseItem(type=ItemType.ADDON, tier=tier)
@@ -138,7 +161,7 @@ async def add_to_plan(
         return _to("", notice=ErrorCode.INVALID_REQUEST)
     key = request_key if REQUEST_KEY.fullmatch(request_key) else None
     try:
-        view = await purchases.review_purchase(services, page.caller, item, key)
+        view = await purchases.review(services, permit, item, key)
     except ApiError as refusal:
         return _outcome(refusal.details.get("purchase_id"), refusal.code)
     if view.failure is not None:  # refused: the purchase ended as rejected
@@ -157,49 +180,47 @@ def _outcome(purchase_id: str | None, code: str) -> RedirectResponse:
 async def confirm_purchase(
     request: Request, purchase_id: str, services: ServicesDep, csrf_token: FormField = ""
 ) -> Response:
-    return await _decide(request, purchase_id, services, csrf_token, confirm=True)
+    return await _decide(request, purchase_id, services, csrf_token, Action.CONFIRM_PURCHASE)
 
 
 @router.post("/purchases/{purchase_id}/cancel")
 async def cancel_purchase(
     request: Request, purchase_id: str, services: ServicesDep, csrf_token: FormField = ""
 ) -> Response:
-    return await _decide(request, purchase_id, services, csrf_token, confirm=False)
+    return await _decide(request, purchase_id, services, csrf_token, Action.CANCEL_PURCHASE)
 
 
 async def _decide(
-    request: Request, purchase_id: str, services: ServicesDep, csrf_token: str, *, confirm: bool
+    request: Request, purchase_id: str, services: ServicesDep, csrf_token: str, action: Action
 ) -> Response:
-    page = _signed_in(request, services)
-    if page is None:
-        return _to("/sign-in")
-    if not sessions.same_token(csrf_token, page.csrf_token):
-        return _form_expired(request)
+    permit = _permit(request, services, csrf_token, action)
+    if isinstance(permit, Response):
+        return permit
     if not re.match(PURCHASE_ID, purchase_id):
         return _to("", notice=ErrorCode.INVALID_REQUEST)
-    caller = page.caller
     try:
-        view = await purchases.decide_purchase(services, caller, purchase_id, confirm=confirm)
+        view = await purchases.decide(services, permit, purchase_id)
     except ApiError as refusal:
+        if refusal.code is ErrorCode.NOT_FOUND:  # unknown, or another account's
+            return _refused(refusal.code)
         return _outcome(purchase_id, refusal.code)
     if view.failure is not None:  # declined, expired or refused: the purchase says why
         return _outcome(purchase_id, view.failure.code)
-    done = notices.PURCHASE_COMPLETED if confirm else notices.PURCHASE_CANCELLED
-    return _outcome(purchase_id, done)
+    confirmed = action is Action.CONFIRM_PURCHASE
+    return _outcome(
+        purchase_id, notices.PURCHASE_COMPLETED if confirmed else notices.PURCHASE_CANCELLED
+    )
 
 
 @router.post("/addon/cancel")
 async def cancel_addon(
     request: Request, services: ServicesDep, csrf_token: FormField = ""
 ) -> Response:
-    page = _signed_in(request, services)
-    if page is None:
-        return _to("/sign-in")
-    if not sessions.same_token(csrf_token, page.csrf_token):
-        return _form_expired(request)
-    caller = page.caller
+    permit = _permit(request, services, csrf_token, Action.CANCEL_ADDON)
+    if isinstance(permit, Response):
+        return permit
     try:
-        await addon.cancel_addon(caller.account_id, caller, services)
+        await addon.cancel(services, permit)
     except ApiError as refusal:
         return _outcome(None, refusal.code)
     return _outcome(None, notices.ADDON_CANCELLING)

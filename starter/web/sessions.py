@@ -17,8 +17,8 @@ from fastapi import Request, Response
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from application.callers import Caller, caller_for_token_hash
 from application.security import hash_token
-from starter.api.deps import Caller, caller_for_token_hash
 from store.models import BillingPageSession
 
 SESSION_COOKIE = "sms_billing_session"

@@ -1,17 +1,23 @@
-"""What the billing page shows, read through the same functions that answer the
-JSON API (starter/api/routes/billing.py and purchases.py), so the page and the API
-cannot disagree."""
+"""What the billing page shows, read through the same application functions that answer
+the JSON API (application/billing_view.py), and what the signed-in user may do there
+(application/authorization.py), so the page and the API cannot disagree."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.authorization import Action, allowed_actions, authorize
+from application.billing_view import (
+    BillingPage,
+    LedgerEntryOut,
+    Offers,
+    PaymentOut,
+    overview,
+)
+from application.callers import Caller
 from application.context import Services
-from application.errors import ApiError
 from contracts.purchase import PurchaseView
-from domain.enums import AddonStatus, ItemType, Plan, PurchaseStatus
-from starter.api.deps import Caller
-from starter.api.routes import billing, purchases
+from domain.enums import AddonStatus, ItemType, PurchaseStatus
 
 RECENT = 10
 
@@ -29,15 +35,21 @@ class ReviewLine:
 @dataclass(frozen=True)
 class BillingView:
     caller: Caller
-    page: billing.BillingPage
-    offers: billing.Offers
-    ledger: list[billing.LedgerEntryOut]
-    payments: list[billing.PaymentOut]
+    page: BillingPage
+    offers: Offers
+    ledger: list[LedgerEntryOut]
+    payments: list[PaymentOut]
     purchase: PurchaseView | None
+    allowed: frozenset[Action]
+
+    def may(self, action: str) -> bool:
+        """Whether the signed-in user may take ``action`` (authorization's table)."""
+        return Action(action) in self.allowed
 
     @property
     def eligible(self) -> bool:
-        return self.page.plan is not Plan.STARTER
+        """Whether the account's plan may have the add-on (the catalogue says)."""
+        return self.page.eligible
 
     @property
     def addon_active(self) -> bool:
@@ -72,19 +84,14 @@ class BillingView:
 
 
 def load(services: Services, caller: Caller, purchase_id: str | None) -> BillingView:
-    account_id = caller.account_id
-    with services.sessions() as session:
-        purchase = None
-        if purchase_id:
-            try:
-                purchase = purchases.get_purchase(account_id, purchase_id, caller, services)
-            except ApiError:
-                purchase = None  # another account's or unknown: shown as nothing
-        return BillingView(
-            caller=caller,
-            page=billing.billing_page(account_id, caller, session, services),
-            offers=billing.offers(account_id, caller, session, services),
-            ledger=billing.ledger(account_id, caller, session, limit=RECENT).entries,
-            payments=billing.payments(account_id, caller, session, limit=RECENT).payments,
-            purchase=purchase,
-        )
+    permit = authorize(caller, Action.READ_BILLING, caller.account_id)
+    shown = overview(services, permit, purchase_id, RECENT)
+    return BillingView(
+        caller=caller,
+        page=shown.billing,
+        offers=shown.offers,
+        ledger=shown.ledger,
+        payments=shown.payments,
+        purchase=shown.purchase,
+        allowed=allowed_actions(caller),
+    )

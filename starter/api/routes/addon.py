@@ -1,54 +1,26 @@
-"""The add-on itself (user token): cancel it at the end of the paid period, or take
-the cancel back before then."""
+"""The add-on itself (user token, billing permission): cancel it at the end of the paid
+period, take the cancel back before then, end a credit pack at the next renewal
+(application/addon.py)."""
 
 from __future__ import annotations
 
-import asyncio
-from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 
-from application.context import Services
-from application.errors import ApiError
-from application.temporal_calls import WorkflowGone, answer
-from contracts.subscription import (
-    CANCEL_UPDATE,
-    RESUME_UPDATE,
-    CancelAccepted,
-    CancelAddon,
-    ResumeAccepted,
-    ResumeAddon,
-    subscription_workflow_id,
-)
-from domain.addon import CANCELLABLE_STATUSES
-from domain.enums import AddonStatus
+from application import addon
+from application.addon import CancelOut, ResumeOut
+from application.authorization import Action, Permit
+from contracts.subscription import AddonLine
 from domain.errors import ErrorCode
-from starter.api.deps import BillingCaller, ServicesDep
+from starter.api.deps import IdPath, ServicesDep, allowed
 from starter.api.errors import error_responses
-from store.db import read_only
-from store.models import AddonSubscription
 
-router = APIRouter(prefix="/v1/accounts/{account_id}/sms/addon", tags=["addon"])
-
-
-class CancelOut(BaseModel):
-    status: AddonStatus
-    ends_at: datetime
-
-
-def _not_active() -> ApiError:
-    return ApiError(ErrorCode.ADDON_NOT_ACTIVE, "The account has no active SMS add-on to cancel.")
-
-
-def _addon_status(services: Services, account_id: str) -> AddonStatus:
-    with read_only(services.sessions) as session:
-        addon = session.get(AddonSubscription, account_id)
-        return AddonStatus.INACTIVE if addon is None else AddonStatus(addon.status)
+router = APIRouter(prefix="/v1/accounts/{account_id}/sms", tags=["addon"])
 
 
 @router.post(
-    "/cancel",
+    "/addon/cancel",
     responses=error_responses(
         ErrorCode.UNAUTHENTICATED,
         ErrorCode.BILLING_PERMISSION_REQUIRED,
@@ -57,32 +29,18 @@ def _addon_status(services: Services, account_id: str) -> AddonStatus:
         ErrorCode.SERVICE_UNAVAILABLE,
     ),
 )
-async def cancel_addon(account_id: str, caller: BillingCaller, services: ServicesDep) -> CancelOut:
+async def cancel_addon(
+    account_id: str,
+    permit: Annotated[Permit, allowed(Action.CANCEL_ADDON)],
+    services: ServicesDep,
+) -> CancelOut:
     """Cancel at the end of the paid period: credits keep renewing until then, and
     nothing is charged again. Repeating it answers the same end."""
-    if await asyncio.to_thread(_addon_status, services, account_id) not in CANCELLABLE_STATUSES:
-        raise _not_active()
-    client = await services.temporal.client()
-    handle = client.get_workflow_handle(subscription_workflow_id(account_id))
-    request = CancelAddon(account_id=account_id, requested_by=caller.user_id)
-    call = handle.execute_update(CANCEL_UPDATE, request, result_type=CancelAccepted)
-    try:
-        accepted = await answer(services, call, "The cancellation is still being processed.")
-    except WorkflowGone as gone:  # the add-on ended meanwhile
-        raise _not_active() from gone
-    return CancelOut(status=accepted.status, ends_at=accepted.ends_at)
-
-
-class ResumeOut(BaseModel):
-    status: AddonStatus
-
-
-def _not_cancelling() -> ApiError:
-    return ApiError(ErrorCode.ADDON_NOT_CANCELLING, "The SMS add-on is not being cancelled.")
+    return await addon.cancel(services, permit)
 
 
 @router.post(
-    "/resume",
+    "/addon/resume",
     responses=error_responses(
         ErrorCode.UNAUTHENTICATED,
         ErrorCode.BILLING_PERMISSION_REQUIRED,
@@ -92,17 +50,35 @@ def _not_cancelling() -> ApiError:
         ErrorCode.SERVICE_UNAVAILABLE,
     ),
 )
-async def resume_addon(account_id: str, caller: BillingCaller, services: ServicesDep) -> ResumeOut:
+async def resume_addon(
+    account_id: str,
+    permit: Annotated[Permit, allowed(Action.RESUME_ADDON)],
+    services: ServicesDep,
+) -> ResumeOut:
     """Undo a cancel before it takes effect: the add-on stays as it was, and nothing
     is charged until its next renewal."""
-    if await asyncio.to_thread(_addon_status, services, account_id) is not AddonStatus.CANCELLING:
-        raise _not_cancelling()
-    client = await services.temporal.client()
-    handle = client.get_workflow_handle(subscription_workflow_id(account_id))
-    request = ResumeAddon(account_id=account_id, requested_by=caller.user_id)
-    call = handle.execute_update(RESUME_UPDATE, request, result_type=ResumeAccepted)
-    try:
-        accepted = await answer(services, call, "The resume is still being processed.")
-    except WorkflowGone as gone:  # the add-on ended meanwhile
-        raise _not_cancelling() from gone
-    return ResumeOut(status=accepted.status)
+    return await addon.resume(services, permit)
+
+
+@router.post(
+    "/lines/{line_id}/cancel",
+    tags=["addon"],
+    responses=error_responses(
+        ErrorCode.UNAUTHENTICATED,
+        ErrorCode.BILLING_PERMISSION_REQUIRED,
+        ErrorCode.NOT_FOUND,
+        ErrorCode.CONFLICT,
+        ErrorCode.ADDON_NOT_ACTIVE,
+        ErrorCode.SERVICE_UNAVAILABLE,
+    ),
+)
+async def cancel_line(
+    account_id: str,
+    line_id: IdPath,
+    permit: Annotated[Permit, allowed(Action.END_LINE)],
+    services: ServicesDep,
+) -> AddonLine:
+    """End a credit pack at the next renewal: its credits stay until then, the
+    allotment and the recurring charge drop from then on; no refund. The tier line
+    answers 409 ``conflict`` (cancel the add-on instead)."""
+    return await addon.end_line(services, permit, line_id)

@@ -1,13 +1,12 @@
-"""What every operator action shares: who acts (``X-Operator``), the scope of its
-request keys, and its audit record, which also holds its answer so that a repeat
-with the same key answers the first result without acting again."""
+"""What every operator action shares: the scope of its request keys, and its audit
+record, which also holds its answer so that a repeat with the same key answers the
+first result without acting again."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Header
 from pydantic import BaseModel, Field
 
 from application.context import Services
@@ -17,16 +16,6 @@ from store.db import read_only, transaction
 from store.operator import find_audit, write_audit
 
 Reason = Annotated[str, Field(min_length=1, max_length=REASON_MAX_LENGTH, pattern=r"^[^\x00]+$")]
-OperatorHeader = Annotated[
-    str,
-    Header(
-        alias="X-Operator",
-        min_length=1,
-        max_length=64,
-        pattern=r"^[\x20-\x7e]+$",
-        description="Who acts, for the audit (default: admin).",
-    ),
-]
 
 
 def admin_scope(account_id: str) -> str:

@@ -3,24 +3,22 @@ order in one transaction, each exactly once by its ``idempotency_key``."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks
 from pydantic import BaseModel, Field, StringConstraints
 
+from application.authorization import Action, Permit
+from application.context import Services
+from application.sending import MAX_RECIPIENTS, MAX_TEXT_CHARS, send_reference, usage_key
 from domain.catalogue import Catalogue
 from domain.errors import ErrorCode
 from domain.inputs import InputModel
 from domain.segments import count_segments, credits_for
 from observability import metrics
-from starter.api.deps import AccountCaller, AccountIdPath, ServicesDep
-from starter.api.errors import error_responses
-from starter.api.follow_ups import start_after_response
-from starter.api.routes.sending import MAX_RECIPIENTS, MAX_TEXT_CHARS, send_reference, usage_key
 from store.debits import Message, Outcome, spend_batch_on
-
-router = APIRouter(tags=["sending"])
+from store.events import FollowUp
 
 MAX_BATCH = 1_000
 
@@ -76,32 +74,30 @@ def _priced(catalogue: Catalogue, account_id: str, message: BatchMessageIn) -> M
     )
 
 
-@router.post(
-    "/v1/accounts/{account_id}/sms/usage/batch",
-    responses=error_responses(
-        ErrorCode.UNAUTHENTICATED, ErrorCode.INVALID_REQUEST, ErrorCode.NOT_FOUND
-    ),
-)
-async def record_usage_batch(
-    account_id: AccountIdPath,
-    body: BatchIn,
-    caller: AccountCaller,
-    services: ServicesDep,
-    background: BackgroundTasks,
-) -> BatchOut:
+@dataclass(frozen=True)
+class SentBatch:
+    """A batch's answer, and what its transaction asked to start after it."""
+
+    answer: BatchOut
+    follow_ups: list[FollowUp]
+
+
+async def record_batch(services: Services, permit: Permit, body: BatchIn) -> SentBatch:
     """Debit each message in the order sent; once credits run out the rest answer
     ``insufficient_credits``; a message whose key was spent before answers its first
     result and is not debited again."""
+    permit.require(Action.SEND)
+    account_id = permit.account_id
     messages = [_priced(services.catalogue, account_id, m) for m in body.messages]
     at = datetime.now(UTC)
     done = await services.writer.run(
         account_id, lambda db: spend_batch_on(db, account_id, messages, at)
     )
     metrics.debited_committed(sum(r.credits for r in done.results if r.outcome is Outcome.DEBITED))
-    start_after_response(done.follow_ups, background, services)  # alerts, auto top-up
-    return BatchOut(
+    answer = BatchOut(
         results=[
             MessageResult(credits_debited=r.credits, code=_CODES[r.outcome]) for r in done.results
         ],
         balance=done.balance,
     )
+    return SentBatch(answer, done.follow_ups)

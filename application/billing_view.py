@@ -1,0 +1,283 @@
+"""What the billing data shows (``GET …/sms``, offers, the ledger, payments) and the
+billing page with it: the add-on and credits, what the catalogue offers the account's
+plan, and its recent credit and payment history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from application.authorization import Action, Permit
+from application.context import Services
+from application.errors import ApiError
+from application.purchases import purchase
+from contracts.purchase import PurchaseView
+from contracts.subscription import AddonLine
+from domain.catalogue import Catalogue, RecurringItem
+from domain.eligibility import plan_refusal
+from domain.enums import AddonStatus, BillingCycle, EntryKind, PaymentKind, PaymentStatus, Plan
+from domain.errors import ErrorCode
+from store.db import read_only
+from store.lines import addon_lines
+from store.models import Account, AddonSubscription, CreditEntry, Payment
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+class AddonOut(BaseModel):
+    status: AddonStatus
+    tier: str | None = None
+    monthly_credits: int | None = None
+    period_start: datetime | None = None
+    period_end: datetime | None = None
+    next_charge_at: datetime | None = None
+    next_charge_minor: int | None = None
+    currency: str | None = None
+    ends_at: datetime | None = None
+    # The recurring lines (the tier and each credit pack); empty once it has ended.
+    lines: list[AddonLine] = []
+
+
+class CreditsOut(BaseModel):
+    balance: int
+    expires_at: datetime | None
+
+
+class IneligibleReason(BaseModel):
+    code: ErrorCode
+    message: str
+
+
+class BillingPage(BaseModel):
+    account_id: str
+    plan: Plan
+    billing_cycle: BillingCycle
+    addon: AddonOut
+    credits: CreditsOut
+    # Whether the account may buy at all (its plan); null reason when it may.
+    eligible: bool
+    ineligible_reason: IneligibleReason | None
+
+
+class Offer(BaseModel):
+    id: str
+    name: str
+    credits_per_month: int
+    price_minor: int
+
+
+class Offers(BaseModel):
+    currency: str
+    interval: str
+    addon_tiers: list[Offer]
+    credit_packs: list[Offer]
+    eligible: bool
+    ineligible_reason: IneligibleReason | None
+
+
+class LedgerEntryOut(BaseModel):
+    at: datetime
+    kind: EntryKind
+    credits: int
+    balance_after: int
+    reference: str
+
+
+class Ledger(BaseModel):
+    entries: list[LedgerEntryOut]
+
+
+class PaymentOut(BaseModel):
+    payment_id: str
+    at: datetime
+    kind: PaymentKind
+    amount_minor: int
+    currency: str
+    status: PaymentStatus
+    reference: str
+    decline_reason: str | None = None
+    provider_ref: str | None = None  # the provider's id (Stripe pi_…/re_…); null for the sandbox
+
+
+class Payments(BaseModel):
+    payments: list[PaymentOut]
+
+
+def _account(session: Session, account_id: str) -> Account:
+    account = session.get(Account, account_id)
+    if account is None:
+        raise ApiError(ErrorCode.NOT_FOUND, f"Account {account_id} was not found.")
+    return account
+
+
+def _ineligible_reason(catalogue: Catalogue, account: Account) -> IneligibleReason | None:
+    refusal = plan_refusal(catalogue, Plan(account.plan))
+    return None if refusal is None else IneligibleReason.model_validate(refusal.model_dump())
+
+
+def _addon(session: Session, addon: AddonSubscription | None) -> AddonOut:
+    if addon is None:
+        return AddonOut(status=AddonStatus.INACTIVE)
+    status = AddonStatus(addon.status)
+    ended = status in {AddonStatus.CANCELLED, AddonStatus.SUSPENDED}
+    return AddonOut(
+        status=status,
+        tier=addon.tier,
+        monthly_credits=addon.monthly_credits,
+        period_start=None if ended else addon.period_start,
+        period_end=None if ended else addon.period_end,
+        next_charge_at=None if ended else addon.next_charge_at,
+        next_charge_minor=None if ended else addon.next_charge_minor,
+        currency=addon.currency,
+        ends_at=addon.ends_at,
+        lines=addon_lines(session, addon),
+    )
+
+
+def _billing(session: Session, catalogue: Catalogue, account_id: str) -> BillingPage:
+    account = _account(session, account_id)
+    addon = _addon(session, session.get(AddonSubscription, account.id))
+    reason = _ineligible_reason(catalogue, account)
+    return BillingPage(
+        account_id=account.id,
+        plan=Plan(account.plan),
+        billing_cycle=BillingCycle(account.billing_cycle),
+        addon=addon,
+        credits=CreditsOut(balance=account.credit_balance, expires_at=addon.period_end),
+        eligible=reason is None,
+        ineligible_reason=reason,
+    )
+
+
+def _offer(item: RecurringItem, cycle: BillingCycle) -> Offer:
+    return Offer(
+        id=item.id,
+        name=item.name,
+        credits_per_month=item.credits_per_month,
+        price_minor=item.price_minor(cycle),
+    )
+
+
+def _offers(session: Session, catalogue: Catalogue, account_id: str) -> Offers:
+    account = _account(session, account_id)
+    cycle = BillingCycle(account.billing_cycle)
+    reason = _ineligible_reason(catalogue, account)
+    return Offers(
+        currency=catalogue.currency,
+        interval=cycle.interval,
+        addon_tiers=[_offer(tier, cycle) for tier in catalogue.addon_tiers],
+        credit_packs=[_offer(pack, cycle) for pack in catalogue.credit_packs],
+        eligible=reason is None,
+        ineligible_reason=reason,
+    )
+
+
+def _ledger(session: Session, account_id: str, limit: int) -> Ledger:
+    rows = session.scalars(
+        select(CreditEntry)
+        .where(CreditEntry.account_id == account_id)
+        .order_by(CreditEntry.id.desc())
+        .limit(limit)
+    )
+    return Ledger(
+        entries=[
+            LedgerEntryOut(
+                at=e.at,
+                kind=EntryKind(e.kind),
+                credits=e.credits,
+                balance_after=e.balance_after,
+                reference=e.reference,
+            )
+            for e in rows
+        ]
+    )
+
+
+def _payments(session: Session, account_id: str, limit: int) -> Payments:
+    rows = session.scalars(
+        select(Payment)
+        .where(Payment.account_id == account_id)
+        .where(Payment.status.in_([s.value for s in PaymentStatus]))  # not attempts in flight
+        .order_by(Payment.at.desc(), Payment.created_at.desc())
+        .limit(limit)
+    )
+    return Payments(
+        payments=[
+            PaymentOut(
+                payment_id=p.payment_id,
+                at=p.at,
+                kind=PaymentKind(p.kind),
+                amount_minor=p.amount_minor,
+                currency=p.currency,
+                status=PaymentStatus(p.status),
+                reference=p.reference,
+                decline_reason=p.decline_reason,
+                provider_ref=p.provider_ref,
+            )
+            for p in rows
+        ]
+    )
+
+
+def billing(services: Services, permit: Permit) -> BillingPage:
+    """``GET …/sms``: the add-on, the credits and whether the plan may buy."""
+    permit.require(Action.READ_BILLING)
+    with read_only(services.sessions) as session:
+        return _billing(session, services.catalogue, permit.account_id)
+
+
+def offers(services: Services, permit: Permit) -> Offers:
+    """What the catalogue offers, priced for the account's billing cycle."""
+    permit.require(Action.READ_BILLING)
+    with read_only(services.sessions) as session:
+        return _offers(session, services.catalogue, permit.account_id)
+
+
+def ledger(services: Services, permit: Permit, limit: int = DEFAULT_LIMIT) -> Ledger:
+    """The credit ledger, newest first."""
+    permit.require(Action.READ_BILLING)
+    with read_only(services.sessions) as session:
+        return _ledger(session, permit.account_id, limit)
+
+
+def payments(services: Services, permit: Permit, limit: int = DEFAULT_LIMIT) -> Payments:
+    """Every charge, decline and refund, newest first."""
+    permit.require(Action.READ_BILLING)
+    with read_only(services.sessions) as session:
+        return _payments(session, permit.account_id, limit)
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Everything the billing page shows, as the JSON API answers each part."""
+
+    billing: BillingPage
+    offers: Offers
+    ledger: list[LedgerEntryOut]
+    payments: list[PaymentOut]
+    purchase: PurchaseView | None
+
+
+def overview(services: Services, permit: Permit, purchase_id: str | None, recent: int) -> Overview:
+    """The page's data in one read; ``purchase_id`` is shown when it is the account's."""
+    permit.require(Action.READ_BILLING)
+    shown = None
+    if purchase_id:
+        try:
+            shown = purchase(services, permit, purchase_id)
+        except ApiError:
+            shown = None  # another account's or unknown: shown as nothing
+    account_id, catalogue = permit.account_id, services.catalogue
+    with read_only(services.sessions) as session:
+        return Overview(
+            billing=_billing(session, catalogue, account_id),
+            offers=_offers(session, catalogue, account_id),
+            ledger=_ledger(session, account_id, recent).entries,
+            payments=_payments(session, account_id, recent).payments,
+            purchase=shown,
+        )
