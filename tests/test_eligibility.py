@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from domain.enums import Plan
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from application.callers import Caller
+from domain.enums import Plan, Role
+from starter.api.app import build_services
+from starter.web.views import load
 from tests.purchase_support import open_shop
+from tests.support import create_account, settings_for
 
 ADDON = {"type": "addon", "tier": "sms-1000"}
 
@@ -33,3 +40,18 @@ async def test_an_account_on_an_eligible_plan_may_buy(
         ) as shop:
             for answer in (await shop.get(), await shop.get("/offers")):
                 assert (answer["eligible"], answer["ineligible_reason"]) == (True, None), plan
+
+
+def test_the_page_offers_what_the_catalogue_says(sqlite_engine, sqlite_url):
+    """The billing page takes eligibility from the catalogue, not from the plan's name."""
+    services = build_services(settings_for(sqlite_url))
+    now = datetime.now(UTC)
+    create_account(services.sessions, "acme", plan=Plan.STARTER, anchor=now.date(), now=now)
+    caller = Caller("acme", "ana", Role.PRIMARY_ADMIN, billing_permission=False)
+    assert load(services, caller, None).eligible is False
+    plans = dict(services.catalogue.plans)
+    plans[Plan.STARTER] = plans[Plan.STARTER].model_copy(update={"sms_addon_eligible": True})
+    generous = replace(services, catalogue=services.catalogue.model_copy(update={"plans": plans}))
+    assert load(generous, caller, None).eligible is True
+    services.writer.close()
+    services.engine.dispose()
