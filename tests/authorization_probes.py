@@ -64,6 +64,23 @@ def form(**fields: str) -> Callable[[World], Any]:
     return lambda world: {"request_key": world.unique("form"), **fields}
 
 
+def decision(decided: str, notice: str) -> Probe:
+    """Confirm or cancel a quote made for the attempt."""
+    path = f"/purchases/{{purchase_id}}/{decided}"
+    return Probe(
+        api=(Call("POST", f"{ACCOUNT}{path}", 200, key=True),),
+        page=(
+            Call(
+                "POST",
+                f"/billing/purchases/{{purchase_id}}/{decided}",
+                303,
+                lands=f"notice={notice}",
+            ),
+        ),
+        before=a_quote,
+    )
+
+
 PROBES: dict[Action, Probe] = {
     Action.READ_BILLING: Probe(
         api=(
@@ -105,30 +122,8 @@ PROBES: dict[Action, Probe] = {
         ),
         page=(Call("POST", "/billing/purchases", 303, form(tier="sms-2500"), lands="purchase="),),
     ),
-    Action.CONFIRM_PURCHASE: Probe(
-        api=(Call("POST", f"{ACCOUNT}/purchases/{{purchase_id}}/confirm", 200, key=True),),
-        page=(
-            Call(
-                "POST",
-                "/billing/purchases/{purchase_id}/confirm",
-                303,
-                lands="notice=purchase_completed",
-            ),
-        ),
-        before=a_quote,
-    ),
-    Action.CANCEL_PURCHASE: Probe(
-        api=(Call("POST", f"{ACCOUNT}/purchases/{{purchase_id}}/cancel", 200, key=True),),
-        page=(
-            Call(
-                "POST",
-                "/billing/purchases/{purchase_id}/cancel",
-                303,
-                lands="notice=purchase_cancelled",
-            ),
-        ),
-        before=a_quote,
-    ),
+    Action.CONFIRM_PURCHASE: decision("confirm", "purchase_completed"),
+    Action.CANCEL_PURCHASE: decision("cancel", "purchase_cancelled"),
     Action.CANCEL_ADDON: Probe(
         api=(Call("POST", f"{ACCOUNT}/addon/cancel", 200),),
         page=(Call("POST", "/billing/addon/cancel", 303, lands="notice=addon_cancelling"),),

@@ -134,48 +134,49 @@ def test_the_page_never_addresses_an_account():
     assert paths and not any("account" in path for path in paths)
 
 
-def error_code(response: httpx.Response) -> str:
-    return str(response.json()["error"]["code"])
-
-
-@pytest.fixture
-async def shop(time_skipping_env, sessions, database_url):
-    async with open_shop(time_skipping_env, sessions, database_url) as shop:
-        yield shop
-
-
-async def test_a_replayed_key_never_answers_a_caller_who_may_not(shop):
+async def test_a_replayed_key_never_answers_a_caller_who_may_not(
+    time_skipping_env, sessions, database_url
+):
     """The same Idempotency-Key as an allowed caller's request: refused, not replayed."""
-    quote = await shop.buy(ADDON, key="k-1")
-    assert quote.status_code == 201, quote.text
-    replay = await shop.buy(ADDON, who=shop.plain, key="k-1")
-    assert (replay.status_code, error_code(replay)) == (403, "billing_permission_required")
-    assert "purchase" not in replay.json()["error"]
-    confirm = f"/v1/accounts/{shop.account_id}/sms/purchases/{quote.json()['purchase_id']}/confirm"
-    done = await shop.api.post(confirm, headers={**shop.admin, "Idempotency-Key": "c-1"})
-    assert done.status_code == 200, done.text
-    again = await shop.api.post(confirm, headers={**shop.plain, "Idempotency-Key": "c-1"})
-    assert (again.status_code, error_code(again)) == (403, "billing_permission_required")
-    assert "completed" not in again.text
+    async with open_shop(time_skipping_env, sessions, database_url) as shop:
+        quote = await shop.buy(ADDON, key="k-1")
+        assert quote.status_code == 201, quote.text
+        replay = await shop.buy(ADDON, who=shop.plain, key="k-1")
+        assert (replay.status_code, refusal(replay)) == (403, "billing_permission_required")
+        assert "purchase" not in replay.json()["error"]
+        purchase_id = quote.json()["purchase_id"]
+        confirm = f"/v1/accounts/{shop.account_id}/sms/purchases/{purchase_id}/confirm"
+        done = await shop.api.post(confirm, headers={**shop.admin, "Idempotency-Key": "c-1"})
+        assert done.status_code == 200, done.text
+        again = await shop.api.post(confirm, headers={**shop.plain, "Idempotency-Key": "c-1"})
+        assert (again.status_code, refusal(again)) == (403, "billing_permission_required")
+        assert "completed" not in again.text
 
 
-async def test_the_workflow_checks_the_permission_as_stored_now(shop):
+async def test_the_workflow_checks_the_permission_as_stored_now(
+    time_skipping_env, sqlite_sessions, sqlite_url
+):
     """A permission revoked while the API still remembers the token: the purchase's own
     check reads the user as stored now and rejects it."""
-    page = await shop.api.get(f"/v1/accounts/{shop.account_id}/sms", headers=shop.biller)
-    assert page.status_code == 200  # the token's caller is remembered for a few seconds
-    with shop.sessions.begin() as session:
-        user = session.get(User, (shop.account_id, "bill"))
-        assert user is not None
-        user.billing_permission = False
-    refused = await shop.buy(ADDON, who=shop.biller)
-    assert (refused.status_code, error_code(refused)) == (403, "billing_permission_required")
-    rejected_id = refused.json()["error"]["purchase"]["purchase_id"]
-    got = await shop.api.get(
-        f"/v1/accounts/{shop.account_id}/sms/purchases/{rejected_id}", headers=shop.admin
-    )
-    assert (got.json()["status"], got.json()["failure"]["code"]) == (
-        "rejected",
-        "billing_permission_required",
-    )
-    assert shop.counts() == (0, 0)
+    async with open_shop(time_skipping_env, sqlite_sessions, sqlite_url) as shop:
+        page = await shop.api.get(f"/v1/accounts/{shop.account_id}/sms", headers=shop.biller)
+        assert page.status_code == 200  # the token's caller is remembered for a few seconds
+        with shop.sessions.begin() as session:
+            user = session.get(User, (shop.account_id, "bill"))
+            assert user is not None
+            user.billing_permission = False
+        refused = await shop.buy(ADDON, who=shop.biller)
+        assert (refused.status_code, refusal(refused)) == (403, "billing_permission_required")
+        rejected_id = refused.json()["error"]["purchase"]["purchase_id"]
+        got = await shop.api.get(
+            f"/v1/accounts/{shop.account_id}/sms/purchases/{rejected_id}", headers=shop.admin
+        )
+        assert (got.json()["status"], got.json()["failure"]["code"]) == (
+            "rejected",
+            "billing_permission_required",
+        )
+        assert shop.counts() == (0, 0)
+
+
+def refusal(response: httpx.Response) -> str:
+    return str(response.json()["error"]["code"])
