@@ -11,10 +11,10 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from application import purchases
 from application.authorization import Action, Permit
 from application.context import Services
 from application.errors import ApiError
-from application.purchases import purchase
 from contracts.purchase import PurchaseView
 from contracts.subscription import AddonLine
 from domain.catalogue import Catalogue, RecurringItem
@@ -269,7 +269,7 @@ def overview(services: Services, permit: Permit, purchase_id: str | None, recent
     shown = None
     if purchase_id:
         try:
-            shown = purchase(services, permit, purchase_id)
+            shown = purchases.read(services, permit, purchase_id)
         except ApiError:
             shown = None  # another account's or unknown: shown as nothing
     account_id, catalogue = permit.account_id, services.catalogue

@@ -55,12 +55,13 @@ def _read(services: Services, account_id: str, purchase_id: str) -> PurchaseView
         return view_of(session, row)
 
 
-def purchase(services: Services, permit: Permit, purchase_id: str) -> PurchaseView:
+def read(services: Services, permit: Permit, purchase_id: str) -> PurchaseView:
+    """One of the account's purchases; another account's is as good as missing (404)."""
     permit.require(Action.READ_BILLING)
     return _read(services, permit.account_id, purchase_id)
 
 
-def purchases(
+def recent(
     services: Services, permit: Permit, status: PurchaseStatus | None, limit: int
 ) -> PurchaseList:
     """The account's purchases, newest first; ``status`` filters (e.g. the pending quotes)."""

@@ -7,7 +7,8 @@ mode) must never answer 5xx, and every answer must be one the document lists,
 with the content type and body schema it lists.
 
 Temporal is deliberately unreachable here: the operations that start or steer a
-workflow (purchases, add-on cancel, registration, the carrier webhook, health)
+workflow (purchases, the add-on's cancel and resume and a line's end, registration,
+the carrier webhook, health)
 answer 503 ``service_unavailable``, which their documents list. Their workflow
 behaviour is covered by the Temporal-backed suites; this test is about the HTTP
 contract, and it stays fast (fixed seed, bounded examples).
@@ -54,7 +55,10 @@ NEEDS_TEMPORAL = {
     ("POST", f"{ACCOUNT}/sms/purchases"),
     ("POST", f"{ACCOUNT}/sms/purchases/{{purchase_id}}/confirm"),
     ("POST", f"{ACCOUNT}/sms/purchases/{{purchase_id}}/cancel"),
+    # The subscription decides whether the add-on can take these (no status is read first).
     ("POST", f"{ACCOUNT}/sms/addon/cancel"),
+    ("POST", f"{ACCOUNT}/sms/addon/resume"),
+    ("POST", f"{ACCOUNT}/sms/lines/{{line_id}}/cancel"),
     ("POST", f"{ACCOUNT}/sms/registrations/a2p_10dlc"),
     ("POST", "/v1/webhooks/a2p_10dlc"),
     # Operator actions reach the subscription or start the refund workflow.

@@ -57,12 +57,6 @@ def _form_expired(request: Request) -> Response:
     return render(request, "problem.html", {"notice": notices.NOTICES[notices.FORM_EXPIRED]}, 403)
 
 
-def _refused(code: ErrorCode) -> Response:
-    """The page's answer to a form its user may not send, or about a purchase that is
-    not the account's: back to the page, which says why in words; nothing is done."""
-    return _to("", notice=code)
-
-
 def _permit(
     request: Request, services: ServicesDep, csrf_token: str, action: Action
 ) -> Permit | Response:
@@ -74,8 +68,8 @@ def _permit(
         return _form_expired(request)
     try:
         return authorize(page.caller, action, page.caller.account_id)
-    except ApiError as refusal:
-        return _refused(refusal.code)
+    except ApiError as refusal:  # back to the page, which says why; nothing is done
+        return _outcome(None, refusal.code)
 
 
 @router.get("/sign-in")
@@ -201,9 +195,9 @@ async def _decide(
     try:
         view = await purchases.decide(services, permit, purchase_id)
     except ApiError as refusal:
-        if refusal.code is ErrorCode.NOT_FOUND:  # unknown, or another account's
-            return _refused(refusal.code)
-        return _outcome(purchase_id, refusal.code)
+        # Unknown, or another account's: nothing about it is told, not even its id.
+        shown = None if refusal.code is ErrorCode.NOT_FOUND else purchase_id
+        return _outcome(shown, refusal.code)
     if view.failure is not None:  # declined, expired or refused: the purchase says why
         return _outcome(purchase_id, view.failure.code)
     confirmed = action is Action.CONFIRM_PURCHASE

@@ -60,7 +60,7 @@ def list_purchases(
     limit: int = 50,
 ) -> PurchaseList:
     """The account's purchases, newest first; ``status`` filters (e.g. the pending quotes)."""
-    return purchases.purchases(services, permit, status, limit)
+    return purchases.recent(services, permit, status, limit)
 
 
 @router.get(
@@ -69,7 +69,7 @@ def list_purchases(
 def get_purchase(
     account_id: str, purchase_id: IdPath, permit: Reader, services: ServicesDep
 ) -> PurchaseView:
-    return purchases.purchase(services, permit, purchase_id)
+    return purchases.read(services, permit, purchase_id)
 
 
 @router.post(
