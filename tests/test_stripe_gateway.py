@@ -17,7 +17,7 @@ from payments.stripe_gateway import StripeGateway
 from payments.stripe_outcomes import ABANDONED, AUTHENTICATION_REQUIRED, NEVER_CREATED
 from store.models import Payment
 from tests.stripe_support import customer_of, intents_of, metadata, stripe_client, stripe_gateway
-from tests.support import create_account
+from tests.support import SELLER, create_account
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
 LATER = timedelta(hours=1)
@@ -184,7 +184,9 @@ def test_the_janitor_closes_an_attempt_that_never_reached_stripe(sqlite_sessions
         def _create_intent(self, attempt):
             raise Crash("before creating the intent")
 
-    dying = DiesBeforeCreating(sqlite_sessions, stripe_client(localstripe), localstripe=True)
+    dying = DiesBeforeCreating(
+        sqlite_sessions, stripe_client(localstripe), seller=SELLER, localstripe=True
+    )
     with pytest.raises(Crash):
         charge(dying, account_id, "purchase:n1")
     gateway.settle_stale(now=datetime.now(UTC) + LATER * 2, older_than=LATER, limit=500)

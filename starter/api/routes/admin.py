@@ -18,12 +18,13 @@ from application.subscription_notify import (
     notify_subscription,
     subscription_messages,
 )
-from domain.enums import AddonStatus, BillingCycle, Plan, Role
+from domain.enums import AddonStatus, BillingCycle, Currency, Locale, Plan, Role
 from domain.errors import ErrorCode
 from domain.inputs import Choice, Email, Id, InputModel, IsoDate, Name
 from starter.api.deps import AccountIdPath, AdminDep, ServicesDep, SessionDep
 from starter.api.errors import error_responses
 from store.models import Account, AddonSubscription, ApiToken, User
+from store.purchases import has_bought
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[AdminDep])
 
@@ -40,6 +41,8 @@ class AccountIn(InputModel):
     billing_cycle: Choice[BillingCycle] | None = None
     billing_anchor: IsoDate | None = None
     payment_method: PaymentMethod | None = None
+    currency: Choice[Currency] | None = None
+    locale: Choice[Locale] | None = None
 
 
 class AccountOut(BaseModel):
@@ -49,6 +52,8 @@ class AccountOut(BaseModel):
     billing_cycle: BillingCycle
     billing_anchor: date
     payment_method: str
+    currency: Currency
+    locale: Locale
     created_at: datetime
     updated_at: datetime
 
@@ -61,6 +66,8 @@ class AccountOut(BaseModel):
             billing_cycle=BillingCycle(account.billing_cycle),
             billing_anchor=account.billing_anchor,
             payment_method=account.payment_method,
+            currency=Currency(account.currency),
+            locale=Locale(account.locale),
             created_at=account.created_at,
             updated_at=account.updated_at,
         )
@@ -99,6 +106,8 @@ def _create(account_id: str, body: AccountIn, now: datetime) -> Account:
         billing_cycle=body.billing_cycle or BillingCycle.MONTHLY,
         billing_anchor=body.billing_anchor or now.date(),
         payment_method=body.payment_method or DEFAULT_PAYMENT_METHOD,
+        currency=body.currency or Currency.USD,
+        locale=body.locale or Locale.EN,
         credit_balance=0,
         created_at=now,
         updated_at=now,
@@ -113,6 +122,12 @@ def _update(account: Account, body: AccountIn, session: SessionDep, now: datetim
             raise ApiError(
                 ErrorCode.CONFLICT, "The billing anchor cannot move while the add-on is active."
             )
+    currency = changes.get("currency", account.currency)
+    if currency != account.currency and has_bought(session, account.id):
+        raise ApiError(
+            ErrorCode.CONFLICT,
+            f"The account pays in {account.currency} for life: it has bought something.",
+        )
     for name, value in changes.items():
         setattr(account, name, value)
     account.updated_at = now

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.orm import Session
 
 from application.errors import ApiError
-from domain.enums import AddonStatus, BillingCycle
+from domain.enums import AddonStatus, BillingCycle, Currency
 from domain.errors import ErrorCode
 from domain.inputs import Id, InputModel
 from outbound.webhooks import address_refusal
@@ -112,7 +112,8 @@ def _apply_top_up(
     if wanted is None:
         turn_off_top_up(row)
         return
-    pack = services.catalogue.credit_pack(wanted.pack)
+    account = lock_account(session, row.account_id)
+    pack = services.catalogue.credit_pack(wanted.pack, Currency(account.currency))
     if pack is None:
         raise ApiError(
             ErrorCode.INVALID_REQUEST,
@@ -124,7 +125,7 @@ def _apply_top_up(
         raise ApiError(ErrorCode.ADDON_NOT_ACTIVE, "Auto top-up needs an active SMS add-on.")
     row.top_up_pack, row.top_up_credits = pack.id, pack.credits_per_month
     row.top_up_price_minor = pack.price_minor(BillingCycle.MONTHLY)
-    row.top_up_currency = services.catalogue.currency
+    row.top_up_currency = account.currency
     row.top_up_below, row.top_up_max_per_month = wanted.below, wanted.max_per_month
 
 

@@ -12,9 +12,17 @@ from sqlalchemy.orm import Session
 
 from application.errors import ApiError
 from contracts.subscription import AddonLine
-from domain.catalogue import Catalogue, RecurringItem
+from domain.catalogue import Catalogue, CatalogueItem
 from domain.eligibility import plan_refusal
-from domain.enums import AddonStatus, BillingCycle, EntryKind, PaymentKind, PaymentStatus, Plan
+from domain.enums import (
+    AddonStatus,
+    BillingCycle,
+    Currency,
+    EntryKind,
+    PaymentKind,
+    PaymentStatus,
+    Plan,
+)
 from domain.errors import ErrorCode
 from starter.api.deps import AccountCaller, ReadSession, ServicesDep
 from store.lines import addon_lines
@@ -154,7 +162,8 @@ def billing_page(
     )
 
 
-def _offer(item: RecurringItem, cycle: BillingCycle) -> Offer:
+def _offer(listed: CatalogueItem, currency: Currency, cycle: BillingCycle) -> Offer:
+    item = listed.priced(currency)
     return Offer(
         id=item.id,
         name=item.name,
@@ -168,14 +177,14 @@ def offers(
     account_id: str, caller: AccountCaller, session: ReadSession, services: ServicesDep
 ) -> Offers:
     account = _account(session, caller.account_id)
-    cycle = BillingCycle(account.billing_cycle)
+    cycle, currency = BillingCycle(account.billing_cycle), Currency(account.currency)
     catalogue = services.catalogue
     reason = _ineligible_reason(catalogue, account)
     return Offers(
-        currency=catalogue.currency,
+        currency=currency,
         interval=cycle.interval,
-        addon_tiers=[_offer(tier, cycle) for tier in catalogue.addon_tiers],
-        credit_packs=[_offer(pack, cycle) for pack in catalogue.credit_packs],
+        addon_tiers=[_offer(tier, currency, cycle) for tier in catalogue.addon_tiers],
+        credit_packs=[_offer(pack, currency, cycle) for pack in catalogue.credit_packs],
         eligible=reason is None,
         ineligible_reason=reason,
     )
