@@ -54,8 +54,9 @@ def format_tax_id(country: str, stored: str) -> str:
     return str(formatter(stored)) if formatter is not None else stored
 
 
-def tax_id_label(country: str, stored: str) -> str:
-    """What the id is called on a document: CPF, CNPJ, or VAT id."""
-    if country == BRAZIL:
-        return "CPF" if len(stored) == CPF_DIGITS else "CNPJ"
-    return "VAT"
+def brazilian_kind(country: str | None, tax_id: str) -> str | None:
+    """``CPF`` or ``CNPJ`` for a Brazilian tax id, stored or formatted; None elsewhere."""
+    if country != BRAZIL:
+        return None
+    digits = sum(character.isdigit() for character in tax_id)
+    return "CPF" if digits == CPF_DIGITS else "CNPJ"
