@@ -1,0 +1,55 @@
+"""Helpers for the receipt tests: a Brazilian company's billing details, and a PDF read
+back (its text) and rasterised with pdftoppm (that it draws something)."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+from pypdf import PdfReader
+
+from tests.support import ADMIN_TOKEN, bearer
+
+ADMIN = bearer(ADMIN_TOKEN)
+CNPJ = "12.345.678/0001-95"
+CPF = "123.456.789-09"
+BRAZILIAN_COMPANY: dict[str, Any] = {
+    "legal_name": "Padaria Pão Quente Comércio de Alimentos Ltda.",
+    "tax_id": "12345678000195",
+    "email": "financeiro@paoquente.com.br",
+    "address": {
+        "line1": "Rua das Laranjeiras, 123",
+        "line2": "Sala 4",
+        "city": "Rio de Janeiro",
+        "state": "RJ",
+        "postal_code": "22240-003",
+        "country": "BR",
+    },
+}
+# The darkest grey a blank page has none of (0 black, 255 white).
+INK_BELOW = 128
+
+
+def pdf_text(pdf: bytes) -> str:
+    reader = PdfReader(io.BytesIO(pdf))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def rasterised_pages(pdf: bytes, folder: Path) -> list[Image.Image]:
+    """Every page drawn by poppler's pdftoppm at 40 dpi."""
+    source = folder / "receipt.pdf"
+    source.write_bytes(pdf)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "40", str(source), str(folder / "page")],
+        check=True,
+        capture_output=True,
+    )
+    return [Image.open(path).convert("L") for path in sorted(folder.glob("page*.png"))]
+
+
+def has_ink(page: Image.Image) -> bool:
+    darkest, _ = page.getextrema()
+    return bool(darkest < INK_BELOW)
