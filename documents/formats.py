@@ -3,6 +3,7 @@ page and the receipts format every figure here."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -37,6 +38,14 @@ class Formats:
         """``123456, "BRL"`` → ``R$ 1.234,56`` in pt-BR, ``R$1,234.56`` in en."""
         amount = Decimal(amount_minor).scaleb(-get_currency_precision(currency))
         return format_currency(amount, currency, locale=self.locale)
+
+    def country(self, code: str) -> str:
+        """``BR`` → ``Brasil`` in pt-BR, ``Brazil`` in en."""
+        return str(Locale.parse(self.locale).territories.get(code, code))
+
+    def countries(self, codes: Iterable[str]) -> list[tuple[str, str]]:
+        """``(code, name)`` of each country, in the order of their names."""
+        return sorted(((code, self.country(code)) for code in codes), key=lambda c: c[1])
 
     def date(self, value: datetime | None) -> str:
         """``2 de janeiro de 2027`` in pt-BR, ``January 2, 2027`` in en."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from babel import Locale as BabelLocale
 from fpdf import FPDF, FontFace
 from fpdf.enums import TableBordersLayout, XPos, YPos
 
@@ -49,7 +48,6 @@ class _ReceiptDocument:
         self.receipt = receipt
         self.text: ReceiptText = TEXT[locale]
         self.fmt = Formats.of(locale)
-        self.countries = BabelLocale.parse(self.fmt.locale).territories
         self.pdf = FPDF(orientation="portrait", unit="mm", format="A4")
         self.pdf.add_font(FAMILY, "", FONTS / "DejaVuSans.ttf")
         self.pdf.add_font(FAMILY, "B", FONTS / "DejaVuSans-Bold.ttf")
@@ -180,7 +178,7 @@ class _ReceiptDocument:
                 lines.append(address.line2)
             place = " ".join(p for p in (address.postal_code, address.city) if p)
             lines.append(f"{place} - {address.state}" if address.state else place)
-            lines.append(self.countries.get(address.country, address.country))
+            lines.append(self.fmt.country(address.country))
         if party.email:
             lines.append(party.email)
         return lines

@@ -39,6 +39,7 @@ from starter.api.routes import (
     registration,
     sending,
 )
+from starter.web import receipt_routes as billing_page_receipts
 from starter.web import routes as billing_page
 from store.db import make_session_factory
 
@@ -63,6 +64,7 @@ ROUTERS = (
     registration.router,
     registration.webhooks,
     billing_page.router,
+    billing_page_receipts.router,
 )
 
 

@@ -1,6 +1,6 @@
 """What the billing page shows, read through the same functions that answer the
-JSON API (starter/api/routes/billing.py and purchases.py), so the page and the API
-cannot disagree."""
+JSON API (starter/api/routes/billing.py, purchases.py, receipts.py and
+billing_details.py), so the page and the API cannot disagree."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from application.context import Services
 from application.errors import ApiError
 from contracts.purchase import PurchaseView
+from domain.billing_details import BillingDetailsOut
 from domain.enums import AddonStatus, ItemType, Plan, PurchaseStatus
+from domain.receipts import Receipt
 from starter.api.deps import Caller
-from starter.api.routes import billing, purchases
+from starter.api.routes import billing, billing_details, purchases, receipts
 
 RECENT = 10
 
@@ -34,6 +36,9 @@ class BillingView:
     ledger: list[billing.LedgerEntryOut]
     payments: list[billing.PaymentOut]
     purchase: PurchaseView | None
+    receipts: list[Receipt]
+    # Shown to whoever may see them (the billing permission); None: not set yet.
+    billing_details: BillingDetailsOut | None = None
 
     @property
     def eligible(self) -> bool:
@@ -87,4 +92,6 @@ def load(services: Services, caller: Caller, purchase_id: str | None) -> Billing
             ledger=billing.ledger(account_id, caller, session, limit=RECENT).entries,
             payments=billing.payments(account_id, caller, session, limit=RECENT).payments,
             purchase=purchase,
+            receipts=receipts.list_receipts(account_id, caller, session, limit=RECENT).receipts,
+            billing_details=billing_details.details_or_none(session, caller),
         )

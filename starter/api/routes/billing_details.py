@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fastapi import APIRouter
+from sqlalchemy.orm import Session
 
 from application.errors import ApiError
 from domain.billing_details import BillingDetails, BillingDetailsOut
 from domain.errors import ErrorCode
-from starter.api.deps import BillingCaller, ReadSession, SessionDep
+from starter.api.deps import BillingCaller, Caller, ReadSession, SessionDep
 from starter.api.errors import error_responses
 from store.billing_details import billing_details, save_billing_details
 
@@ -25,10 +26,18 @@ def get_billing_details(
     account_id: str, caller: BillingCaller, session: ReadSession
 ) -> BillingDetailsOut:
     """The details receipts are made out to; 404 ``not_found`` until they are first set."""
-    details = billing_details(session, caller.account_id)
+    details = details_or_none(session, caller)
     if details is None:
         raise ApiError(ErrorCode.NOT_FOUND, "The account has no billing details yet.")
-    return BillingDetailsOut.of(details)
+    return details
+
+
+def details_or_none(session: Session, caller: Caller) -> BillingDetailsOut | None:
+    """The details if ``caller`` may see them (the billing permission) and they are set."""
+    if not caller.may_buy:
+        return None
+    details = billing_details(session, caller.account_id)
+    return None if details is None else BillingDetailsOut.of(details)
 
 
 @router.put(
