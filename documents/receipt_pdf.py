@@ -27,6 +27,7 @@ PAGE_WIDTH = 210.0
 CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN
 COLUMN_GAP = 10.0
 HALF_WIDTH = (CONTENT_WIDTH - COLUMN_GAP) / 2
+RIGHT_COLUMN = MARGIN + HALF_WIDTH + COLUMN_GAP
 # Type sizes (points) and the height of one line of each (millimetres).
 TITLE_SIZE, HEADING_SIZE, BODY_SIZE, SMALL_SIZE = 20, 12, 9.5, 7.5
 BODY_LINE, SMALL_LINE = 5.0, 4.0
@@ -83,16 +84,11 @@ class _ReceiptDocument:
     def _header(self) -> None:
         """The seller on the left; the title, number and date on the right."""
         pdf, top = self.pdf, self.pdf.get_y()
-        pdf.set_font(FAMILY, "B", HEADING_SIZE)
-        pdf.multi_cell(HALF_WIDTH, 6, self.receipt.seller.legal_name, align="L")
-        pdf.set_font(FAMILY, "", BODY_SIZE)
-        self._party_lines(self.receipt.seller, HALF_WIDTH)
-        left_bottom = pdf.get_y()
-        x = MARGIN + HALF_WIDTH + COLUMN_GAP
-        pdf.set_xy(x, top)
+        left_bottom = self._party(self.receipt.seller, HEADING_SIZE)
+        pdf.set_xy(RIGHT_COLUMN, top)
         pdf.set_font(FAMILY, "B", TITLE_SIZE)
         pdf.cell(HALF_WIDTH, 9, self.title.upper(), align="R")
-        pdf.set_xy(x, top + 12)
+        pdf.set_xy(RIGHT_COLUMN, top + 12)
         self._labelled_right(self.text.number, self.receipt.number, bold=True)
         self._labelled_right(self.text.issued_on, self.fmt.date(self.receipt.issued_at))
         pdf.set_y(max(left_bottom, pdf.get_y()) + 4)
@@ -101,23 +97,11 @@ class _ReceiptDocument:
         """Who was billed on the left; the payment's reference and currency on the right."""
         pdf, top = self.pdf, self.pdf.get_y()
         self._label(self.text.billed_to, HALF_WIDTH)
-        pdf.set_font(FAMILY, "B", BODY_SIZE + 1)
-        pdf.multi_cell(HALF_WIDTH, 5.5, self.receipt.billed_to.legal_name, align="L")
-        pdf.set_font(FAMILY, "", BODY_SIZE)
-        self._party_lines(self.receipt.billed_to, HALF_WIDTH)
-        left_bottom = pdf.get_y()
-        x = MARGIN + HALF_WIDTH + COLUMN_GAP
-        pdf.set_xy(x, top)
-        self._label(self.text.payment_reference, HALF_WIDTH, align="R")
-        pdf.set_x(x)
-        pdf.set_font(FAMILY, "", BODY_SIZE)
-        pdf.cell(HALF_WIDTH, BODY_LINE, self.receipt.payment_id, align="R")
-        pdf.set_xy(x, pdf.get_y() + BODY_LINE + 2)
-        self._label(self.text.currency, HALF_WIDTH, align="R")
-        pdf.set_x(x)
-        pdf.set_font(FAMILY, "", BODY_SIZE)
-        pdf.cell(HALF_WIDTH, BODY_LINE, self.receipt.currency, align="R")
-        pdf.set_y(max(left_bottom, pdf.get_y() + BODY_LINE) + 8)
+        left_bottom = self._party(self.receipt.billed_to, BODY_SIZE + 1)
+        pdf.set_xy(RIGHT_COLUMN, top)
+        self._field_right(self.text.payment_reference, self.receipt.payment_id)
+        self._field_right(self.text.currency, self.receipt.currency)
+        pdf.set_y(max(left_bottom, pdf.get_y()) + 6)
 
     def _lines(self) -> None:
         """The table of lines and the total, amounts right-aligned."""
@@ -157,13 +141,19 @@ class _ReceiptDocument:
 
     # -- pieces --------------------------------------------------------------------------
 
-    def _party_lines(self, party: BilledParty, width: float) -> None:
-        """Tax id, address and email, one per line, under a party's name."""
+    def _party(self, party: BilledParty, name_size: float) -> float:
+        """A party in the left column: its name in bold, then its tax id, address and
+        email, one per line; where the block ends."""
+        pdf = self.pdf
+        pdf.set_font(FAMILY, "B", name_size)
+        pdf.multi_cell(HALF_WIDTH, name_size * 0.5, party.legal_name, align="L")
+        pdf.set_font(FAMILY, "", BODY_SIZE)
         for line in self._party_text(party):
-            self.pdf.set_x(MARGIN)
-            self.pdf.multi_cell(
-                width, BODY_LINE, line, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+            pdf.set_x(MARGIN)
+            pdf.multi_cell(
+                HALF_WIDTH, BODY_LINE, line, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
             )
+        return pdf.get_y()
 
     def _party_text(self, party: BilledParty) -> list[str]:
         address = party.address
@@ -191,6 +181,14 @@ class _ReceiptDocument:
         pdf.cell(width, SMALL_LINE, label.upper(), align=align)
         pdf.set_text_color(*INK)
         pdf.set_xy(x, y + SMALL_LINE + 0.5)
+
+    def _field_right(self, label: str, value: str) -> None:
+        """A label over its value, right-aligned in the right column."""
+        pdf = self.pdf
+        self._label(label, HALF_WIDTH, align="R")
+        pdf.set_font(FAMILY, "", BODY_SIZE)
+        pdf.cell(HALF_WIDTH, BODY_LINE, value, align="R")
+        pdf.set_xy(RIGHT_COLUMN, pdf.get_y() + BODY_LINE + 2)
 
     def _labelled_right(self, label: str, value: str, *, bold: bool = False) -> None:
         """``label  value`` right-aligned in the header's right column."""
