@@ -49,6 +49,22 @@ def _primary_admin(user_id: str) -> DemoUser:
     return DemoUser(user_id, Role.PRIMARY_ADMIN, False, "primary admin")
 
 
+# The demo's Brazilian company: its receipts name its CNPJ.
+BRAZILIAN_COMPANY: dict[str, Any] = {
+    "legal_name": "Padaria Pão Quente Comércio de Alimentos Ltda.",
+    "tax_id": "12.345.678/0001-95",
+    "email": "financeiro@paoquente.example",
+    "address": {
+        "line1": "Rua das Laranjeiras, 123",
+        "line2": "Sala 4",
+        "city": "Rio de Janeiro",
+        "state": "RJ",
+        "postal_code": "22240-003",
+        "country": "BR",
+    },
+}
+
+
 # One account on each plan, one of them annual; the main one has every kind of user.
 DEMO_ACCOUNTS = (
     DemoAccount(
@@ -80,19 +96,7 @@ DEMO_ACCOUNTS = (
         (_primary_admin("paula"),),
         currency=Currency.BRL,
         locale=Locale.PT_BR,
-        billing_details={
-            "legal_name": "Padaria Pão Quente Comércio de Alimentos Ltda.",
-            "tax_id": "12.345.678/0001-95",
-            "email": "financeiro@paoquente.example",
-            "address": {
-                "line1": "Rua das Laranjeiras, 123",
-                "line2": "Sala 4",
-                "city": "Rio de Janeiro",
-                "state": "RJ",
-                "postal_code": "22240-003",
-                "country": "BR",
-            },
-        },
+        billing_details=BRAZILIAN_COMPANY,
     ),
 )
 

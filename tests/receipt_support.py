@@ -6,29 +6,15 @@ from __future__ import annotations
 import io
 import subprocess
 from pathlib import Path
-from typing import Any
 
 from PIL import Image
 from pypdf import PdfReader
 
+from devstack.demo import BRAZILIAN_COMPANY as BRAZILIAN_COMPANY
 from tests.support import ADMIN_TOKEN, bearer
 
 ADMIN = bearer(ADMIN_TOKEN)
 CNPJ = "12.345.678/0001-95"
-CPF = "123.456.789-09"
-BRAZILIAN_COMPANY: dict[str, Any] = {
-    "legal_name": "Padaria Pão Quente Comércio de Alimentos Ltda.",
-    "tax_id": "12345678000195",
-    "email": "financeiro@paoquente.com.br",
-    "address": {
-        "line1": "Rua das Laranjeiras, 123",
-        "line2": "Sala 4",
-        "city": "Rio de Janeiro",
-        "state": "RJ",
-        "postal_code": "22240-003",
-        "country": "BR",
-    },
-}
 # The darkest grey a blank page has none of (0 black, 255 white).
 INK_BELOW = 128
 
