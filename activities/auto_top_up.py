@@ -9,6 +9,7 @@ from temporalio import activity
 
 from activities.deps import ActivityDeps
 from contracts.events import TopUpCapture, TopUpOutcome, TopUpSettlement, TopUpStart
+from domain.receipts import ReceiptLine
 from store.balance_watch import top_up_payment_key
 from store.db import read_only, transaction
 from store.event_models import AutoTopUp
@@ -34,6 +35,10 @@ class AutoTopUpActivities:
             key, method = top_up_payment_key(top_up), account.payment_method
             amount, currency, claimed_at = top_up.amount_minor, top_up.currency, top_up.claimed_at
             reference = f"auto top-up {top_up.top_up_id} ({top_up.pack})"
+            line = ReceiptLine(
+                description=f"Auto top-up, {top_up.credits:,} credits (one time)",
+                amount_minor=amount,
+            )
         result = self._gateway.capture(
             account_id=start.account_id,
             amount_minor=amount,
@@ -42,6 +47,7 @@ class AutoTopUpActivities:
             idempotency_key=key,
             reference=reference,
             at=claimed_at,
+            lines=[line],
         )
         return TopUpCapture(
             payment_id=result.payment_id,

@@ -29,10 +29,11 @@ from contracts.purchase import (
     refund_key,
 )
 from domain.catalogue import RecurringItem
-from domain.enums import AddonStatus, BillingCycle, ItemType, Plan, Role
+from domain.enums import AddonStatus, BillingCycle, Currency, ItemType, Plan, Role
 from domain.errors import ErrorCode
 from domain.pricing import AccountTerms, Quote, build_quote, price_tier_change
 from domain.purchase import HELD_ADDON_STATUSES, eligibility_refusal, may_buy
+from domain.receipts import ReceiptLine
 from payments.gateway import PaymentResult
 from store.db import read_only, transaction
 from store.fact_events import purchase_event
@@ -67,16 +68,18 @@ class PurchaseActivities:
     def _priced_if_eligible(self, check: EligibilityCheck, ttl: timedelta) -> Quote:
         """Read-only: plan, add-on state and item; refused, or priced at ``check.at``."""
         assert check.at is not None, "priced at the moment it was checked"
-        item = check.item.priced_in(self._catalogue)
-        if item is None:
-            raise refusal(
-                ErrorCode.INVALID_REQUEST,
-                f"There is no {check.item.type.value} called {check.item.item_id!r}.",
-            )
         with read_only(self._sessions) as session:
             account = session.get(Account, check.account_id)
             if account is None:
                 raise refusal(ErrorCode.NOT_FOUND, f"Account {check.account_id} was not found.")
+            # Priced from the account's own currency's price book, and recorded so.
+            currency = Currency(account.currency)
+            item = check.item.priced_in(self._catalogue, currency)
+            if item is None:
+                raise refusal(
+                    ErrorCode.INVALID_REQUEST,
+                    f"There is no {check.item.type.value} called {check.item.item_id!r}.",
+                )
             addon = session.get(AddonSubscription, check.account_id)
             line = current_tier_line(session, check.account_id, check.at) if addon else None
         status = AddonStatus(addon.status) if addon else AddonStatus.INACTIVE
@@ -94,19 +97,19 @@ class PurchaseActivities:
         terms = AccountTerms(
             cycle=BillingCycle(account.billing_cycle),
             anchor=account.billing_anchor,
-            currency=self._catalogue.currency,
+            currency=currency,
             monthly_credits=addon.monthly_credits if addon and held else 0,
             recurring_minor=addon.recurring_minor if addon and held else 0,
         )
         if check.item.type is ItemType.ADDON and line is not None and held:
-            tier = self._priced(line)
+            tier = self._priced(line, currency)
             return price_tier_change(current=tier, new=item, account=terms, now=check.at, ttl=ttl)
         return build_quote(item=item, account=terms, now=check.at, ttl=ttl)
 
-    def _priced(self, line: SubscriptionItem) -> RecurringItem:
+    def _priced(self, line: SubscriptionItem, currency: Currency) -> RecurringItem:
         """A tier line as the catalogue item it was bought as, at the prices it was
         bought for (under the catalogue's name for it, while it has one)."""
-        listed = self._catalogue.addon_tier(line.item_id)
+        listed = self._catalogue.addon_tier(line.item_id, currency)
         return RecurringItem(
             id=line.item_id,
             name=listed.name if listed else line.item_id,
@@ -161,6 +164,7 @@ class PurchaseActivities:
             idempotency_key=payment_key(request.purchase_id),
             reference=f"purchase {request.purchase_id}",
             at=request.at,
+            lines=[ReceiptLine.model_validate(line.model_dump()) for line in request.lines],
         )
         return CaptureResult(
             payment=_payment_ref(result),
@@ -173,7 +177,7 @@ class PurchaseActivities:
         """Grant the credits and activate the add-on (or raise the allotment) in one
         transaction. Keyed by purchase_id: a retry finds its line and grants nothing twice.
         Refuses with ``grant_failed`` only when no retry can help (the workflow refunds)."""
-        item = request.item.priced_in(self._catalogue)
+        item = request.item.priced_in(self._catalogue, Currency(request.currency))
         if item is None:
             raise refusal(Fault.GRANT_FAILED, f"{request.item.item_id} left the catalogue")
         with transaction(self._sessions) as session:

@@ -28,6 +28,7 @@ from contracts.subscription import (
 from domain.addon import AddonTotals
 from domain.calendar import Period
 from domain.enums import AddonStatus, BillingCycle, GrantSource, Plan
+from domain.receipts import ReceiptLine
 from observability import metrics
 from store.db import read_only, transaction
 from store.fact_events import renewal_event, suspended_event
@@ -92,20 +93,26 @@ class SubscriptionActivities:
             if account is None or addon is None:
                 raise LookupError(f"Account {request.account_id} has no add-on to charge.")
             totals = addon_totals(session, request.account_id, request.at)
+            # The lines' prices are in the currency the add-on was bought in, which is
+            # the account's for life.
             payment_method, currency = account.payment_method, addon.currency
+        amount, period = request.charge.amount_minor(totals), request.charge.period
+        renewal = f"SMS add-on renewal, {period.start:%Y-%m-%d} to {period.end:%Y-%m-%d}"
         result = self._gateway.capture(
             account_id=request.account_id,
-            amount_minor=request.charge.amount_minor(totals),
+            amount_minor=amount,
             currency=currency,
             payment_method=payment_method,
             idempotency_key=renewal_charge_key(request),
             reference=f"SMS add-on renewal {request.month_start:%Y-%m-%d}",
             at=request.at,
+            lines=[ReceiptLine(description=renewal, amount_minor=amount)],
         )
         return ChargeOutcome(
             payment_id=result.payment_id,
             succeeded=result.succeeded,
             amount_minor=result.amount_minor,
+            currency=result.currency,
             decline_reason=result.decline_reason,
         )
 

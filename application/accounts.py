@@ -21,12 +21,13 @@ from application.subscription_notify import (
     notify_subscription,
     subscription_messages,
 )
-from domain.addon import anchor_locked
-from domain.enums import AddonStatus, BillingCycle, Plan, Role
+from domain.addon import anchor_locked, currency_locked
+from domain.enums import AddonStatus, BillingCycle, Currency, Locale, Plan, Role
 from domain.errors import ErrorCode
 from domain.inputs import Choice, Email, Id, InputModel, IsoDate, Name
 from store.db import transaction
 from store.models import Account, AddonSubscription, ApiToken, User
+from store.purchases import has_bought
 
 DEFAULT_PAYMENT_METHOD = "pm_card_visa"
 
@@ -39,6 +40,8 @@ class AccountIn(InputModel):
     billing_cycle: Choice[BillingCycle] | None = None
     billing_anchor: IsoDate | None = None
     payment_method: PaymentMethod | None = None
+    currency: Choice[Currency] | None = None
+    locale: Choice[Locale] | None = None
 
 
 class AccountOut(BaseModel):
@@ -48,6 +51,8 @@ class AccountOut(BaseModel):
     billing_cycle: BillingCycle
     billing_anchor: date
     payment_method: str
+    currency: Currency
+    locale: Locale
     created_at: datetime
     updated_at: datetime
 
@@ -60,6 +65,8 @@ class AccountOut(BaseModel):
             billing_cycle=BillingCycle(account.billing_cycle),
             billing_anchor=account.billing_anchor,
             payment_method=account.payment_method,
+            currency=Currency(account.currency),
+            locale=Locale(account.locale),
             created_at=account.created_at,
             updated_at=account.updated_at,
         )
@@ -98,6 +105,8 @@ def _create(account_id: str, body: AccountIn, now: datetime) -> Account:
         billing_cycle=body.billing_cycle or BillingCycle.MONTHLY,
         billing_anchor=body.billing_anchor or now.date(),
         payment_method=body.payment_method or DEFAULT_PAYMENT_METHOD,
+        currency=body.currency or Currency.USD,
+        locale=body.locale or Locale.EN,
         credit_balance=0,
         created_at=now,
         updated_at=now,
@@ -112,6 +121,12 @@ def _update(account: Account, body: AccountIn, session: Session, now: datetime) 
             raise ApiError(
                 ErrorCode.CONFLICT, "The billing anchor cannot move while the add-on is active."
             )
+    current = Currency(account.currency)
+    wanted = Currency(changes.get("currency", current))
+    if currency_locked(current, wanted, has_bought(session, account.id)):
+        raise ApiError(
+            ErrorCode.CONFLICT, f"The account pays in {current} for life: it has bought something."
+        )
     for name, value in changes.items():
         setattr(account, name, value)
     account.updated_at = now

@@ -15,7 +15,7 @@ from application.context import Services
 from application.errors import ApiError
 from domain.auto_top_up import top_up_refusal, top_up_terms
 from domain.catalogue import Catalogue
-from domain.enums import AddonStatus
+from domain.enums import AddonStatus, Currency
 from domain.errors import ErrorCode
 from domain.inputs import Id, InputModel
 from outbound.webhooks import address_refusal
@@ -107,12 +107,17 @@ def _out(row: AlertSettings | None) -> SettingsOut:
 
 
 def _apply_top_up(
-    session: Session, row: AlertSettings, wanted: AutoTopUpIn | None, catalogue: Catalogue
+    session: Session,
+    row: AlertSettings,
+    wanted: AutoTopUpIn | None,
+    catalogue: Catalogue,
+    currency: Currency,
 ) -> None:
+    """Auto top-up as wanted, priced in the account's currency."""
     if wanted is None:
         turn_off_top_up(row)
         return
-    pack = catalogue.credit_pack(wanted.pack)
+    pack = catalogue.credit_pack(wanted.pack, currency)
     if pack is None:
         raise ApiError(
             ErrorCode.INVALID_REQUEST,
@@ -123,7 +128,7 @@ def _apply_top_up(
     refused = top_up_refusal(AddonStatus.INACTIVE if addon is None else AddonStatus(addon.status))
     if refused is not None:
         raise ApiError(*refused)
-    terms = top_up_terms(pack, catalogue.currency)
+    terms = top_up_terms(pack, currency)
     row.top_up_pack, row.top_up_credits = terms.pack, terms.credits
     row.top_up_price_minor, row.top_up_currency = terms.price_minor, terms.currency
     row.top_up_below, row.top_up_max_per_month = wanted.below, wanted.max_per_month
@@ -154,13 +159,15 @@ def save(services: Services, permit: Permit, wanted: SettingsIn) -> SettingsSave
     permit.require(Action.SETTINGS)
     now = datetime.now(UTC)
     with transaction(services.sessions) as session:
-        lock_account(session, permit.account_id)  # debits read these under the same lock
+        # Debits read these under the same lock.
+        account = lock_account(session, permit.account_id)
         row = session.get(AlertSettings, permit.account_id)
         if row is None:
             row = AlertSettings(account_id=permit.account_id, updated_at=now)
             session.add(row)
         row.low_balance_threshold = wanted.low_balance_threshold
-        _apply_top_up(session, row, wanted.auto_top_up, services.catalogue)
+        currency = Currency(account.currency)
+        _apply_top_up(session, row, wanted.auto_top_up, services.catalogue, currency)
         allow_private = services.settings.sms_webhook_allow_private
         issued = _apply_webhook(row, wanted.webhook_url, allow_private)
         row.updated_at = now

@@ -17,9 +17,17 @@ from application.context import Services
 from application.errors import ApiError
 from contracts.purchase import PurchaseView
 from contracts.subscription import AddonLine
-from domain.catalogue import Catalogue, RecurringItem
+from domain.catalogue import Catalogue, CatalogueItem
 from domain.eligibility import plan_refusal
-from domain.enums import AddonStatus, BillingCycle, EntryKind, PaymentKind, PaymentStatus, Plan
+from domain.enums import (
+    AddonStatus,
+    BillingCycle,
+    Currency,
+    EntryKind,
+    PaymentKind,
+    PaymentStatus,
+    Plan,
+)
 from domain.errors import ErrorCode
 from store.db import read_only
 from store.lines import addon_lines
@@ -154,7 +162,8 @@ def _billing(session: Session, catalogue: Catalogue, account_id: str) -> Billing
     )
 
 
-def _offer(item: RecurringItem, cycle: BillingCycle) -> Offer:
+def _offer(listed: CatalogueItem, currency: Currency, cycle: BillingCycle) -> Offer:
+    item = listed.priced(currency)
     return Offer(
         id=item.id,
         name=item.name,
@@ -165,13 +174,13 @@ def _offer(item: RecurringItem, cycle: BillingCycle) -> Offer:
 
 def _offers(session: Session, catalogue: Catalogue, account_id: str) -> Offers:
     account = _account(session, account_id)
-    cycle = BillingCycle(account.billing_cycle)
+    cycle, currency = BillingCycle(account.billing_cycle), Currency(account.currency)
     reason = _ineligible_reason(catalogue, account)
     return Offers(
-        currency=catalogue.currency,
+        currency=currency,
         interval=cycle.interval,
-        addon_tiers=[_offer(tier, cycle) for tier in catalogue.addon_tiers],
-        credit_packs=[_offer(pack, cycle) for pack in catalogue.credit_packs],
+        addon_tiers=[_offer(tier, currency, cycle) for tier in catalogue.addon_tiers],
+        credit_packs=[_offer(pack, currency, cycle) for pack in catalogue.credit_packs],
         eligible=reason is None,
         ineligible_reason=reason,
     )
@@ -232,7 +241,7 @@ def billing(services: Services, permit: Permit) -> BillingPage:
 
 
 def offers(services: Services, permit: Permit) -> Offers:
-    """What the catalogue offers, priced for the account's billing cycle."""
+    """What the catalogue offers, priced in the account's currency for its billing cycle."""
     permit.require(Action.READ_BILLING)
     with read_only(services.sessions) as session:
         return _offers(session, services.catalogue, permit.account_id)

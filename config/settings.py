@@ -11,7 +11,25 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.addon import DEFAULT_DUNNING_RETRY_DAYS
+from domain.billing_details import Address, BillingDetails
 from domain.catalogue import DEFAULT_CATALOGUE_PATH
+from domain.receipts import BilledParty
+
+# Who issues the receipts until SMS_SELLER names the real seller: a demo company
+# (the CNPJ is a well-known valid example, no real company's).
+DEMO_SELLER = BillingDetails(
+    legal_name="SMS Add-on Demo Ltda.",
+    tax_id="11.222.333/0001-81",
+    email="billing@sms-addon.example",
+    address=Address(
+        line1="Avenida Paulista, 1000",
+        line2="Conjunto 101, Bela Vista",
+        city="São Paulo",
+        state="SP",
+        postal_code="01310-100",
+        country="BR",
+    ),
+)
 
 # Where the embedded stack keeps its state (databases, generated secrets, demo tokens).
 DATA_DIR = Path(".data")
@@ -101,6 +119,13 @@ class Settings(BaseSettings):
     sms_webhook_allow_private: bool = False
     # How often the event sweep starts deliveries and top-ups whose start was lost.
     sms_event_sweep_seconds: Annotated[int, Field(gt=0)] = 30
+    # The seller every receipt names (JSON in the shape of billing details:
+    # legal_name, tax_id, email, address); its tax id is checked like a customer's.
+    sms_seller: BillingDetails = DEMO_SELLER
+
+    @property
+    def seller(self) -> BilledParty:
+        return BilledParty.of(self.sms_seller)
 
     @property
     def quote_ttl(self) -> timedelta:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel
 
 from domain.enums import PurchaseStatus
-from domain.pricing import Quote, TierChange
+from domain.pricing import Quote, QuoteLine, TierChange
 from domain.purchase import Failure, PurchaseItem
 
 
@@ -105,6 +105,8 @@ class CaptureRequest(BaseModel):
     amount_minor: int
     currency: str
     at: datetime
+    # The quote's lines, which the receipt lists (empty in histories recorded before).
+    lines: list[QuoteLine] = []
 
 
 class CaptureResult(BaseModel):

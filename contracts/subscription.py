@@ -176,6 +176,8 @@ class ChargeOutcome(BaseModel):
     payment_id: str
     succeeded: bool
     amount_minor: int
+    # What the charge was in (histories recorded before it was kept: dollars).
+    currency: str = "USD"
     decline_reason: str | None = None
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from devstack.private_files import write_private
-from domain.enums import BillingCycle, Plan, Role
+from domain.enums import BillingCycle, Currency, Locale, Plan, Role
 
 MAIN_ACCOUNT = "acme"
 DEMO_TIER = "sms-1000"
@@ -39,10 +39,30 @@ class DemoAccount:
     plan: Plan
     billing_cycle: BillingCycle
     users: tuple[DemoUser, ...]
+    currency: Currency = Currency.USD
+    locale: Locale = Locale.EN
+    # Set by the first user (the primary admin), so its receipts name them.
+    billing_details: dict[str, Any] | None = None
 
 
 def _primary_admin(user_id: str) -> DemoUser:
     return DemoUser(user_id, Role.PRIMARY_ADMIN, False, "primary admin")
+
+
+# The demo's Brazilian company: its receipts name its CNPJ.
+BRAZILIAN_COMPANY: dict[str, Any] = {
+    "legal_name": "Padaria Pão Quente Comércio de Alimentos Ltda.",
+    "tax_id": "12.345.678/0001-95",
+    "email": "financeiro@paoquente.example",
+    "address": {
+        "line1": "Rua das Laranjeiras, 123",
+        "line2": "Sala 4",
+        "city": "Rio de Janeiro",
+        "state": "RJ",
+        "postal_code": "22240-003",
+        "country": "BR",
+    },
+}
 
 
 # One account on each plan, one of them annual; the main one has every kind of user.
@@ -66,6 +86,17 @@ DEMO_ACCOUNTS = (
     ),
     DemoAccount(
         "smallco", "Small Co", Plan.STARTER, BillingCycle.MONTHLY, (_primary_admin("sam"),)
+    ),
+    # A Brazilian company: priced in reais, receipts in Portuguese with its CNPJ.
+    DemoAccount(
+        "padaria",
+        "Padaria Pão Quente",
+        Plan.PLUS,
+        BillingCycle.MONTHLY,
+        (_primary_admin("paula"),),
+        currency=Currency.BRL,
+        locale=Locale.PT_BR,
+        billing_details=BRAZILIAN_COMPANY,
     ),
 )
 
@@ -111,7 +142,13 @@ def seed_demo(api: httpx.Client, admin_token: str, state_path: Path) -> tuple[De
         return state, False
     headers = {"Authorization": f"Bearer {admin_token}"}
     for account in DEMO_ACCOUNTS:
-        body = {"name": account.name, "plan": account.plan, "billing_cycle": account.billing_cycle}
+        body = {
+            "name": account.name,
+            "plan": account.plan,
+            "billing_cycle": account.billing_cycle,
+            "currency": account.currency,
+            "locale": account.locale,
+        }
         _expect(api.put(f"/v1/admin/accounts/{account.account_id}", json=body, headers=headers))
         for user in account.users:
             key = token_key(account.account_id, user.user_id)
@@ -129,6 +166,14 @@ def seed_demo(api: httpx.Client, admin_token: str, state_path: Path) -> tuple[De
             )
             state.tokens[key] = _expect(created)["token"]
             state.save()
+        if account.billing_details is not None:
+            first = state.tokens[token_key(account.account_id, account.users[0].user_id)]
+            saved = api.put(
+                f"/v1/accounts/{account.account_id}/billing-details",
+                json=account.billing_details,
+                headers={"Authorization": f"Bearer {first}"},
+            )
+            _expect(saved)
     state.complete = True
     state.save()
     return state, True
@@ -148,6 +193,7 @@ def accounts_table() -> str:
     return "\n".join(
         f"  {account.account_id:<8} {account.plan:<13} {account.billing_cycle:<8} "
         + ", ".join(f"{user.user_id} ({user.label})" for user in account.users)
+        + ("" if account.currency is Currency.USD else f"; {account.currency}, {account.locale}")
         for account in DEMO_ACCOUNTS
     )
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from domain.billing import AddonTotals as AddonTotals
 from domain.billing import BillingCharge as BillingCharge
 from domain.calendar import Period, billing_period
-from domain.enums import AddonStatus, BillingCycle
+from domain.enums import AddonStatus, BillingCycle, Currency
 from domain.money import format_money
 
 LIVE_STATUSES = frozenset({AddonStatus.ACTIVE, AddonStatus.PAST_DUE, AddonStatus.CANCELLING})
@@ -32,6 +32,13 @@ def anchor_locked(status: AddonStatus) -> bool:
     """Whether the account's billing anchor must stay where it is: a live add-on's
     credit months and charges fall on it."""
     return status in LIVE_STATUSES
+
+
+def currency_locked(current: Currency, wanted: Currency, has_bought: bool) -> bool:
+    """Whether the account may not move from ``current`` to ``wanted``: once it has
+    bought anything it pays in its currency for life (its payments, receipts and add-on
+    prices are in it)."""
+    return wanted is not current and has_bought
 
 
 class Dunning(BaseModel):

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from domain.enums import BillingCycle, Plan
+from domain.enums import BillingCycle, Currency, Plan
 
 DEFAULT_CATALOGUE_PATH = Path(__file__).with_name("catalogue.toml")
 
@@ -34,7 +34,8 @@ class PlanInfo(_Strict):
 
 
 class RecurringItem(_Strict):
-    """An add-on tier or a credit pack: credits every month for a recurring price."""
+    """An add-on tier or a credit pack priced in one currency: credits every month for
+    a recurring price. Purchases record it as priced (an activity's result)."""
 
     id: ItemId
     name: str
@@ -49,6 +50,39 @@ class RecurringItem(_Strict):
         return self.annual_price_minor or 12 * self.monthly_price_minor
 
 
+class Price(_Strict):
+    """One currency's price of an item, in that currency's minor units."""
+
+    monthly_minor: Annotated[int, Field(gt=0)]
+    annual_minor: Annotated[int, Field(gt=0)] | None = None
+
+
+class CatalogueItem(_Strict):
+    """A tier or a pack as the catalogue lists it: a price in every currency."""
+
+    id: ItemId
+    name: str
+    credits_per_month: Annotated[int, Field(gt=0)]
+    prices: dict[Currency, Price]
+
+    @model_validator(mode="after")
+    def _priced_in_every_currency(self) -> CatalogueItem:
+        missing = [currency.value for currency in Currency if currency not in self.prices]
+        if missing:
+            raise ValueError(f"prices missing for {', '.join(missing)}")
+        return self
+
+    def priced(self, currency: Currency) -> RecurringItem:
+        price = self.prices[currency]
+        return RecurringItem(
+            id=self.id,
+            name=self.name,
+            credits_per_month=self.credits_per_month,
+            monthly_price_minor=price.monthly_minor,
+            annual_price_minor=price.annual_minor,
+        )
+
+
 class Country(_Strict):
     code: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
     name: str
@@ -57,10 +91,9 @@ class Country(_Strict):
 
 
 class Catalogue(_Strict):
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
     plans: dict[Plan, PlanInfo]
-    addon_tiers: Annotated[list[RecurringItem], Field(min_length=1)]
-    credit_packs: Annotated[list[RecurringItem], Field(min_length=1)]
+    addon_tiers: Annotated[list[CatalogueItem], Field(min_length=1)]
+    credit_packs: Annotated[list[CatalogueItem], Field(min_length=1)]
     countries: Annotated[list[Country], Field(min_length=1)]
 
     @model_validator(mode="after")
@@ -78,11 +111,15 @@ class Catalogue(_Strict):
                 raise ValueError(f"{field}: duplicate ids {', '.join(dupes)}")
         return self
 
-    def addon_tier(self, tier_id: str) -> RecurringItem | None:
-        return next((t for t in self.addon_tiers if t.id == tier_id), None)
+    def addon_tier(self, tier_id: str, currency: Currency) -> RecurringItem | None:
+        """The tier priced in ``currency``, if the catalogue lists it."""
+        tier = next((t for t in self.addon_tiers if t.id == tier_id), None)
+        return None if tier is None else tier.priced(currency)
 
-    def credit_pack(self, pack_id: str) -> RecurringItem | None:
-        return next((p for p in self.credit_packs if p.id == pack_id), None)
+    def credit_pack(self, pack_id: str, currency: Currency) -> RecurringItem | None:
+        """The pack priced in ``currency``, if the catalogue lists it."""
+        pack = next((p for p in self.credit_packs if p.id == pack_id), None)
+        return None if pack is None else pack.priced(currency)
 
     def country(self, code: str) -> Country | None:
         return next((c for c in self.countries if c.code == code.upper()), None)

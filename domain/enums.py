@@ -86,3 +86,18 @@ class RegistrationStatus(StrEnum):
     APPROVED = "approved"
     FAILED = "failed"
     TIMED_OUT = "timed_out"
+
+
+class Currency(StrEnum):
+    """The currencies the catalogue prices every item in; an account has one for life
+    once it has bought anything."""
+
+    USD = "USD"
+    BRL = "BRL"
+
+
+class Locale(StrEnum):
+    """The language (and number format) of an account's receipts and mail."""
+
+    EN = "en"
+    PT_BR = "pt-BR"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 # Symbols for the currencies we show with one; any other is shown by its ISO code.
-CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
+CURRENCY_SYMBOLS = {"USD": "$", "BRL": "R$", "EUR": "€", "GBP": "£"}
 MINOR_PER_MAJOR = 100
 
 

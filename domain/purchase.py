@@ -15,7 +15,7 @@ from pydantic import (
 )
 
 from domain.catalogue import Catalogue, RecurringItem
-from domain.enums import AddonStatus, ItemType, PurchaseStatus, Role
+from domain.enums import AddonStatus, Currency, ItemType, PurchaseStatus, Role
 from domain.errors import ErrorCode
 from domain.tier_change import tier_change_refusal
 
@@ -116,11 +116,11 @@ class PurchaseItem(BaseModel):
     def item_id(self) -> str:
         return self.tier or self.pack or ""
 
-    def priced_in(self, catalogue: Catalogue) -> RecurringItem | None:
-        """The catalogue's tier or pack this names, if it exists."""
+    def priced_in(self, catalogue: Catalogue, currency: Currency) -> RecurringItem | None:
+        """The catalogue's tier or pack this names, priced in ``currency``, if it exists."""
         if self.type is ItemType.ADDON:
-            return catalogue.addon_tier(self.item_id)
-        return catalogue.credit_pack(self.item_id)
+            return catalogue.addon_tier(self.item_id, currency)
+        return catalogue.credit_pack(self.item_id, currency)
 
 
 class Failure(BaseModel):

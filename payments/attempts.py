@@ -11,16 +11,20 @@ wins, and both read the outcome from the provider, so they agree.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.enums import PaymentKind, PaymentStatus
+from domain.receipts import BilledParty, ReceiptLine
 from payments.gateway import PaymentResult
 from store.db import transaction
 from store.models import Payment, ProviderCustomer
+from store.receipts import issue_receipt
 
 # The attempt state before its outcome is known; never shown in the payments list.
 PENDING = "pending"
@@ -35,6 +39,11 @@ def result_of(payment: Payment) -> PaymentResult:
         currency=payment.currency,
         decline_reason=payment.decline_reason,
     )
+
+
+def receipt_lines(lines: Sequence[ReceiptLine]) -> list[dict[str, Any]] | None:
+    """The lines as the payment keeps them for its receipt; none: the reference alone."""
+    return [line.model_dump() for line in lines] or None
 
 
 def is_settled(payment: Payment) -> bool:
@@ -96,15 +105,22 @@ def settle(
     payment_id: str,
     status: PaymentStatus,
     *,
+    seller: BilledParty,
     decline_reason: str | None = None,
 ) -> Payment:
-    """Write the outcome unless another writer settled the attempt first; the stored row."""
+    """Write the outcome unless another writer settled the attempt first; the stored row.
+    The writer that settles a success issues its receipt (from ``seller``) in the same
+    transaction."""
     with transaction(sessions) as session:
-        session.execute(
+        settled = session.execute(
             update(Payment)
             .where(Payment.payment_id == payment_id, Payment.status == PENDING)
             .values(status=status.value, decline_reason=decline_reason and decline_reason[:255])
         )
+        if getattr(settled, "rowcount", 0):
+            payment = session.get(Payment, payment_id, populate_existing=True)
+            assert payment is not None
+            issue_receipt(session, payment, seller)
     return reload(sessions, payment_id)
 
 

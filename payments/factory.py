@@ -8,6 +8,7 @@ import stripe
 from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
+from domain.receipts import BilledParty
 from payments.gateway import PaymentGateway
 from payments.sandbox import SandboxGateway
 from payments.stripe_gateway import StripeGateway
@@ -28,11 +29,13 @@ class GatewaySettings(Protocol):
     def stripe_api_base(self) -> str: ...
     @property
     def stripe_localstripe(self) -> bool: ...
+    @property
+    def seller(self) -> BilledParty: ...
 
 
 def build_gateway(settings: GatewaySettings, sessions: sessionmaker[Session]) -> PaymentGateway:
     if settings.sms_payment_gateway != "stripe":
-        return SandboxGateway(sessions)
+        return SandboxGateway(sessions, settings.seller)
     client = stripe.StripeClient(
         settings.stripe_api_key.get_secret_value(),
         base_addresses={"api": settings.stripe_api_base},
@@ -41,4 +44,6 @@ def build_gateway(settings: GatewaySettings, sessions: sessionmaker[Session]) ->
         max_network_retries=0,
         http_client=stripe.RequestsClient(timeout=STRIPE_TIMEOUT_SECONDS),
     )
-    return StripeGateway(sessions, client, localstripe=settings.stripe_localstripe)
+    return StripeGateway(
+        sessions, client, seller=settings.seller, localstripe=settings.stripe_localstripe
+    )

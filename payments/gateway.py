@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
@@ -9,6 +10,7 @@ from pydantic import BaseModel
 
 from contracts.payment_janitor import JanitorReport
 from domain.enums import PaymentKind, PaymentStatus
+from domain.receipts import ReceiptLine
 
 
 class PaymentResult(BaseModel):
@@ -58,9 +60,12 @@ class PaymentGateway(Protocol):
         idempotency_key: str,
         reference: str,
         at: datetime,
+        lines: Sequence[ReceiptLine] = (),
     ) -> PaymentResult:
-        """Charge the payment method. A decline is a result, not an exception;
-        the same key always returns the same result and never charges twice."""
+        """Charge the payment method in ``currency``. A decline is a result, not an
+        exception; the same key always returns the same result and never charges twice.
+        A success gets its receipt, listing ``lines`` (none: the reference, one line),
+        in the transaction that records it."""
         ...
 
     def refund(
@@ -72,9 +77,10 @@ class PaymentGateway(Protocol):
         at: datetime,
         amount_minor: int | None = None,
     ) -> PaymentResult:
-        """Refund a captured payment, in full (``amount_minor`` None) or in part;
-        idempotent by key. The caller keeps partial refunds within the capture (an
-        operator refund records its intent, with the remainder checked, first)."""
+        """Refund a captured payment, in full (``amount_minor`` None) or in part, in the
+        capture's currency; idempotent by key; a success gets its receipt. The caller
+        keeps partial refunds within the capture (an operator refund records its intent,
+        with the remainder checked, first)."""
         ...
 
 

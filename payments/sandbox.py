@@ -7,6 +7,7 @@ decline and refund it answers is visible in the payments list.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -14,11 +15,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.enums import PaymentKind, PaymentStatus
+from domain.receipts import BilledParty, ReceiptLine
 from observability import metrics
-from payments.attempts import result_of
+from payments.attempts import receipt_lines, result_of
 from payments.gateway import GatewayRejected, GatewayUnavailable, PaymentResult, UnknownPayment
 from store.db import transaction
 from store.models import Payment
+from store.receipts import issue_receipt
 
 DECLINING_METHOD = "pm_card_chargeDeclined"
 # Records the charge, then loses the first response as a timeout would.
@@ -26,8 +29,9 @@ FLAKY_METHOD = "pm_card_flaky"
 
 
 class SandboxGateway:
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], seller: BilledParty) -> None:
         self._sessions = sessions
+        self._seller = seller  # who issues the receipts
 
     def capture(
         self,
@@ -39,6 +43,7 @@ class SandboxGateway:
         idempotency_key: str,
         reference: str,
         at: datetime,
+        lines: Sequence[ReceiptLine] = (),
     ) -> PaymentResult:
         declined = payment_method == DECLINING_METHOD
         return self._record(
@@ -54,6 +59,7 @@ class SandboxGateway:
                 idempotency_key=idempotency_key,
                 response_delivered=payment_method != FLAKY_METHOD,
                 at=at,
+                lines=receipt_lines(lines),
             )
         )
 
@@ -102,6 +108,7 @@ class SandboxGateway:
                 payment.created_at = datetime.now(UTC)  # audit only; business time is `at`
                 session.add(payment)
                 session.flush()
+                issue_receipt(session, payment, self._seller)  # with the payment, or neither
                 metrics.count_on_commit(
                     session, metrics.PAYMENTS, kind=payment.kind, status=payment.status
                 )

@@ -17,6 +17,7 @@ localstripe refuses both parameters, so ``localstripe=True`` leaves them out. Ra
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import stripe
@@ -25,6 +26,7 @@ from stripe.params import PaymentIntentConfirmParams, PaymentIntentCreateParams
 
 from contracts.payment_janitor import JanitorReport
 from domain.enums import PaymentKind, PaymentStatus
+from domain.receipts import BilledParty, ReceiptLine
 from payments import attempts
 from payments.gateway import GatewayRejected, PaymentResult, PaymentUnknown, UnknownPayment
 from payments.stripe_customers import customer_with_method
@@ -49,9 +51,11 @@ class StripeGateway:
         sessions: sessionmaker[Session],
         client: stripe.StripeClient,
         *,
+        seller: BilledParty,
         localstripe: bool = False,
     ) -> None:
         self._sessions = sessions
+        self._seller = seller  # who issues the receipts
         self._stripe = client.v1
         self._localstripe = localstripe
 
@@ -65,6 +69,7 @@ class StripeGateway:
         idempotency_key: str,
         reference: str,
         at: datetime,
+        lines: Sequence[ReceiptLine] = (),
     ) -> PaymentResult:
         attempt = attempts.open_attempt(
             self._sessions,
@@ -77,6 +82,7 @@ class StripeGateway:
                 reference=reference,
                 idempotency_key=idempotency_key,
                 at=at,
+                lines=attempts.receipt_lines(lines),
             ),
         )
         if attempts.is_settled(attempt):
@@ -294,6 +300,7 @@ class StripeGateway:
             self._sessions,
             attempt.payment_id,
             outcome.status,
+            seller=self._seller,
             decline_reason=outcome.decline_reason,
         )
         return attempts.result_of(stored)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from domain.calendar import as_utc
+from domain.enums import Currency, Locale
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -57,6 +58,14 @@ class Account(Base):
     billing_cycle: Mapped[str] = mapped_column(String(16))
     billing_anchor: Mapped[date] = mapped_column(Date)
     payment_method: Mapped[str] = mapped_column(String(64))
+    # The one currency the account is priced and charged in (fixed once it has bought
+    # anything), and the language of its receipts and mail.
+    currency: Mapped[str] = mapped_column(
+        String(3), default=Currency.USD.value, server_default=Currency.USD.value
+    )
+    locale: Mapped[str] = mapped_column(
+        String(8), default=Locale.EN.value, server_default=Locale.EN.value
+    )
     # Cached sum of the ledger; always written in the same transaction as an entry.
     credit_balance: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
@@ -197,6 +206,9 @@ class Payment(Base):
     created_at: Mapped[datetime]
     # The provider's own id (Stripe pi_…/re_…); null for the sandbox.
     provider_ref: Mapped[str | None] = mapped_column(String(255))
+    # What the money is for, line by line, as its receipt will list it (a purchase's
+    # quote lines); null: one line, the reference.
+    lines: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
 
 class ProviderCustomer(Base):
@@ -285,7 +297,8 @@ class BillingPageSession(Base):
     expires_at: Mapped[datetime]
 
 
-# The tables of alerts, events and auto top-up, and of operator actions, live in
-# modules of their own.
+# The tables of alerts, events and auto top-up, of operator actions, and of billing
+# details and receipts, live in modules of their own.
 from store import event_models as _event_models  # noqa: E402, F401
 from store import operator_models as _operator_models  # noqa: E402, F401
+from store import receipt_models as _receipt_models  # noqa: E402, F401

@@ -175,8 +175,9 @@ def claim_item(session: Session, claim: ClaimRequest, catalogue: Catalogue) -> b
 
     Idempotent by the purchase id: a retry finds its claim, changes nothing and
     answers False.
-    Refusals: the quote's credit month has ended (``quote_expired``), and the
-    eligibility rules as they stand now, counting add-on claims still in flight.
+    Refusals: the quote's credit month has ended, or its currency is no longer the
+    account's (``quote_expired``), and the eligibility rules as they stand now,
+    counting add-on claims still in flight.
     """
     account = lock_account(session, claim.account_id)
     purchase = session.get(Purchase, claim.purchase_id)
@@ -188,6 +189,12 @@ def claim_item(session: Session, claim: ClaimRequest, catalogue: Catalogue) -> b
         raise DomainError(
             ErrorCode.QUOTE_EXPIRED,
             "The quote was priced for a credit month that has ended; ask for a new one.",
+        )
+    if purchase.quote is not None and purchase.quote["currency"] != account.currency:
+        raise DomainError(
+            ErrorCode.QUOTE_EXPIRED,
+            f"The quote is in {purchase.quote['currency']} and the account now pays in "
+            f"{account.currency}; ask for a new one.",
         )
     addon = session.get(AddonSubscription, claim.account_id)
     plan_eligible = catalogue.plan_eligible(Plan(account.plan))
@@ -212,3 +219,17 @@ def claim_item(session: Session, claim: ClaimRequest, catalogue: Catalogue) -> b
         raise DomainError(*refusal)
     purchase.claimed_at = claim.at
     return True
+
+
+def has_bought(session: Session, account_id: str) -> bool:
+    """The account has bought something: a purchase confirmed (claimed), a payment of
+    any outcome, or an add-on. From then on its currency is fixed (API.md, Admin)."""
+    confirmed = select(Purchase.purchase_id).where(
+        Purchase.account_id == account_id, Purchase.claimed_at.is_not(None)
+    )
+    paid = select(Payment.payment_id).where(Payment.account_id == account_id)
+    return (
+        session.get(AddonSubscription, account_id) is not None
+        or session.scalars(confirmed.limit(1)).first() is not None
+        or session.scalars(paid.limit(1)).first() is not None
+    )

@@ -10,6 +10,7 @@ from typing import Any
 
 from application.authorization import Action
 from tests.authorization_support import PACK, World
+from tests.receipt_support import BRAZILIAN_COMPANY
 from tests.registration_support import DETAILS
 
 ACCOUNT = "/v1/accounts/{account_id}/sms"
@@ -17,7 +18,12 @@ ADMIN = "/v1/admin/accounts/{account_id}"
 SEND = {"country": "BR", "recipients": 1, "text": "Sale ends tonight!"}
 # The actions whose requests this branch does not serve yet (another change adds them);
 # the test below fails once they are served, so that their calls are added here.
-NOT_SERVED_YET = {Action.BILLING_DETAILS: "/v1/accounts/{account_id}/billing-details"}
+NOT_SERVED_YET: dict[Action, str] = {}
+# The billing-details form's fields: the JSON body's, the address's flattened.
+DETAILS_FORM = {
+    **{name: value for name, value in BRAZILIAN_COMPANY.items() if name != "address"},
+    **BRAZILIAN_COMPANY["address"],
+}
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,9 @@ class Call:
     body: Callable[[World], Any] | None = None
     key: bool = False
     lands: str = ""
+    # What another account's user gets from a page GET: their own page, or 404 for a
+    # resource that is not theirs.
+    elsewhere: int = 200
 
 
 Before = Callable[[World], Awaitable[dict[str, str]]]
@@ -57,7 +66,8 @@ async def a_cancel(world: World) -> dict[str, str]:
 
 
 async def the_add_on(world: World) -> dict[str, str]:
-    return {"purchase_id": world.ids["addon"]}
+    """The add-on's purchase and the receipt of its payment."""
+    return {"purchase_id": world.ids["addon"], "receipt_id": world.ids["receipt"]}
 
 
 def form(**fields: str) -> Callable[[World], Any]:
@@ -90,8 +100,14 @@ PROBES: dict[Action, Probe] = {
             Call("GET", f"{ACCOUNT}/payments", 200),
             Call("GET", f"{ACCOUNT}/purchases", 200),
             Call("GET", f"{ACCOUNT}/purchases/{{purchase_id}}", 200),
+            Call("GET", f"{ACCOUNT}/receipts", 200),
+            Call("GET", f"{ACCOUNT}/receipts/{{receipt_id}}", 200),
+            Call("GET", f"{ACCOUNT}/receipts/{{receipt_id}}/pdf", 200),
         ),
-        page=(Call("GET", "/billing?purchase={purchase_id}", 200),),
+        page=(
+            Call("GET", "/billing?purchase={purchase_id}", 200),
+            Call("GET", "/billing/receipts/{receipt_id}/pdf", 200, elsewhere=404),
+        ),
         before=the_add_on,
     ),
     Action.READ_REGISTRATION: Probe(api=(Call("GET", f"{ACCOUNT}/registrations/a2p_10dlc", 200),)),
@@ -140,6 +156,23 @@ PROBES: dict[Action, Probe] = {
             Call("PUT", f"{ACCOUNT}/settings", 200, lambda w: {"low_balance_threshold": 100}),
             Call("GET", f"{ACCOUNT}/events", 200),
         )
+    ),
+    Action.BILLING_DETAILS: Probe(
+        api=(
+            Call(
+                "PUT", "/v1/accounts/{account_id}/billing-details", 200, lambda w: BRAZILIAN_COMPANY
+            ),
+            Call("GET", "/v1/accounts/{account_id}/billing-details", 200),
+        ),
+        page=(
+            Call(
+                "POST",
+                "/billing/billing-details",
+                303,
+                lambda w: DETAILS_FORM,
+                lands="notice=billing_details_saved",
+            ),
+        ),
     ),
     Action.REGISTER: Probe(
         api=(Call("POST", f"{ACCOUNT}/registrations/a2p_10dlc", 202, lambda w: DETAILS),)

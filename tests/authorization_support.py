@@ -22,6 +22,7 @@ import store.operator_models  # noqa: F401
 from application.authorization import Who
 from domain.enums import AddonStatus, Role
 from store.models import Account, AddonSubscription, Base
+from store.receipt_models import ReceiptRow
 from tests.purchase_support import Shop
 from tests.support import ADMIN_TOKEN, bearer, create_account, create_user
 
@@ -196,7 +197,8 @@ class World:
 
 async def open_world(shop: Shop) -> World:
     """The shop's users, an admin without the billing permission, another account's
-    primary admin, the admin token; the add-on bought (its capture refundable)."""
+        primary admin, the admin token; the add-on bought (its capture refundable, its
+    receipt issued)."""
     admin = create_user(shop.sessions, shop.account_id, "ada", role=Role.ADMIN, now=shop.now)
     other_id = f"other-{uuid.uuid4().hex[:8]}"
     create_account(shop.sessions, other_id, anchor=shop.now.date(), now=shop.now)
@@ -213,6 +215,9 @@ async def open_world(shop: Shop) -> World:
     bought = await shop.bought(ADDON)
     world.capture_id = bought["payment"]["payment_id"]
     world.ids["addon"] = bought["purchase_id"]
+    with shop.sessions() as session:
+        issued = select(ReceiptRow.receipt_id).where(ReceiptRow.payment_id == world.capture_id)
+        world.ids["receipt"] = session.scalars(issued).one()
     return world
 
 

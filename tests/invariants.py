@@ -10,6 +10,9 @@
    payment; a refunded one was captured and refunded in full and granted nothing; any
    other purchase moved no money and granted nothing.
 3. Renewals: at most one succeeded charge and one grant per credit month.
+4. Receipts and currency: every succeeded capture and refund has exactly one receipt,
+   for its amount in its currency, whose lines add up to it; a refund's receipt names
+   its capture's; every payment of the account is in the account's one currency.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from contracts.purchase import payment_key, refund_key
 from store.models import Account, CreditEntry, CreditGrant, Payment, Purchase
 from store.operator_models import RefundRequest
+from store.receipt_models import ReceiptRow
 from store.subscriptions import purchase_grant_key
 
 
@@ -135,10 +139,35 @@ def check_renewals(session: Session, account_id: str) -> None:
     assert all(count == 1 for count in paid_months.values()), paid_months
 
 
+def check_receipts(session: Session, account_id: str) -> None:
+    account = session.get(Account, account_id)
+    assert account is not None
+    payments = session.scalars(select(Payment).where(Payment.account_id == account_id)).all()
+    assert {p.currency for p in payments} <= {account.currency}, "currencies mixed"
+    succeeded = [p for p in payments if p.status == "succeeded"]
+    receipts = {
+        r.payment_id: r
+        for r in session.scalars(select(ReceiptRow).where(ReceiptRow.account_id == account_id))
+    }
+    assert set(receipts) == {p.payment_id for p in succeeded}
+    for payment in succeeded:
+        receipt = receipts[payment.payment_id]
+        kind = "refund" if payment.kind == "refund" else "payment"
+        assert (receipt.kind, receipt.amount_minor, receipt.currency) == (
+            kind,
+            payment.amount_minor,
+            payment.currency,
+        )
+        assert sum(line["amount_minor"] for line in receipt.lines) == payment.amount_minor
+        if payment.refund_of is not None:
+            assert receipt.refunds == receipts[payment.refund_of].receipt_id
+
+
 def check_money(sessions: sessionmaker[Session], account_id: str) -> Counter[str]:
     """Every invariant of one account; returns the purchases' outcomes."""
     with sessions() as session:
         check_ledger(session, account_id)
+        check_receipts(session, account_id)
         check_renewals(session, account_id)
         check_refund_requests(session, account_id)
         return check_purchases(session, account_id)

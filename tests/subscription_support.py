@@ -24,14 +24,14 @@ from contracts.subscription import (
 from domain.addon import AddonState
 from domain.calendar import Period, boundary, credit_month
 from domain.catalogue import RecurringItem
-from domain.enums import AddonStatus, BillingCycle, EntryKind, PaymentKind, Plan
+from domain.enums import AddonStatus, BillingCycle, Currency, EntryKind, PaymentKind, Plan
 from store.db import transaction
 from store.models import Account, AddonSubscription, CreditEntry, CreditGrant, Payment
 from store.subscriptions import activate_addon, add_credit_pack
 from tests.support import catalogue, create_account, running_worker, send_credits
 
-TIER = catalogue().addon_tiers[1]  # sms-1000: 1,000 credits for $18.00 a month
-PACK = catalogue().credit_packs[0]
+TIER = catalogue().addon_tiers[1].priced(Currency.USD)  # sms-1000: 1,000 credits, $18.00/month
+PACK = catalogue().credit_packs[0].priced(Currency.USD)
 # Checks happen a little after a boundary, once its renewal has run.
 SETTLE = timedelta(hours=1)
 
@@ -191,7 +191,7 @@ def activate(
             account_id=account_id,
             purchase_id=purchase_id,
             tier=TIER,
-            currency=catalogue().currency,
+            currency=Currency.USD,
             at=at,
         )
     return purchase_id

@@ -25,9 +25,10 @@ import worker
 from activities.deps import ActivityDeps
 from application.context import Services
 from application.security import hash_token, new_token
-from config.settings import Settings
+from config.settings import DEMO_SELLER, Settings
 from domain.catalogue import Catalogue, load_catalogue
 from domain.enums import AddonStatus, BillingCycle, Plan, Role
+from domain.receipts import BilledParty
 from payments.sandbox import SandboxGateway
 from starter.api.app import build_services, create_app
 from store.db import make_engine, make_session_factory
@@ -41,6 +42,8 @@ TEMPORAL_CLI = str(BIN / "temporal")
 TEMPORAL_TEST_SERVER = str(BIN / "temporal-test-server")
 ADMIN_TOKEN = "test-admin-token"
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+# Who issues the tests' receipts: the settings' default seller.
+SELLER = BilledParty.of(DEMO_SELLER)
 
 
 @contextmanager
@@ -188,7 +191,7 @@ def activity_deps(client: Client, sessions: sessionmaker[Session]) -> ActivityDe
     return ActivityDeps(
         sessions=sessions,
         catalogue=load_catalogue(),
-        gateway=SandboxGateway(sessions),
+        gateway=SandboxGateway(sessions, SELLER),
         client=client,
         webhook_allow_private=True,
     )

@@ -1,15 +1,15 @@
 """Rules of an account's settings and registration as pure table tests: auto top-up's
-terms (domain.auto_top_up), the billing anchor's lock (domain.addon) and when a
-registration takes corrected details (domain.registration)."""
+terms (domain.auto_top_up), the billing anchor's and the currency's locks
+(domain.addon) and when a registration takes corrected details (domain.registration)."""
 
 from __future__ import annotations
 
 import pytest
 
-from domain.addon import anchor_locked
+from domain.addon import anchor_locked, currency_locked
 from domain.auto_top_up import TopUpTerms, top_up_refusal, top_up_terms
 from domain.catalogue import RecurringItem
-from domain.enums import AddonStatus, RegistrationStatus
+from domain.enums import AddonStatus, Currency, RegistrationStatus
 from domain.errors import ErrorCode
 from domain.registration import resubmit_refusal
 
@@ -50,6 +50,22 @@ def test_a_top_up_is_the_packs_credits_at_its_monthly_price_whatever_the_cycle()
 )
 def test_the_anchor_is_locked_while_the_addon_bills_on_it(status: AddonStatus, locked: bool):
     assert anchor_locked(status) is locked
+
+
+@pytest.mark.parametrize(
+    ("current", "wanted", "has_bought", "locked"),
+    [
+        (Currency.USD, Currency.BRL, False, False),
+        (Currency.USD, Currency.BRL, True, True),
+        (Currency.BRL, Currency.USD, True, True),
+        (Currency.BRL, Currency.BRL, True, False),
+        (Currency.USD, Currency.USD, False, False),
+    ],
+)
+def test_the_currency_is_fixed_once_the_account_has_bought_anything(
+    current: Currency, wanted: Currency, has_bought: bool, locked: bool
+) -> None:
+    assert currency_locked(current, wanted, has_bought) is locked
 
 
 @pytest.mark.parametrize(

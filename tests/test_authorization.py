@@ -78,9 +78,10 @@ async def page_attempt(
         assert call.lands in response.headers.get("location", ""), said
         return
     if member is Member.OTHER_ACCOUNT and call.method == "GET":
-        # Their own page: nothing of this account, nor of its purchase, is shown.
-        assert response.status_code == 200, said
-        assert world.account_id not in response.text and ids["purchase_id"] not in response.text
+        # Their own page, or not found: nothing of this account, nor of its resources.
+        assert response.status_code == call.elsewhere, said
+        shown = [world.account_id, *ids.values()]
+        assert not any(value in response.text for value in shown), said
     else:  # back to the page, which says why; nothing about the purchase is told
         location = response.headers.get("location", "")
         assert response.status_code == 303, said

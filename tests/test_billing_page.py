@@ -3,17 +3,13 @@ English and Brazilian Portuguese, checked against the JSON API."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import expect
 
 from domain.enums import Plan
 from tests.billing_page_support import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    INSTALL_CHROMIUM,
     LANGUAGES,
     Labels,
     Visit,
@@ -28,18 +24,6 @@ from tests.purchase_support import Shop, open_shop
 
 def token(headers: dict[str, str]) -> str:
     return headers["Authorization"].removeprefix("Bearer ")
-
-
-@pytest.fixture(scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing; install it with: {INSTALL_CHROMIUM}", pytrace=False)
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        await browser.close()
 
 
 @pytest.fixture(params=sorted(LANGUAGES))

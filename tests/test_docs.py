@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr
 from temporalio.workflow import _Definition
 
 import worker
@@ -111,6 +111,8 @@ def _shown_defaults(value: object) -> set[str]:
         return {f"`{','.join(map(str, value))}`"}
     if isinstance(value, Path):
         return {f"`{value.relative_to(ROOT)}`"}
+    if isinstance(value, BaseModel):  # a JSON setting
+        return {f"`{value.model_dump_json()}`"}
     return {f"`{value}`"}
 
 

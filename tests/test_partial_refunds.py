@@ -13,7 +13,7 @@ from domain.enums import PaymentKind, PaymentStatus
 from payments.gateway import GatewayRejected, PaymentGateway
 from payments.sandbox import SandboxGateway
 from tests.stripe_support import intents_of, metadata, refunds_of, stripe_gateway
-from tests.support import create_account
+from tests.support import SELLER, create_account
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
 
@@ -59,7 +59,7 @@ def partial_refunds(gateway: PaymentGateway, payment_id: str) -> None:
 
 
 def test_sandbox_refunds_the_amount_asked(sqlite_sessions):
-    gateway = SandboxGateway(sqlite_sessions)
+    gateway = SandboxGateway(sqlite_sessions, SELLER)
     _, payment_id = captured(gateway, sqlite_sessions)
     partial_refunds(gateway, payment_id)
     full = gateway.refund(payment_id=payment_id, idempotency_key="full", reference="r", at=NOW)

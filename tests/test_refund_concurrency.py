@@ -17,7 +17,7 @@ from payments.sandbox import SandboxGateway
 from store.db import transaction
 from store.operator import record_refund_request
 from store.operator_models import AuditRecord, RefundRequest
-from tests.support import create_account
+from tests.support import SELLER, create_account
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
 PARALLEL = 8
@@ -26,7 +26,7 @@ PARALLEL = 8
 def capture(sessions: sessionmaker[Session]) -> tuple[str, str]:
     account_id = f"acct-{uuid.uuid4().hex[:8]}"
     create_account(sessions, account_id, anchor=NOW.date(), now=NOW)
-    result = SandboxGateway(sessions).capture(
+    result = SandboxGateway(sessions, SELLER).capture(
         account_id=account_id,
         amount_minor=1000,
         currency="USD",

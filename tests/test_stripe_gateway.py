@@ -16,8 +16,9 @@ from payments.gateway import PaymentResult
 from payments.stripe_gateway import StripeGateway
 from payments.stripe_outcomes import ABANDONED, AUTHENTICATION_REQUIRED, NEVER_CREATED
 from store.models import Payment
+from store.receipt_models import ReceiptRow
 from tests.stripe_support import customer_of, intents_of, metadata, stripe_client, stripe_gateway
-from tests.support import create_account
+from tests.support import SELLER, create_account
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
 LATER = timedelta(hours=1)
@@ -46,7 +47,9 @@ class CrashingGateway(StripeGateway):
 
 def crashing(sessions, base: str, at: str) -> CrashingGateway:
     plain = stripe_gateway(sessions, base)
-    return CrashingGateway(sessions, stripe_client(base), localstripe=plain._localstripe, at=at)
+    return CrashingGateway(
+        sessions, stripe_client(base), seller=SELLER, localstripe=plain._localstripe, at=at
+    )
 
 
 def account(sessions, payment_method: str = "pm_card_visa") -> str:
@@ -94,6 +97,38 @@ def test_a_capture_is_one_confirmed_intent_with_our_keys(sqlite_sessions, locals
     charge(gateway, account_id, "purchase:p2")  # the same customer, a second intent
     assert customer_of(sqlite_sessions, account_id).customer_ref == customer.customer_ref
     assert len(intents_of(localstripe, account_id)) == 2
+
+
+def receipts_of(sessions: sessionmaker[Session], account_id: str) -> list[ReceiptRow]:
+    with sessions() as session:
+        return list(session.scalars(select(ReceiptRow).where(ReceiptRow.account_id == account_id)))
+
+
+def test_a_brl_capture_and_its_refund_are_in_reais_with_receipts(sqlite_sessions, localstripe):
+    gateway = stripe_gateway(sqlite_sessions, localstripe)
+    account_id = account(sqlite_sessions)
+    captured = gateway.capture(
+        account_id=account_id,
+        amount_minor=9890,
+        currency="BRL",
+        payment_method="pm_card_visa",
+        idempotency_key="purchase:brl",
+        reference="purchase brl",
+        at=NOW,
+    )
+    refunded = gateway.refund(
+        payment_id=captured.payment_id, idempotency_key="refund:brl", reference="r", at=NOW
+    )
+    (intent,) = intents_of(localstripe, account_id)
+    assert (intent.status, intent.amount, intent.currency) == ("succeeded", 9890, "brl")
+    assert (refunded.status, refunded.currency) == (PaymentStatus.SUCCEEDED, "BRL")
+    paid, refund = sorted(receipts_of(sqlite_sessions, account_id), key=lambda r: r.sequence)
+    assert (paid.payment_id, paid.currency) == (captured.payment_id, "BRL")
+    assert (refund.payment_id, refund.refunds, refund.currency) == (
+        refunded.payment_id,
+        paid.receipt_id,
+        "BRL",
+    )
 
 
 def test_a_declining_card_is_a_declined_result_with_stripes_reason(sqlite_sessions, localstripe):
@@ -174,6 +209,8 @@ def test_the_janitor_settles_what_a_dead_worker_left_from_stripes_side(
     # The workflow's late retry gets the same answer and charges nothing more.
     assert charge(gateway, account_id, "purchase:j1").status is status
     assert [i.status for i in intents_of(localstripe, account_id)] == [stripe_status]
+    # The settling writer issued the receipt of a success, and only of a success.
+    assert len(receipts_of(sqlite_sessions, account_id)) == (status is PaymentStatus.SUCCEEDED)
 
 
 def test_the_janitor_closes_an_attempt_that_never_reached_stripe(sqlite_sessions, localstripe):
@@ -184,7 +221,9 @@ def test_the_janitor_closes_an_attempt_that_never_reached_stripe(sqlite_sessions
         def _create_intent(self, attempt):
             raise Crash("before creating the intent")
 
-    dying = DiesBeforeCreating(sqlite_sessions, stripe_client(localstripe), localstripe=True)
+    dying = DiesBeforeCreating(
+        sqlite_sessions, stripe_client(localstripe), seller=SELLER, localstripe=True
+    )
     with pytest.raises(Crash):
         charge(dying, account_id, "purchase:n1")
     gateway.settle_stale(now=datetime.now(UTC) + LATER * 2, older_than=LATER, limit=500)

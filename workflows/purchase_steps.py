@@ -118,6 +118,7 @@ class PurchaseSteps:
             amount_minor=quote.due_now_minor,
             currency=quote.currency,
             at=workflow.now(),
+            lines=quote.lines,
         )
         result: CaptureResult = await self._local(
             PurchaseActivities.capture_payment, request, f"capture {money}", GATEWAY_CALL

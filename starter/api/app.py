@@ -26,15 +26,18 @@ from starter.api.routes import (
     admin,
     alerts,
     billing,
+    billing_details,
     catalogue,
     health,
     metrics,
     operator,
     purchases,
+    receipts,
     refunds,
     registration,
     sending,
 )
+from starter.web import receipt_routes as billing_page_receipts
 from starter.web import routes as billing_page
 from store.db import make_session_factory
 
@@ -49,12 +52,15 @@ ROUTERS = (
     refunds.router,
     catalogue.router,
     billing.router,
+    billing_details.router,
+    receipts.router,
     purchases.router,
     addon.router,
     alerts.router,
     registration.router,
     registration.webhooks,
     billing_page.router,
+    billing_page_receipts.router,
 )
 
 

@@ -1,22 +1,18 @@
 """The page's languages: one gettext catalogue per language (``locales/*/messages.po``,
 read with Babel at start, so no compile step), chosen by Accept-Language, and
-money, numbers and dates formatted for that locale by Babel."""
+money, numbers and dates formatted for that locale (``documents.formats``)."""
 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
-from babel import Locale
-from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal, get_currency_precision
 from babel.support import Translations
+
+from documents.formats import Formats as Formats
 
 LOCALES_DIR = Path(__file__).with_name("locales")
 DOMAIN = "messages"
@@ -56,30 +52,3 @@ def negotiate(accept_language: str | None) -> str:
         if locale is not None:
             return locale
     return DEFAULT_LOCALE
-
-
-@dataclass(frozen=True)
-class Formats:
-    """Numbers, money and dates in one locale (times are shown in UTC, as stored)."""
-
-    locale: str
-
-    @property
-    def tag(self) -> str:
-        """The BCP 47 tag for ``<html lang>``."""
-        return str(Locale.parse(self.locale)).replace("_", "-")
-
-    def number(self, value: int) -> str:
-        return format_decimal(value, locale=self.locale)
-
-    def money(self, amount_minor: int, currency: str) -> str:
-        amount = Decimal(amount_minor).scaleb(-get_currency_precision(currency))
-        return format_currency(amount, currency, locale=self.locale)
-
-    def date(self, value: datetime | None) -> str:
-        return "" if value is None else format_date(value, "long", locale=self.locale)
-
-    def moment(self, value: datetime | None) -> str:
-        if value is None:
-            return ""
-        return format_datetime(value, "medium", tzinfo=value.tzinfo, locale=self.locale) + " UTC"

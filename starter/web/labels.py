@@ -29,6 +29,7 @@ ENTRY_KIND = {
 }
 PAYMENT_KIND = {"capture": N_("Charge"), "refund": N_("Refund")}
 PAYMENT_STATUS = {"succeeded": N_("Paid"), "declined": N_("Declined")}
+RECEIPT_KIND = {"payment": N_("Payment"), "refund": N_("Refund")}
 # A price and its interval (API.md's ``interval``: month or year).
 PER_INTERVAL = {"month": N_("%(price)s per month"), "year": N_("%(price)s per year")}
 ITEM_NAME = {

@@ -29,6 +29,10 @@ FORM_EXPIRED = "form_expired"
 SIGN_IN_FAILED = "sign_in_failed"
 SIGNED_OUT = "signed_out"
 UNAVAILABLE = "unavailable"
+BILLING_DETAILS_SAVED = "billing_details_saved"
+TAX_ID_INVALID = "tax_id_invalid"
+BILLING_DETAILS_INVALID = "billing_details_invalid"
+RECEIPT_NOT_FOUND = "receipt_not_found"
 
 NOTICES: dict[str, Notice] = {
     PURCHASE_COMPLETED: Notice(
@@ -97,6 +101,22 @@ NOTICES: dict[str, Notice] = {
     SIGN_IN_FAILED: Notice(
         N_("That API token was not recognised. Paste the whole token, starting with sms_.")
     ),
+    BILLING_DETAILS_SAVED: Notice(
+        N_("Billing details saved. Receipts from now on are made out to them."), success=True
+    ),
+    TAX_ID_INVALID: Notice(
+        N_(
+            "The billing details were not saved: the tax ID is not valid for the country."
+            " A Brazilian address needs a CPF (11 digits) or a CNPJ (14 digits)."
+        )
+    ),
+    BILLING_DETAILS_INVALID: Notice(
+        N_(
+            "The billing details were not saved: fill in the legal name, a billing email,"
+            " the address, the city and the country."
+        )
+    ),
+    RECEIPT_NOT_FOUND: Notice(N_("That receipt was not found.")),
 }
 
 

@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
 
+from domain.billing_details import COUNTRIES
 from starter.web import labels
 from starter.web.i18n import Formats, negotiate, translations
 from starter.web.notices import NOTICES
@@ -52,6 +53,7 @@ def _environment() -> Environment:
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["labels"] = labels
     env.globals["NOTICES"] = NOTICES
+    env.globals["COUNTRIES"] = COUNTRIES
     env.globals["new_request_key"] = lambda: secrets.token_urlsafe(16)
     return env
 

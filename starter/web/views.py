@@ -1,11 +1,13 @@
 """What the billing page shows, read through the same application functions that answer
-the JSON API (application/billing_view.py), and what the signed-in user may do there
-(application/authorization.py), so the page and the API cannot disagree."""
+the JSON API (application/billing_view.py, receipts.py and billing_details.py), and
+what the signed-in user may do there (application/authorization.py), so the page and
+the API cannot disagree."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application import billing_details, receipts
 from application.authorization import Action, allowed_actions, authorize
 from application.billing_view import (
     BillingPage,
@@ -17,7 +19,9 @@ from application.billing_view import (
 from application.callers import Caller
 from application.context import Services
 from contracts.purchase import PurchaseView
+from domain.billing_details import BillingDetailsOut
 from domain.enums import AddonStatus, ItemType, PurchaseStatus
+from domain.receipts import Receipt
 
 RECENT = 10
 
@@ -41,6 +45,9 @@ class BillingView:
     payments: list[PaymentOut]
     purchase: PurchaseView | None
     allowed: frozenset[Action]
+    receipts: list[Receipt]
+    # Shown to whoever may change them (the table's billing_details); None: not set yet.
+    billing_details: BillingDetailsOut | None
 
     def may(self, action: str) -> bool:
         """Whether the signed-in user may take ``action`` (authorization's table)."""
@@ -86,6 +93,11 @@ class BillingView:
 def load(services: Services, caller: Caller, purchase_id: str | None) -> BillingView:
     permit = authorize(caller, Action.READ_BILLING, caller.account_id)
     shown = overview(services, permit, purchase_id, RECENT)
+    allowed = allowed_actions(caller)
+    details = None
+    if Action.BILLING_DETAILS in allowed:
+        details_permit = authorize(caller, Action.BILLING_DETAILS, caller.account_id)
+        details = billing_details.current(services, details_permit)
     return BillingView(
         caller=caller,
         page=shown.billing,
@@ -93,5 +105,7 @@ def load(services: Services, caller: Caller, purchase_id: str | None) -> Billing
         ledger=shown.ledger,
         payments=shown.payments,
         purchase=shown.purchase,
-        allowed=allowed_actions(caller),
+        allowed=allowed,
+        receipts=receipts.list_receipts(services, permit, RECENT).receipts,
+        billing_details=details,
     )
