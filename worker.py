@@ -34,6 +34,7 @@ from payments.factory import build_gateway
 from store.db import make_session_factory
 from workflows.auto_top_up import AutoTopUpWorkflow
 from workflows.event_delivery import EventDeliveryWorkflow, EventSweepWorkflow
+from workflows.mail_delivery import MailDeliveryWorkflow
 from workflows.operator_refund import OperatorRefundWorkflow
 from workflows.payment_janitor import PaymentJanitorWorkflow
 from workflows.purchase import PurchaseWorkflow
@@ -51,6 +52,7 @@ WORKFLOWS: list[type[Any]] = [
     EventDeliveryWorkflow,
     EventSweepWorkflow,
     AutoTopUpWorkflow,
+    MailDeliveryWorkflow,
 ]
 # A workflow task of a dead worker's sticky queue moves to the shared queue after this,
 # so another worker picks the workflow up within seconds (DESIGN.md §5).
@@ -139,6 +141,7 @@ async def run_worker(settings: Settings, *, schedules: bool = True) -> None:
         client=client,
         dunning_retry_days=tuple(settings.sms_dunning_retry_days),
         webhook_allow_private=settings.sms_webhook_allow_private,
+        mailer=settings.mailer,
     )
     if (advice := await ensure_search_attributes(client)) is not None:
         log.warning(advice)

@@ -11,6 +11,7 @@ from typing import Any
 from activities.auto_top_up import auto_top_up_activities
 from activities.deps import ActivityDeps
 from activities.events import event_activities
+from activities.mail import mail_activities
 from activities.operator import operator_activities
 from activities.payment_janitor import payment_janitor_activities
 from activities.purchase import PurchaseActivities
@@ -39,5 +40,6 @@ def all_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:
         *operator_activities(deps),
         *event_activities(deps),
         *auto_top_up_activities(deps),
+        *mail_activities(deps),
     ]
     return activities

@@ -9,6 +9,7 @@ from temporalio.client import Client
 
 from domain.addon import DEFAULT_DUNNING_RETRY_DAYS
 from domain.catalogue import Catalogue
+from outbound.smtp import Mailer
 from payments.gateway import PaymentGateway
 
 
@@ -21,3 +22,5 @@ class ActivityDeps:
     dunning_retry_days: tuple[int, ...] = DEFAULT_DUNNING_RETRY_DAYS
     # Webhooks may reach private addresses (SMS_WEBHOOK_ALLOW_PRIVATE).
     webhook_allow_private: bool = False
+    # How mail is sent (SMS_SMTP_URL …); None: mail is off.
+    mailer: Mailer | None = None

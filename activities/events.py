@@ -1,5 +1,5 @@
 """Activities of events: the webhook POST, its record, and starting the workflows that
-deliver events and buy top-ups (after a write, and from the sweep)."""
+deliver events, buy top-ups and send mail (after a write, and from the sweep)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from outbound.webhooks import WebhookNotAccepted, address_refusal, post_signed
 from store.balance_watch import in_flight_top_ups
 from store.db import read_only, transaction
 from store.events import FollowUp, alert_settings, find_event, mark_delivery, pending_events
+from store.mail import pending_mail
 
 # How many records one sweep starts work for; the next sweep takes the rest.
 SWEEP_BATCH = 200
@@ -75,14 +76,17 @@ class EventActivities:
 
     @activity.defn
     async def sweep(self) -> SweepReport:
-        """Start whatever a lost start left waiting: deliveries of pending events and
-        top-ups still in flight. Safe to repeat: starts are keyed by workflow id."""
+        """Start whatever a lost start left waiting: deliveries of pending events,
+        top-ups still in flight and pending mail (which activities, such as renewals,
+        write without starting). Safe to repeat: starts are keyed by workflow id."""
         events = await asyncio.to_thread(self._pending, None)
         top_ups = await asyncio.to_thread(self._in_flight)
+        mail = await asyncio.to_thread(self._unsent)
         queue = activity.info().task_queue
         return SweepReport(
             deliveries_started=await start_follow_ups(self._client, queue, events),
             top_ups_started=await start_follow_ups(self._client, queue, top_ups),
+            mails_started=await start_follow_ups(self._client, queue, mail),
         )
 
     def _pending(self, account_id: str | None) -> list[FollowUp]:
@@ -94,6 +98,12 @@ class EventActivities:
         with read_only(self._sessions) as session:
             rows = in_flight_top_ups(session, SWEEP_BATCH)
             return [FollowUp("top_up", row.account_id, row.top_up_id) for row in rows]
+
+
+    def _unsent(self) -> list[FollowUp]:
+        with read_only(self._sessions) as session:
+            rows = pending_mail(session, SWEEP_BATCH)
+            return [FollowUp("mail", row.account_id, row.mail_id) for row in rows]
 
 
 def event_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:

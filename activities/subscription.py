@@ -32,6 +32,7 @@ from domain.receipts import ReceiptLine
 from observability import metrics
 from store.db import read_only, transaction
 from store.fact_events import renewal_event, suspended_event
+from store.fact_mail import addon_ended_mail, renewal_declined_mail
 from store.ledger import expire_all, expire_grants, grant_credits, lock_account
 from store.lines import end_pack_line
 from store.models import Account, AddonSubscription
@@ -86,7 +87,8 @@ class SubscriptionActivities:
     def charge_addon_renewal(self, request: ChargeRequest) -> ChargeOutcome:
         """Charge the account's payment method for ``request.charge``, priced from the
         active lines. Key: ``renewal:{account_id}:{month_start:%Y-%m-%d}:attempt-{n}``;
-        a lost answer raises and the retry gets the first result, never a second charge."""
+        a lost answer raises and the retry gets the first result, never a second charge.
+        A declined retry queues its mail (keyed by the attempt)."""
         with read_only(self._sessions) as session:
             account = session.get(Account, request.account_id)
             addon = session.get(AddonSubscription, request.account_id)
@@ -108,6 +110,19 @@ class SubscriptionActivities:
             at=request.at,
             lines=[ReceiptLine(description=renewal, amount_minor=amount)],
         )
+        if not result.succeeded and request.attempt > 1:
+            # A dunning retry declined (the first decline is mailed with the renewal it
+            # leaves unpaid). Keyed by the attempt: a retried activity mails it once.
+            with transaction(self._sessions) as session:
+                renewal_declined_mail(
+                    session,
+                    account_id=request.account_id,
+                    month_start=request.month_start,
+                    attempt=request.attempt,
+                    amount_minor=result.amount_minor,
+                    currency=currency,
+                    at=request.at,
+                )
         return ChargeOutcome(
             payment_id=result.payment_id,
             succeeded=result.succeeded,
@@ -179,6 +194,9 @@ class SubscriptionActivities:
             metrics.count_on_commit(session, metrics.ADDONS_ENDED, status=end.row.status.value)
             if end.row.status is AddonStatus.SUSPENDED:
                 suspended_event(session, account_id=end.row.account_id, at=end.at)
+            addon_ended_mail(
+                session, account_id=end.row.account_id, status=end.row.status, at=end.at
+            )
         return expired
 
     @activity.defn

@@ -16,6 +16,7 @@ from typing import TypedDict
 from temporalio.common import RetryPolicy
 
 from boundary.errors import PERMANENT_TYPES
+from domain.mail import MailRetry
 
 
 class StepOptions(TypedDict, total=False):
@@ -108,3 +109,20 @@ WEBHOOK_CALL = StepOptions(
         non_retryable_error_types=list(PERMANENT_TYPES),
     ),
 )
+
+
+def mail_send(retry: MailRetry) -> StepOptions:
+    """Handing one message to the SMTP server, retried as the settings say
+    (``SMS_MAIL_*``, about a day by default) and no more: then the message is recorded
+    failed. An attempt is cut after twice its SMTP timeout (building the message, then
+    several SMTP replies each bounded by it)."""
+    return StepOptions(
+        start_to_close_timeout=retry.attempt_timeout * 2,
+        retry_policy=RetryPolicy(
+            initial_interval=retry.first_backoff,
+            backoff_coefficient=2.0,
+            maximum_interval=retry.longest_backoff,
+            maximum_attempts=retry.attempts,
+            non_retryable_error_types=list(PERMANENT_TYPES),
+        ),
+    )

@@ -13,7 +13,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from domain.addon import DEFAULT_DUNNING_RETRY_DAYS
 from domain.billing_details import Address, BillingDetails
 from domain.catalogue import DEFAULT_CATALOGUE_PATH
+from domain.mail import MailRetry
 from domain.receipts import BilledParty
+from outbound.mail_message import sender_domain
+from outbound.smtp import Mailer, SmtpServer
 
 # Who issues the receipts until SMS_SELLER names the real seller: a demo company
 # (the CNPJ is a well-known valid example, no real company's).
@@ -43,7 +46,8 @@ Port = Annotated[int, Field(ge=1, le=65535)]
 class Settings(BaseSettings):
     """Names are the environment variables, case-insensitive (``DATABASE_URL`` …)."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    # A refused value is not echoed: it may be a secret (a password in SMS_SMTP_URL).
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", hide_input_in_errors=True)
 
     database_url: str = f"sqlite:///{DATA_DIR / 'sms-addon.db'}"
     sms_task_queue: str = "sms-addon"
@@ -127,6 +131,39 @@ class Settings(BaseSettings):
     def seller(self) -> BilledParty:
         return BilledParty.of(self.sms_seller)
 
+    # Mail to customers (receipts, declined renewals, low balance, the add-on ending):
+    # smtp://host:port, smtp+starttls://user:password@host:587 or
+    # smtps://user:password@host:465. Empty: no mail is sent (each message is recorded
+    # skipped). `make run` points it at a local sink.
+    sms_smtp_url: SecretStr = SecretStr("")
+    sms_mail_from: str = "SMS add-on <billing@sms-addon.localhost>"
+    # Each message is tried this many times, waiting from the first backoff, doubling,
+    # up to the longest, then recorded failed: with these, for about a day.
+    sms_mail_attempts: Annotated[int, Field(ge=1, le=1000)] = 30
+    sms_mail_first_backoff_seconds: Annotated[float, Field(gt=0)] = 30.0
+    sms_mail_longest_backoff_seconds: Annotated[float, Field(gt=0)] = 3600.0
+    # One attempt's connection and each SMTP reply wait at most this long.
+    sms_mail_timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
+
+    @property
+    def smtp_server(self) -> SmtpServer | None:
+        url = self.sms_smtp_url.get_secret_value()
+        return SmtpServer.from_url(url) if url else None
+
+    @property
+    def mailer(self) -> Mailer | None:
+        """How mail is sent; None: mail is off."""
+        server = self.smtp_server
+        if server is None:
+            return None
+        retry = MailRetry(
+            attempts=self.sms_mail_attempts,
+            first_backoff=timedelta(seconds=self.sms_mail_first_backoff_seconds),
+            longest_backoff=timedelta(seconds=self.sms_mail_longest_backoff_seconds),
+            attempt_timeout=timedelta(seconds=self.sms_mail_timeout_seconds),
+        )
+        return Mailer(server=server, sender=self.sms_mail_from, retry=retry)
+
     @property
     def quote_ttl(self) -> timedelta:
         return timedelta(seconds=self.sms_quote_ttl_seconds)
@@ -136,6 +173,20 @@ class Settings(BaseSettings):
         if self.sms_payment_gateway == "stripe" and not self.stripe_api_key.get_secret_value():
             raise ValueError("SMS_PAYMENT_GATEWAY=stripe needs STRIPE_API_KEY")
         return self
+
+    @field_validator("sms_smtp_url")
+    @classmethod
+    def _check_smtp_url(cls, url: SecretStr) -> SecretStr:
+        if url.get_secret_value():
+            SmtpServer.from_url(url.get_secret_value())  # its message never holds the URL
+        return url
+
+    @field_validator("sms_mail_from")
+    @classmethod
+    def _check_sender(cls, sender: str) -> str:
+        if not sender_domain(sender):
+            raise ValueError("must be an address with a domain, e.g. Billing <billing@example.com>")
+        return sender
 
     @field_validator("sms_dunning_retry_days", mode="before")
     @classmethod
@@ -168,4 +219,6 @@ def secrets_of(settings: Settings) -> list[str]:
     return [
         settings.sms_admin_token.get_secret_value(),
         settings.sms_webhook_secret.get_secret_value(),
+        settings.sms_smtp_url.get_secret_value(),
+        *(server.password for server in [settings.smtp_server] if server and server.password),
     ]

@@ -79,3 +79,4 @@ class TopUpOutcome(BaseModel):
 class SweepReport(BaseModel):
     deliveries_started: int = 0
     top_ups_started: int = 0
+    mails_started: int = 0

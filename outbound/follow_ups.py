@@ -1,5 +1,5 @@
 """Starting the workflows a committed write asked for (a webhook delivery, an auto
-top-up), from the API after its commit or from an activity. Keyed by workflow id: a
+top-up, a mail), from the API after its commit or from an activity. Keyed by workflow id: a
 start of one already running changes nothing, and a completed one is not run again."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from contracts.events import (
     delivery_workflow_id,
     top_up_workflow_id,
 )
+from domain.mail import MAIL_DELIVERY_WORKFLOW, MailDelivery, mail_workflow_id
 from store.events import FollowUp
 
 
@@ -27,18 +28,7 @@ async def start_follow_ups(client: Client, task_queue: str, items: Sequence[Foll
     completed is not started again (its record is settled). Returns how many started."""
     started = 0
     for item in items:
-        if item.kind == "event":
-            name, workflow_id = (
-                EVENT_DELIVERY_WORKFLOW,
-                delivery_workflow_id(item.account_id, item.record_id),
-            )
-            arg: Any = EventDelivery(account_id=item.account_id, event_id=item.record_id)
-        else:
-            name, workflow_id = (
-                AUTO_TOP_UP_WORKFLOW,
-                top_up_workflow_id(item.account_id, item.record_id),
-            )
-            arg = TopUpStart(account_id=item.account_id, top_up_id=item.record_id)
+        name, workflow_id, arg = _workflow_of(item)
         try:
             await client.start_workflow(
                 name,
@@ -51,3 +41,25 @@ async def start_follow_ups(client: Client, task_queue: str, items: Sequence[Foll
             continue
         started += 1
     return started
+
+
+def _workflow_of(item: FollowUp) -> tuple[str, str, Any]:
+    """The workflow's name, id and argument for ``item``."""
+    account_id, record_id = item.account_id, item.record_id
+    if item.kind == "event":
+        return (
+            EVENT_DELIVERY_WORKFLOW,
+            delivery_workflow_id(account_id, record_id),
+            EventDelivery(account_id=account_id, event_id=record_id),
+        )
+    if item.kind == "mail":
+        return (
+            MAIL_DELIVERY_WORKFLOW,
+            mail_workflow_id(account_id, record_id),
+            MailDelivery(account_id=account_id, mail_id=record_id),
+        )
+    return (
+        AUTO_TOP_UP_WORKFLOW,
+        top_up_workflow_id(account_id, record_id),
+        TopUpStart(account_id=account_id, top_up_id=record_id),
+    )

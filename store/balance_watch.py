@@ -34,6 +34,7 @@ from store.events import (
     record_event,
     started_after_commit,
 )
+from store.fact_mail import low_balance_mail
 from store.models import Account, AddonSubscription, CreditEntry
 
 # Whether the account has alert settings at all; the debit fast path reads it with
@@ -73,14 +74,23 @@ def after_debit(session: Session, account: Account, debit: CreditEntry) -> None:
         return
     after = debit.balance_after
     before = after - debit.credits  # a debit's credits are negative
-    if crossed_below(settings.low_balance_threshold, before, after):
-        record_event(
+    threshold = settings.low_balance_threshold
+    if threshold is not None and crossed_below(threshold, before, after):
+        event = record_event(
             session,
             account_id=account.id,
             type_=EventType.LOW_BALANCE,
-            data={"balance": after, "threshold": settings.low_balance_threshold},
+            data={"balance": after, "threshold": threshold},
             at=debit.at,
             key=f"low_balance:{debit.idempotency_key}",
+        )
+        low_balance_mail(
+            session,
+            account_id=account.id,
+            event_id=event.event_id,
+            balance=after,
+            threshold=threshold,
+            at=debit.at,
         )
     if top_up_due(settings.top_up_below, after):
         claim_top_up(session, account, settings, debit.at)

@@ -26,7 +26,7 @@ _AFTER_COMMIT = "sms_after_commit"
 class FollowUp:
     """A workflow to start once the transaction that asked for it has committed."""
 
-    kind: str  # "event" (deliver it) or "top_up" (buy it)
+    kind: str  # "event" (deliver it), "top_up" (buy it) or "mail" (send it)
     account_id: str
     record_id: str
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from domain.events import EventType
 from store.events import record_event
+from store.fact_mail import past_due_mail
 
 
 def renewal_event(
@@ -34,6 +35,8 @@ def renewal_event(
         at=at,
         key=f"{type_.value}:{account_id}:{month}",
     )
+    if not paid:
+        past_due_mail(session, account_id=account_id, month_start=month_start, at=at)
 
 
 def suspended_event(session: Session, *, account_id: str, at: datetime) -> None:

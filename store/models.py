@@ -297,8 +297,9 @@ class BillingPageSession(Base):
     expires_at: Mapped[datetime]
 
 
-# The tables of alerts, events and auto top-up, of operator actions, and of billing
-# details and receipts, live in modules of their own.
+# The tables of alerts, events and auto top-up, of mail, of operator actions, and of
+# billing details and receipts, live in modules of their own.
 from store import event_models as _event_models  # noqa: E402, F401
+from store import mail_models as _mail_models  # noqa: E402, F401
 from store import operator_models as _operator_models  # noqa: E402, F401
 from store import receipt_models as _receipt_models  # noqa: E402, F401
