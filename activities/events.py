@@ -99,7 +99,6 @@ class EventActivities:
             rows = in_flight_top_ups(session, SWEEP_BATCH)
             return [FollowUp("top_up", row.account_id, row.top_up_id) for row in rows]
 
-
     def _unsent(self) -> list[FollowUp]:
         with read_only(self._sessions) as session:
             rows = pending_mail(session, SWEEP_BATCH)

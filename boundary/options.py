@@ -111,18 +111,11 @@ WEBHOOK_CALL = StepOptions(
 )
 
 
-def mail_send(retry: MailRetry) -> StepOptions:
-    """Handing one message to the SMTP server, retried as the settings say
-    (``SMS_MAIL_*``, about a day by default) and no more: then the message is recorded
-    failed. An attempt is cut after twice its SMTP timeout (building the message, then
-    several SMTP replies each bounded by it)."""
+def mail_attempt(retry: MailRetry) -> StepOptions:
+    """One attempt to hand a message to the SMTP server: the mail workflow counts the
+    attempts and waits between them itself (``SMS_MAIL_*``). Cut after twice the SMTP
+    timeout: building the message, then several replies each bounded by it."""
     return StepOptions(
         start_to_close_timeout=retry.attempt_timeout * 2,
-        retry_policy=RetryPolicy(
-            initial_interval=retry.first_backoff,
-            backoff_coefficient=2.0,
-            maximum_interval=retry.longest_backoff,
-            maximum_attempts=retry.attempts,
-            non_retryable_error_types=list(PERMANENT_TYPES),
-        ),
+        retry_policy=RetryPolicy(maximum_attempts=1),
     )

@@ -53,6 +53,17 @@ class MailRetry(BaseModel):
     longest_backoff: timedelta
     attempt_timeout: timedelta
 
+    def backoff(self, failed_attempts: int) -> timedelta:
+        """The wait after the ``failed_attempts``-th failure (1, 2, …)."""
+        doublings = min(failed_attempts - 1, MAX_DOUBLINGS)
+        doubled: timedelta = self.first_backoff * (1 << doublings)
+        return min(doubled, self.longest_backoff)
+
+
+# Past this many doublings every setting's longest backoff is reached (2**40 s is
+# far longer than anyone waits), and the product stays a small number.
+MAX_DOUBLINGS = 40
+
 
 class MailDelivery(BaseModel):
     """Send one message of the outbox (``SmsMailDelivery``)."""

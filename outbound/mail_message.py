@@ -45,7 +45,6 @@ def build_message(
     message["Subject"] = letter.subject
     message["Date"] = format_datetime(written_at)
     message["Message-ID"] = message_id(mail_id, sender_domain(sender))
-    message["Content-Language"] = letter.language.replace("_", "-")
     message.set_content("\n\n".join(letter.paragraphs) + "\n")
     message.add_alternative(_html(letter), subtype="html")
     if attachment is not None:
@@ -55,6 +54,8 @@ def build_message(
             subtype=attachment.subtype,
             filename=attachment.filename,
         )
+    # After the body: building it replaces the message's Content-* headers.
+    message["Content-Language"] = letter.language.replace("_", "-")
     return message
 
 

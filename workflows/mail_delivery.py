@@ -2,20 +2,29 @@
 
 A workflow per message, its id made from the message's key (account, kind,
 reference), so a message is sent by one workflow however often its start is asked
-for. The send is retried with backoff a bounded number of times; the workflow then
-records how it ended (sent, failed or skipped) and completes: it never ends Failed.
+for. It tries a bounded number of times, waiting on a durable timer between attempts
+(doubling, as ``SMS_MAIL_*`` say), then records how the message ended (sent, failed
+or skipped) and completes: it never ends Failed. A refusal for good is not retried.
 """
 
 from __future__ import annotations
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.mail import MailActivities
-    from boundary.options import DATABASE_WRITE, READ_CHECK, mail_send
-    from domain.mail import MAIL_DELIVERY_WORKFLOW, MailDelivery, MailRecord, MailStatus
+    from boundary.errors import refusal_of
+    from boundary.options import DATABASE_WRITE, READ_CHECK, mail_attempt
+    from domain.mail import (
+        MAIL_DELIVERY_WORKFLOW,
+        MailDelivery,
+        MailRecord,
+        MailRetry,
+        MailStatus,
+    )
     from workflows.search_attributes import ACCOUNT_ID
+    from workflows.summaries import moment
 
 
 @workflow.defn(name=MAIL_DELIVERY_WORKFLOW)
@@ -28,27 +37,51 @@ class MailDeliveryWorkflow:
         )
         if plan.retry is None:
             return await self._ended(delivery, MailStatus.SKIPPED, "mail is off (no SMS_SMTP_URL)")
-        workflow.set_current_details(
-            f"Sending mail {delivery.mail_id} (up to {plan.retry.attempts} attempts)."
-        )
-        try:
-            status = await workflow.execute_activity_method(
-                MailActivities.send_mail,
-                delivery,
-                summary=f"send {delivery.mail_id}",
-                **mail_send(plan.retry),
+        return await self._send(delivery, plan.retry)
+
+    async def _send(self, delivery: MailDelivery, retry: MailRetry) -> MailStatus:
+        attempt = 1
+        while True:
+            workflow.set_current_details(
+                f"Sending mail {delivery.mail_id}: attempt {attempt} of {retry.attempts}."
             )
-        except ActivityError as error:
-            return await self._ended(delivery, MailStatus.FAILED, str(error.cause or error))
-        workflow.set_current_details(f"Mail {delivery.mail_id}: {status}.")
-        return status
+            try:
+                status: MailStatus = await workflow.execute_activity_method(
+                    MailActivities.send_mail,
+                    delivery,
+                    summary=f"attempt {attempt} of {retry.attempts}",
+                    **mail_attempt(retry),
+                )
+            except ActivityError as error:
+                why = str(error.cause or error)
+                if _for_good(error) or attempt == retry.attempts:
+                    return await self._ended(delivery, MailStatus.FAILED, why)
+                wait = retry.backoff(attempt)
+                workflow.set_current_details(
+                    f"Mail {delivery.mail_id}: attempt {attempt} of {retry.attempts} failed "
+                    f"({why}); the next at {moment(workflow.now() + wait)}."
+                )
+                await workflow.sleep(wait, summary=f"after attempt {attempt}")
+                attempt += 1
+                continue
+            workflow.set_current_details(f"Mail {delivery.mail_id}: {status}.")
+            return status
 
     async def _ended(self, delivery: MailDelivery, status: MailStatus, why: str) -> MailStatus:
         await workflow.execute_activity_method(
             MailActivities.record_mail,
             MailRecord(mail_id=delivery.mail_id, status=status, at=workflow.now(), detail=why),
-            summary=f"{status}: {why}",
+            summary=status.value,
             **DATABASE_WRITE,
         )
         workflow.set_current_details(f"Mail {delivery.mail_id}: {status} ({why}).")
         return status
+
+
+def _for_good(error: ActivityError) -> bool:
+    """A failure no later attempt can change (the server refused the message for good,
+    or the message is not in the outbox)."""
+    cause = error.cause
+    return refusal_of(error) is not None or (
+        isinstance(cause, ApplicationError) and cause.non_retryable
+    )
