@@ -13,7 +13,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.deps import ActivityDeps
-from domain.mail import MailDelivery, MailKind, MailPlan, MailRecord, MailStatus
+from contracts.mail import MailDelivery, MailPlan, MailRecord
+from domain.mail import MailKind, MailStatus
 from outbound.mail_message import Attachment, build_message
 from outbound.mail_texts import letter
 from outbound.smtp import Mailer, MailNotAccepted, MailRefused

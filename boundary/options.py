@@ -16,7 +16,7 @@ from typing import TypedDict
 from temporalio.common import RetryPolicy
 
 from boundary.errors import PERMANENT_TYPES
-from domain.mail import MailRetry
+from contracts.mail import MailRetry
 
 
 class StepOptions(TypedDict, total=False):

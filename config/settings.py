@@ -10,10 +10,10 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from contracts.mail import MailRetry
 from domain.addon import DEFAULT_DUNNING_RETRY_DAYS
 from domain.billing_details import Address, BillingDetails
 from domain.catalogue import DEFAULT_CATALOGUE_PATH
-from domain.mail import MailRetry
 from domain.receipts import BilledParty
 from outbound.mail_message import sender_domain
 from outbound.smtp import Mailer, SmtpServer

@@ -19,7 +19,7 @@ from contracts.events import (
     delivery_workflow_id,
     top_up_workflow_id,
 )
-from domain.mail import MAIL_DELIVERY_WORKFLOW, MailDelivery, mail_workflow_id
+from contracts.mail import MAIL_DELIVERY_WORKFLOW, MailDelivery, mail_workflow_id
 from store.events import FollowUp
 
 

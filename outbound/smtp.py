@@ -18,7 +18,7 @@ from email.message import EmailMessage
 from enum import StrEnum
 from urllib.parse import unquote, urlsplit
 
-from domain.mail import MailRetry
+from contracts.mail import MailRetry
 
 
 class Security(StrEnum):

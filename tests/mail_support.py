@@ -22,8 +22,9 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 import worker
-from domain.mail import MailStatus, mail_workflow_id
-from starter.mail_sink import MailDir, serve
+from contracts.mail import mail_workflow_id
+from devstack.mail_sink import MailDir, serve
+from domain.mail import MailStatus
 from store.mail import account_mail
 from store.mail_models import MailMessage
 from tests.ports import HOST, start_on_reserved_ports

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from domain.mail import MailKind, MailStatus, mail_workflow_id
+from contracts.mail import mail_workflow_id
+from domain.mail import MailKind, MailStatus
 from tests.event_support import active_account, put_settings, send, top_up
 from tests.mail_support import (
     SENDER_DOMAIN,

@@ -16,13 +16,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.mail import MailActivities
     from boundary.errors import refusal_of
     from boundary.options import DATABASE_WRITE, READ_CHECK, mail_attempt
-    from domain.mail import (
-        MAIL_DELIVERY_WORKFLOW,
-        MailDelivery,
-        MailRecord,
-        MailRetry,
-        MailStatus,
-    )
+    from contracts.mail import MAIL_DELIVERY_WORKFLOW, MailDelivery, MailRecord, MailRetry
+    from domain.mail import MailStatus
     from workflows.search_attributes import ACCOUNT_ID
     from workflows.summaries import moment
 

@@ -3,7 +3,7 @@ stack (`make run` starts it and points SMS_SMTP_URL at it) and the tests.
 
 Each message is written as ``{dir}/{received-at}-{id}.eml`` (the raw message, which
 any mail program opens), written aside first and renamed, so a reader never sees half
-a message. Run as ``python -m starter.mail_sink --port 1025 --dir .data/mail``.
+a message. Run as ``python -m devstack.mail_sink --port 1025 --dir .data/mail``.
 """
 
 from __future__ import annotations
