@@ -9,11 +9,14 @@ from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
+from sqlalchemy.orm import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.deps import ActivityDeps
 from contracts.mail import MailDelivery, MailPlan, MailRecord
+from documents.receipt_pdf import render_receipt_pdf
+from domain.enums import Locale
 from domain.mail import MailKind, MailStatus
 from outbound.mail_message import Attachment, build_message
 from outbound.mail_texts import letter
@@ -21,6 +24,7 @@ from outbound.smtp import Mailer, MailNotAccepted, MailRefused
 from store.db import read_only, transaction
 from store.mail import find_mail, locale_of, recipient, settle_mail
 from store.mail_models import MailMessage
+from store.receipts import receipt_by_id
 
 NOT_ACCEPTED = "mail_not_accepted"  # retried: the server was away or said "later"
 REFUSED = "mail_refused"  # not retried: the server refused the message for good
@@ -83,19 +87,17 @@ class MailActivities:
             to = recipient(session, row.account_id)
             if to is None:
                 return None
-            words = letter(MailKind(row.kind), row.data, locale_of(session, row.account_id))
+            locale = locale_of(session, row.account_id)
+            words = letter(MailKind(row.kind), row.data, locale)
             message = build_message(
                 mail_id=row.mail_id,
                 sender=mailer.sender,
                 to=to,
                 written_at=row.created_at,
                 letter=words,
-                attachment=self._attachment(row),
+                attachment=_attachment(session, row, locale),
             )
         return Outgoing(to=to, message=message)
-
-    def _attachment(self, row: MailMessage) -> Attachment | None:
-        return None
 
     @activity.defn
     def record_mail(self, record: MailRecord) -> None:
@@ -114,6 +116,16 @@ class MailActivities:
         with transaction(self._sessions) as session:
             settle_mail(session, mail_id, status, at, sent_to=sent_to, detail=detail)
         return status
+
+
+def _attachment(session: Session, row: MailMessage, locale: Locale) -> Attachment | None:
+    """A receipt's PDF, in the account's language (the same bytes on every attempt)."""
+    if row.kind != MailKind.RECEIPT.value:
+        return None
+    receipt = receipt_by_id(session, row.reference)
+    if receipt is None:
+        raise LookupError(f"No receipt {row.reference} for mail {row.mail_id}.")
+    return Attachment(filename=f"{receipt.number}.pdf", content=render_receipt_pdf(receipt, locale))
 
 
 def mail_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:

@@ -55,12 +55,12 @@ def build_message(
             filename=attachment.filename,
         )
     # After the body: building it replaces the message's Content-* headers.
-    message["Content-Language"] = letter.language.replace("_", "-")
+    message["Content-Language"] = letter.locale.value
     return message
 
 
 def _html(letter: Letter) -> str:
-    lang = html.escape(letter.language.replace("_", "-"))
+    lang = html.escape(letter.locale.value)
     body = "\n".join(f"<p>{html.escape(paragraph)}</p>" for paragraph in letter.paragraphs)
     return (
         f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'

@@ -1,24 +1,20 @@
-"""The words of every message, in each language the service speaks (``en``, ``pt_BR``).
+"""The words of every message, in each account language (``en``, ``pt-BR``).
 
-A small catalogue in code rather than the page's gettext files: the worker writes
-these, and a test keeps both languages complete (the same texts, the same fields).
-Figures are formatted for the language by Babel before they are put in.
+A small catalogue in code, like the receipt's (``documents.receipt_text``), rather
+than the page's gettext files: the worker writes these, and a test keeps both
+languages complete (the same texts, the same fields). Figures are formatted for the
+language (``documents.formats``) before they are put in.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
-from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal, get_currency_precision
-
+from documents.formats import Formats
+from domain.enums import Locale
 from domain.mail import MailKind
-
-LANGUAGES = ("en", "pt_BR")
-DEFAULT_LANGUAGE = "en"
 
 
 @dataclass(frozen=True)
@@ -32,20 +28,20 @@ class Letter:
     """A message in one language: its subject and paragraphs, greeting and signature
     included, ready for the plain-text and HTML parts."""
 
-    language: str
+    locale: Locale
     subject: str
     paragraphs: tuple[str, ...]
 
 
-GREETING = {"en": "Hello,", "pt_BR": "Olá,"}
+GREETING = {Locale.EN: "Hello,", Locale.PT_BR: "Olá,"}
 SIGNATURE = {
-    "en": "— The SMS add-on billing team",
-    "pt_BR": "— Equipe de faturamento do adicional de SMS",
+    Locale.EN: "— The SMS add-on billing team",
+    Locale.PT_BR: "— Equipe de faturamento do adicional de SMS",
 }
 
 # Keyed by the text's name: the mail kind, or kind/variant where one kind has two.
-TEXTS: dict[str, dict[str, Text]] = {
-    "en": {
+TEXTS: dict[Locale, dict[str, Text]] = {
+    Locale.EN: {
         "receipt/payment": Text(
             "Your receipt {number}",
             (
@@ -106,7 +102,7 @@ TEXTS: dict[str, dict[str, Text]] = {
             ),
         ),
     },
-    "pt_BR": {
+    Locale.PT_BR: {
         "receipt/payment": Text(
             "Seu recibo {number}",
             (
@@ -172,12 +168,6 @@ TEXTS: dict[str, dict[str, Text]] = {
 }
 
 
-def language_of(locale: str | None) -> str:
-    """The catalogue's language for an account's locale (``pt-BR`` → ``pt_BR``)."""
-    wanted = (locale or DEFAULT_LANGUAGE).replace("-", "_")
-    return wanted if wanted in TEXTS else DEFAULT_LANGUAGE
-
-
 def text_name(kind: MailKind, data: dict[str, Any]) -> str:
     if kind is MailKind.RECEIPT:
         return f"receipt/{data['kind']}"
@@ -186,30 +176,27 @@ def text_name(kind: MailKind, data: dict[str, Any]) -> str:
     return kind.value
 
 
-def letter(kind: MailKind, data: dict[str, Any], locale: str | None) -> Letter:
+def letter(kind: MailKind, data: dict[str, Any], locale: Locale) -> Letter:
     """The message about ``data`` in the account's language."""
-    language = language_of(locale)
-    text = TEXTS[language][text_name(kind, data)]
-    fields = _fields(data, language)
+    text = TEXTS[locale][text_name(kind, data)]
+    fields = _fields(data, Formats.of(locale))
     paragraphs = tuple(paragraph.format(**fields) for paragraph in text.paragraphs)
     return Letter(
-        language=language,
+        locale=locale,
         subject=text.subject.format(**fields),
-        paragraphs=(GREETING[language], *paragraphs, SIGNATURE[language]),
+        paragraphs=(GREETING[locale], *paragraphs, SIGNATURE[locale]),
     )
 
 
-def _fields(data: dict[str, Any], language: str) -> dict[str, str]:
+def _fields(data: dict[str, Any], formats: Formats) -> dict[str, str]:
     """Every figure of ``data`` as the language writes it."""
     fields = {key: str(value) for key, value in data.items()}
     if "amount_minor" in data:
-        currency = data["currency"]
-        amount = Decimal(data["amount_minor"]).scaleb(-get_currency_precision(currency))
-        fields["amount"] = format_currency(amount, currency, locale=language)
+        fields["amount"] = formats.money(data["amount_minor"], data["currency"])
     for key in ("balance", "threshold"):
         if key in data:
-            fields[key] = format_decimal(data[key], locale=language)
+            fields[key] = formats.number(data[key])
     for key in ("date", "month"):
         if key in data:
-            fields[key] = format_date(datetime.fromisoformat(data[key]), "long", locale=language)
+            fields[key] = formats.date(datetime.fromisoformat(data[key]))
     return fields

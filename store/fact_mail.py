@@ -1,5 +1,5 @@
-"""The mail of renewals, balances and the add-on's end, written with the fact in its
-transaction, keyed by the fact (a retry mails nothing twice). Sent by the mail
+"""The mail of receipts, renewals, balances and the add-on's end, written with the fact
+in its transaction, keyed by the fact (a retry mails nothing twice). Sent by the mail
 workflow, started after the commit or by the event sweep."""
 
 from __future__ import annotations
@@ -11,6 +11,25 @@ from sqlalchemy.orm import Session
 from domain.enums import AddonStatus
 from domain.mail import MailKind
 from store.mail import queue_mail
+from store.receipt_models import ReceiptRow
+
+
+def receipt_mail(session: Session, receipt: ReceiptRow) -> None:
+    """A receipt was issued (a capture or a refund): mailed with its PDF attached."""
+    queue_mail(
+        session,
+        account_id=receipt.account_id,
+        kind=MailKind.RECEIPT,
+        reference=receipt.receipt_id,
+        data={
+            "kind": receipt.kind,
+            "number": receipt.number,
+            "amount_minor": receipt.amount_minor,
+            "currency": receipt.currency,
+            "date": receipt.issued_at.isoformat(),
+        },
+        at=receipt.issued_at,
+    )
 
 
 def past_due_mail(

@@ -15,14 +15,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domain.enums import Role
+from domain.enums import Locale, Role
 from domain.mail import MailKind, MailStatus
+from store.billing_details import billing_details
 from store.events import FollowUp, follow_up
 from store.mail_models import MailMessage
-from store.models import User
-
-# The account's language when it has none (the accounts' ``locale``).
-DEFAULT_LOCALE = "en"
+from store.models import Account, User
 
 
 def mail_id_of(account_id: str, kind: MailKind, reference: str) -> str:
@@ -95,13 +93,17 @@ def settle_mail(
 
 def recipient(session: Session, account_id: str) -> str | None:
     """The billing email, else the primary admin's email (None: no one to write to)."""
-    admin = session.scalars(
+    details = billing_details(session, account_id)
+    if details is not None and details.email:
+        return str(details.email)
+    return session.scalars(
         select(User.email)
         .where(User.account_id == account_id, User.role == Role.PRIMARY_ADMIN.value)
         .order_by(User.created_at)
     ).first()
-    return admin
 
 
-def locale_of(session: Session, account_id: str) -> str:
-    return DEFAULT_LOCALE
+def locale_of(session: Session, account_id: str) -> Locale:
+    """The language of the account's mail (and receipts)."""
+    account = session.get(Account, account_id)
+    return Locale.EN if account is None else Locale(account.locale)

@@ -5,7 +5,8 @@ The number comes from the year's counter row, locked by that transaction (``SELE
 FOR UPDATE`` on PostgreSQL; SQLite serialises writers): two payments take
 consecutive numbers, and a payment rolled back takes its number back with it, so
 the numbers of a year have no gap and no duplicate. Issuing is idempotent by the
-payment: a second call finds the receipt.
+payment: a second call finds the receipt. Its mail (the PDF attached) is written to
+the outbox in the same transaction.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from domain.enums import PaymentKind, PaymentStatus
 from domain.receipts import BilledParty, Receipt, ReceiptKind, ReceiptLine, receipt_number
 from store.billing_details import billing_details
+from store.fact_mail import receipt_mail
 from store.models import Account, Payment
 from store.receipt_models import ReceiptCounter, ReceiptRow
 
@@ -99,6 +101,7 @@ def issue_receipt(session: Session, payment: Payment, seller: BilledParty) -> Re
     )
     session.add(row)
     session.flush()
+    receipt_mail(session, row)
     return row
 
 
