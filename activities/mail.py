@@ -22,8 +22,9 @@ from outbound.mail_message import Attachment, build_message
 from outbound.mail_texts import letter
 from outbound.smtp import Mailer, MailNotAccepted, MailRefused
 from store.db import read_only, transaction
-from store.mail import find_mail, locale_of, recipient, settle_mail
+from store.mail import find_mail, settle_mail
 from store.mail_models import MailMessage
+from store.mail_recipient import locale_of, recipient
 from store.receipts import receipt_by_id
 
 NOT_ACCEPTED = "mail_not_accepted"  # retried: the server was away or said "later"

@@ -1,9 +1,6 @@
 """The mail outbox: a message written in the transaction of its fact, once per
 (account, kind, reference), then started as a ``SmsMailDelivery`` workflow once that
 transaction commits (``store.events.follow_up``; the event sweep finds a lost start).
-
-Also where a message goes: the billing email of the account's billing details, else
-its primary admin's email, and the account's language.
 """
 
 from __future__ import annotations
@@ -15,12 +12,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domain.enums import Locale, Role
 from domain.mail import MailKind, MailStatus
-from store.billing_details import billing_details
 from store.events import FollowUp, follow_up
 from store.mail_models import MailMessage
-from store.models import Account, User
 
 
 def mail_id_of(account_id: str, kind: MailKind, reference: str) -> str:
@@ -89,21 +83,3 @@ def settle_mail(
         return
     row.status, row.settled_at = status.value, at
     row.sent_to, row.detail = sent_to, detail
-
-
-def recipient(session: Session, account_id: str) -> str | None:
-    """The billing email, else the primary admin's email (None: no one to write to)."""
-    details = billing_details(session, account_id)
-    if details is not None and details.email:
-        return str(details.email)
-    return session.scalars(
-        select(User.email)
-        .where(User.account_id == account_id, User.role == Role.PRIMARY_ADMIN.value)
-        .order_by(User.created_at)
-    ).first()
-
-
-def locale_of(session: Session, account_id: str) -> Locale:
-    """The language of the account's mail (and receipts)."""
-    account = session.get(Account, account_id)
-    return Locale.EN if account is None else Locale(account.locale)
