@@ -3,6 +3,7 @@ on a reserved port, the real worker with mail turned on, and the outbox's rows."
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import email
 import email.policy
@@ -27,6 +28,7 @@ from devstack.mail_sink import MailDir, serve
 from domain.mail import MailStatus
 from store.mail import account_mail
 from store.mail_models import MailMessage
+from tests.event_support import SETTLE_WAIT_SECONDS
 from tests.ports import HOST, start_on_reserved_ports
 from tests.support import activity_deps, settings_for
 from workflows.event_delivery import EventSweepWorkflow
@@ -129,10 +131,17 @@ async def sweep(client: Client, task_queue: str) -> None:
 
 
 async def sent(
-    env: WorkflowEnvironment, sessions: sessionmaker[DbSession], account_id: str
+    env: WorkflowEnvironment,
+    sessions: sessionmaker[DbSession],
+    account_id: str,
+    *,
+    skip_time: bool = True,
 ) -> list[MailMessage]:
-    """The account's mail once every message's workflow has completed (the waits
-    between attempts skipped on the time-skipping server)."""
+    """The account's mail once every message's workflow has completed: awaited with the
+    waits between attempts skipped on the time-skipping server, or (``skip_time``
+    False, where a subscription's month must not pass meanwhile) in real time."""
+    if not skip_time:
+        return await settled_mail(sessions, account_id)
     for row in outbox(sessions, account_id):
         handle = env.client.get_workflow_handle(mail_workflow_id(account_id, row.mail_id))
         # A handle the test did not start does not skip time by itself.
@@ -141,6 +150,16 @@ async def sent(
     rows = outbox(sessions, account_id)
     assert all(row.status != MailStatus.PENDING for row in rows), rows
     return rows
+
+
+async def settled_mail(sessions: sessionmaker[DbSession], account_id: str) -> list[MailMessage]:
+    deadline = asyncio.get_running_loop().time() + SETTLE_WAIT_SECONDS
+    while True:
+        rows = outbox(sessions, account_id)
+        if all(row.status != MailStatus.PENDING for row in rows):
+            return rows
+        assert asyncio.get_running_loop().time() < deadline, f"mail never settled: {rows}"
+        await asyncio.sleep(0.1)
 
 
 def text_of(message: EmailMessage) -> str:
