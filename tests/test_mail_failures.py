@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
@@ -28,12 +29,17 @@ async def low_balance_mail(api, account) -> None:
 
 
 def failed_attempts(history) -> int:
-    return sum(1 for e in history.events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED)
+    return sum(
+        1 for e in history.events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED
+    )
 
 
-async def handle_of(env, sessions, account_id: str) -> WorkflowHandle:
+async def handle_of(env, sessions, account_id: str) -> WorkflowHandle[Any, Any]:
     [row] = outbox(sessions, account_id)
-    return env.client.get_workflow_handle(mail_workflow_id(account_id, row.mail_id))
+    handle: WorkflowHandle[Any, Any] = env.client.get_workflow_handle(
+        mail_workflow_id(account_id, row.mail_id)
+    )
+    return handle
 
 
 async def test_a_server_away_then_back_gets_the_message(
