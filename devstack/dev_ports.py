@@ -41,6 +41,7 @@ def dev_ports(settings: Settings) -> list[DevPort]:
         DevPort("SMS_DEV_TEMPORAL_HTTP_PORT", DEV_HOST, settings.sms_dev_temporal_http_port),
         DevPort("SMS_DEV_TEMPORAL_METRICS_PORT", DEV_HOST, settings.sms_dev_temporal_metrics_port),
         DevPort("API_PORT", settings.api_host, settings.api_port),
+        DevPort("SMS_DEV_SMTP_PORT", DEV_HOST, settings.sms_dev_smtp_port),
         DevPort(
             "SMS_WORKER_METRICS_PORT",
             settings.sms_worker_metrics_host,

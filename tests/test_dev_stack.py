@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
@@ -31,11 +32,14 @@ from devstack.demo import DEMO_ACCOUNTS, MAIN_ACCOUNT
 from store.db import make_engine, make_session_factory
 from store.models import Account, ApiToken, User
 from tests import walkthrough
+from tests.mail_support import parse
 from tests.ports import start_on_reserved_ports
 
 READY_LINE = "Ctrl-C stops everything"
 START_TIMEOUT_SECONDS = 45.0
 STOP_TIMEOUT_SECONDS = 30.0
+# Receipts are mailed once the event sweep (every 5 s in the embedded stack) starts them.
+MAIL_TIMEOUT_SECONDS = 60.0
 POLL_SECONDS = 0.2
 # Settings and envconfig variables of a developer's shell that would point the stack (or
 # `sms-addon ops`) elsewhere.
@@ -75,6 +79,7 @@ PORT_SETTINGS = (
     "SMS_DEV_TEMPORAL_HTTP_PORT",
     "SMS_DEV_TEMPORAL_METRICS_PORT",
     "SMS_WORKER_METRICS_PORT",
+    "SMS_DEV_SMTP_PORT",
 )
 
 
@@ -250,6 +255,18 @@ def check_readme_operators(stack: Stack, workdir: Path) -> None:
     assert json.loads(done.stderr)["error"]["code"] == "not_past_due", done  # nothing else
 
 
+def mail_with_pdf(directory: Path, count: int) -> list[EmailMessage]:
+    """The first ``count`` receipts the SMTP sink kept, once it has them."""
+    deadline = time.monotonic() + MAIL_TIMEOUT_SECONDS
+    while True:
+        kept = [parse(path.read_bytes()) for path in sorted(directory.glob("*.eml"))]
+        receipts = [m for m in kept if any(True for _ in m.iter_attachments())]
+        if len(receipts) >= count:
+            return receipts[:count]
+        assert time.monotonic() < deadline, f"no {count} receipts mailed: {len(kept)} kept"
+        time.sleep(POLL_SECONDS)
+
+
 def test_make_run_stack(tmp_path: Path):
     data = tmp_path / ".data"
     with dev_stack(tmp_path, run=1) as stack:
@@ -280,6 +297,9 @@ def test_make_run_stack(tmp_path: Path):
         assert walkthrough.sends(data / "sms-addon.db", MAIN_ACCOUNT) == walkthrough.SENDS
         check_operator_command(stack, tmp_path)
         check_second_stack_names_every_port(stack, tmp_path)
+        assert "Mail         .data/mail/*.eml" in stack.text()
+        receipts = mail_with_pdf(data / "mail", count=2)  # the walkthrough's two purchases
+        assert all(m["Subject"].startswith("Your receipt SMS-") for m in receipts)
         stack.process.send_signal(signal.SIGINT)
         assert stack.process.wait(timeout=STOP_TIMEOUT_SECONDS) == 0, stack.text()
         assert alive(children) == {}, [command_line(pid) for pid in alive(children)]
