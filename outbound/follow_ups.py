@@ -25,7 +25,7 @@ from store.events import FollowUp
 
 async def start_follow_ups(client: Client, task_queue: str, items: Sequence[FollowUp]) -> int:
     """Start the workflow of each follow-up; one already running is left alone, one that
-    completed is not started again (its record is settled). Returns how many started."""
+    completed is not started again (but see ``_reuse``). Returns how many started."""
     started = 0
     for item in items:
         name, workflow_id, arg = _workflow_of(item)
@@ -35,12 +35,22 @@ async def start_follow_ups(client: Client, task_queue: str, items: Sequence[Foll
                 arg,
                 id=workflow_id,
                 task_queue=task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+                id_reuse_policy=_reuse(item),
             )
         except WorkflowAlreadyStartedError:
             continue
         started += 1
     return started
+
+
+def _reuse(item: FollowUp) -> WorkflowIDReusePolicy:
+    """Mail gets a new run whenever its message is pending, so one an operator put back
+    to pending (docs/runbook.md, "A mail failed") is sent again; safe, as a send reads
+    the row first and sends only a pending message. Any other completed workflow is
+    not run again (its record is settled)."""
+    if item.kind == "mail":
+        return WorkflowIDReusePolicy.ALLOW_DUPLICATE
+    return WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY
 
 
 def _workflow_of(item: FollowUp) -> tuple[str, str, Any]:

@@ -8,14 +8,17 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 
 from contracts.mail import mail_workflow_id
 from devstack.mail_sink import MailDir, serve
 from domain.mail import MailStatus
+from store.db import transaction
+from store.mail_models import MailMessage
 from tests.event_support import SETTLE_WAIT_SECONDS, active_account, put_settings, send
-from tests.mail_support import Refusing, mail_worker, outbox, sent, smtp_sink
+from tests.mail_support import Refusing, mail_worker, outbox, sent, smtp_sink, sweep
 from tests.ports import HOST, free_port
 from tests.support import api_client, keep_history, settings_for
 
@@ -80,15 +83,16 @@ async def test_a_server_away_then_back_gets_the_message(
 
 
 async def test_past_the_bound_the_message_is_recorded_failed(
-    time_skipping_env, sqlite_sessions, sqlite_url
+    time_skipping_env, sqlite_sessions, sqlite_url, tmp_path
 ):
-    """With the default settings: 30 attempts over about a day (the waits skipped)."""
+    """With the default settings: 30 attempts over about a day (the waits skipped);
+    put back to pending, it is sent again."""
     env, sessions = time_skipping_env, sqlite_sessions
     account = active_account(sessions, 400, datetime.now(UTC))
     settings = settings_for(sqlite_url)
-    nowhere = f"smtp://{HOST}:{free_port()}"  # nothing listens there
+    port = free_port()  # nothing listens there
     async with (
-        mail_worker(env.client, sessions, settings.sms_task_queue, nowhere),
+        mail_worker(env.client, sessions, settings.sms_task_queue, f"smtp://{HOST}:{port}"),
         api_client(settings, env.client) as api,
     ):
         await low_balance_mail(api, account)
@@ -97,6 +101,21 @@ async def test_past_the_bound_the_message_is_recorded_failed(
         described = await handle.describe()
         history = await handle.fetch_history()
         await keep_history(handle, "mail_delivery/failed_past_the_bound")
+        # The runbook's resend, once the server is there: back to pending, then the sweep.
+        sink = MailDir(tmp_path / "mail")
+        controller = serve(sink, HOST, port)
+        try:
+            with transaction(sessions) as session:
+                session.execute(
+                    update(MailMessage)
+                    .where(MailMessage.mail_id == row.mail_id)
+                    .values(status="pending", settled_at=None, detail=None)
+                )
+            await sweep(env.client, settings.sms_task_queue)
+            [resent] = await sent(env, sessions, account.account_id)
+        finally:
+            controller.stop()
+    assert resent.status == MailStatus.SENT and len(sink.messages()) == 1
     assert described.status == WorkflowExecutionStatus.COMPLETED  # not Failed
     assert row.status == MailStatus.FAILED
     assert row.detail is not None and "Connection refused" in row.detail
