@@ -7,12 +7,12 @@ import asyncio
 import json
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from sqlalchemy import select
@@ -27,6 +27,7 @@ from store.models import AddonSubscription
 from tests.ports import HOST, start_on_reserved_ports
 from tests.support import bearer, create_account, create_user
 
+T = TypeVar("T")
 SEND_CREDITS = 4  # one message to Brazil
 # Waits for the worker; a bound on waiting, not a timing assertion.
 SETTLE_WAIT_SECONDS = 60.0
@@ -118,12 +119,21 @@ def top_ups(sessions: sessionmaker[Session], account_id: str) -> list[AutoTopUp]
 
 async def settled(sessions: sessionmaker[Session], account_id: str) -> list[AutoTopUp]:
     """The account's top-ups once none is in flight (the worker settles them)."""
+    return await until(
+        lambda: top_ups(sessions, account_id),
+        lambda rows: all(r.status != TopUpStatus.IN_FLIGHT for r in rows),
+        "a top-up",
+    )
+
+
+async def until(read: Callable[[], T], done: Callable[[T], bool], what: str) -> T:
+    """``read()`` until ``done`` holds of it: the worker's work, waited for within a bound."""
     deadline = asyncio.get_running_loop().time() + SETTLE_WAIT_SECONDS
     while True:
-        rows = top_ups(sessions, account_id)
-        if all(r.status != TopUpStatus.IN_FLIGHT for r in rows):
-            return rows
-        assert asyncio.get_running_loop().time() < deadline, "a top-up never settled"
+        value = read()
+        if done(value):
+            return value
+        assert asyncio.get_running_loop().time() < deadline, f"{what} never settled"
         await asyncio.sleep(0.1)
 
 

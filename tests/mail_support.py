@@ -3,17 +3,18 @@ on a reserved port, the real worker with mail turned on, and the outbox's rows."
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import email
 import email.policy
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import httpx
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy.orm import Session as DbSession
@@ -28,11 +29,18 @@ from devstack.mail_sink import MailDir, serve
 from domain.mail import MailStatus
 from store.mail import account_mail
 from store.mail_models import MailMessage
-from tests.event_support import SETTLE_WAIT_SECONDS
+from tests.event_support import (
+    Account,
+    active_account,
+    put_settings,
+    send,
+    until,
+)
 from tests.ports import HOST, start_on_reserved_ports
-from tests.support import activity_deps, settings_for
+from tests.support import activity_deps, api_client, settings_for
 from workflows.event_delivery import EventSweepWorkflow
 
+START_CREDITS, THRESHOLD = 400, 100
 SENDER = "SMS add-on <billing@sms-addon.test>"
 SENDER_DOMAIN = "sms-addon.test"
 
@@ -116,6 +124,39 @@ async def mail_worker(
         yield w
 
 
+@dataclass
+class Watched:
+    """An account with a low-balance threshold, its API and its task queue."""
+
+    account: Account
+    api: httpx.AsyncClient
+    task_queue: str
+
+    async def send(self, recipients: int) -> None:
+        assert (await send(self.api, self.account, recipients)).status_code == 200
+
+
+@asynccontextmanager
+async def watched_account(
+    env: WorkflowEnvironment,
+    sessions: sessionmaker[DbSession],
+    database_url: str,
+    smtp_url: str | None,
+    **mail_settings: Any,
+) -> AsyncIterator[Watched]:
+    """An active account holding 400 credits, alerted below 100, with the API and the
+    worker (mail to ``smtp_url``): a send of 80 recipients crosses the threshold."""
+    account = active_account(sessions, START_CREDITS, datetime.now(UTC))
+    settings = settings_for(database_url)
+    queue = settings.sms_task_queue
+    async with (
+        mail_worker(env.client, sessions, queue, smtp_url, **mail_settings),
+        api_client(settings, env.client) as api,
+    ):
+        await put_settings(api, account, {"low_balance_threshold": THRESHOLD})
+        yield Watched(account, api, queue)
+
+
 def outbox(sessions: sessionmaker[DbSession], account_id: str) -> list[MailMessage]:
     with sessions() as session:
         rows = account_mail(session, account_id)
@@ -153,13 +194,11 @@ async def sent(
 
 
 async def settled_mail(sessions: sessionmaker[DbSession], account_id: str) -> list[MailMessage]:
-    deadline = asyncio.get_running_loop().time() + SETTLE_WAIT_SECONDS
-    while True:
-        rows = outbox(sessions, account_id)
-        if all(row.status != MailStatus.PENDING for row in rows):
-            return rows
-        assert asyncio.get_running_loop().time() < deadline, f"mail never settled: {rows}"
-        await asyncio.sleep(0.1)
+    return await until(
+        lambda: outbox(sessions, account_id),
+        lambda rows: all(row.status != MailStatus.PENDING for row in rows),
+        "the mail",
+    )
 
 
 def text_of(message: EmailMessage) -> str:

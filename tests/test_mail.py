@@ -4,42 +4,35 @@ outbox row; nothing sent when mail is off; a server that says "later" is retried
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from contracts.mail import mail_workflow_id
 from domain.mail import MailKind, MailStatus
-from tests.event_support import active_account, put_settings, send, top_up
+from tests.event_support import top_up
 from tests.mail_support import (
     SENDER_DOMAIN,
     Refusing,
-    mail_worker,
     outbox,
     sent,
     smtp_sink,
     sweep,
     text_of,
+    watched_account,
 )
-from tests.support import api_client, keep_history, settings_for
+from tests.support import keep_history
 
 
 async def test_a_low_balance_crossing_is_mailed_once(
     time_skipping_env, sqlite_sessions, sqlite_url, tmp_path
 ):
     env, sessions = time_skipping_env, sqlite_sessions
-    account = active_account(sessions, 400, datetime.now(UTC))
-    settings = settings_for(sqlite_url)
     with smtp_sink(tmp_path / "mail") as sink:
-        async with (
-            mail_worker(env.client, sessions, settings.sms_task_queue, sink.url),
-            api_client(settings, env.client) as api,
-        ):
-            await put_settings(api, account, {"low_balance_threshold": 100})
-            assert (await send(api, account, 80)).status_code == 200  # 400 → 80: crossed
-            assert (await send(api, account, 5)).status_code == 200  # still below: no new one
+        async with watched_account(env, sessions, sqlite_url, sink.url) as watched:
+            account = watched.account
+            await watched.send(80)  # 400 → 80: crossed
+            await watched.send(5)  # still below: no new one
             [row] = await sent(env, sessions, account.account_id)
-            await sweep(env.client, settings.sms_task_queue)  # a second start sends nothing
+            await sweep(env.client, watched.task_queue)  # a second start sends nothing
             top_up(sessions, account.account_id, 200, key="refill")  # 60 → 260: re-armed
-            assert (await send(api, account, 50)).status_code == 200  # 260 → 60: crossed again
+            await watched.send(50)  # 260 → 60: crossed again
             first, second = await sent(env, sessions, account.account_id)
             handle = env.client.get_workflow_handle(
                 mail_workflow_id(account.account_id, row.mail_id)
@@ -69,16 +62,10 @@ async def test_mail_off_sends_nothing_and_says_so(
     time_skipping_env, sqlite_sessions, sqlite_url, tmp_path
 ):
     env, sessions = time_skipping_env, sqlite_sessions
-    account = active_account(sessions, 400, datetime.now(UTC))
-    settings = settings_for(sqlite_url)
     with smtp_sink(tmp_path / "mail") as sink:
-        async with (
-            mail_worker(env.client, sessions, settings.sms_task_queue, None),
-            api_client(settings, env.client) as api,
-        ):
-            await put_settings(api, account, {"low_balance_threshold": 100})
-            assert (await send(api, account, 80)).status_code == 200
-            [row] = await sent(env, sessions, account.account_id)
+        async with watched_account(env, sessions, sqlite_url, None) as watched:
+            await watched.send(80)
+            [row] = await sent(env, sessions, watched.account.account_id)
     assert (row.status, row.detail) == (MailStatus.SKIPPED, "mail is off (no SMS_SMTP_URL)")
     assert sink.received() == []
 
@@ -87,16 +74,10 @@ async def test_a_server_that_says_later_is_retried_until_it_takes_the_message(
     time_skipping_env, sqlite_sessions, sqlite_url, tmp_path
 ):
     env, sessions = time_skipping_env, sqlite_sessions
-    account = active_account(sessions, 400, datetime.now(UTC))
-    settings = settings_for(sqlite_url)
     with smtp_sink(tmp_path, Refusing(tmp_path / "mail", refusals=3)) as sink:
-        async with (
-            mail_worker(env.client, sessions, settings.sms_task_queue, sink.url),
-            api_client(settings, env.client) as api,
-        ):
-            await put_settings(api, account, {"low_balance_threshold": 100})
-            assert (await send(api, account, 80)).status_code == 200
-            [row] = await sent(env, sessions, account.account_id)
+        async with watched_account(env, sessions, sqlite_url, sink.url) as watched:
+            await watched.send(80)
+            [row] = await sent(env, sessions, watched.account.account_id)
     assert row.status == MailStatus.SENT
     assert [m["Message-ID"] for m in sink.received()] == [f"<{row.mail_id}@{SENDER_DOMAIN}>"]
-    assert outbox(sessions, account.account_id)[0].settled_at is not None
+    assert outbox(sessions, watched.account.account_id)[0].settled_at is not None

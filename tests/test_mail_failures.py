@@ -5,30 +5,26 @@ completes, never Failed; a refusal for good is not retried."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import update
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 
+from config.settings import Settings
 from contracts.mail import mail_workflow_id
 from devstack.mail_sink import MailDir, serve
 from domain.mail import MailStatus
 from store.db import transaction
 from store.mail_models import MailMessage
-from tests.event_support import SETTLE_WAIT_SECONDS, active_account, put_settings, send
-from tests.mail_support import Refusing, mail_worker, outbox, sent, smtp_sink, sweep
+from tests.event_support import SETTLE_WAIT_SECONDS
+from tests.mail_support import Refusing, outbox, sent, smtp_sink, sweep, watched_account
 from tests.ports import HOST, free_port
-from tests.support import api_client, keep_history, settings_for
+from tests.support import keep_history
 
 # Attempts a server that is away must see fail before it comes back.
 FAILED_BEFORE_BACK = 2
-
-
-async def low_balance_mail(api, account) -> None:
-    await put_settings(api, account, {"low_balance_threshold": 100})
-    assert (await send(api, account, 80)).status_code == 200
 
 
 def failed_attempts(history) -> int:
@@ -49,22 +45,18 @@ async def test_a_server_away_then_back_gets_the_message(
     time_skipping_env, sqlite_sessions, sqlite_url, tmp_path
 ):
     env, sessions = time_skipping_env, sqlite_sessions
-    account = active_account(sessions, 400, datetime.now(UTC))
-    settings = settings_for(sqlite_url)
     port = free_port()  # reserved for the server, which is not there yet
-    async with (
-        mail_worker(
-            env.client,
-            sessions,
-            settings.sms_task_queue,
-            f"smtp://{HOST}:{port}",
-            sms_mail_first_backoff_seconds=0.2,
-            sms_mail_longest_backoff_seconds=0.5,
-            sms_mail_attempts=100,
-        ),
-        api_client(settings, env.client) as api,
-    ):
-        await low_balance_mail(api, account)
+    async with watched_account(
+        env,
+        sessions,
+        sqlite_url,
+        f"smtp://{HOST}:{port}",
+        sms_mail_first_backoff_seconds=0.2,
+        sms_mail_longest_backoff_seconds=0.5,
+        sms_mail_attempts=100,
+    ) as watched:
+        account = watched.account
+        await watched.send(80)
         handle = await handle_of(env, sessions, account.account_id)
         deadline = asyncio.get_running_loop().time() + SETTLE_WAIT_SECONDS
         while failed_attempts(await handle.fetch_history()) < FAILED_BEFORE_BACK:
@@ -88,14 +80,10 @@ async def test_past_the_bound_the_message_is_recorded_failed(
     """With the default settings: 30 attempts over about a day (the waits skipped);
     put back to pending, it is sent again."""
     env, sessions = time_skipping_env, sqlite_sessions
-    account = active_account(sessions, 400, datetime.now(UTC))
-    settings = settings_for(sqlite_url)
     port = free_port()  # nothing listens there
-    async with (
-        mail_worker(env.client, sessions, settings.sms_task_queue, f"smtp://{HOST}:{port}"),
-        api_client(settings, env.client) as api,
-    ):
-        await low_balance_mail(api, account)
+    async with watched_account(env, sessions, sqlite_url, f"smtp://{HOST}:{port}") as watched:
+        account = watched.account
+        await watched.send(80)
         [row] = await sent(env, sessions, account.account_id)
         handle = await handle_of(env, sessions, account.account_id)
         described = await handle.describe()
@@ -111,7 +99,7 @@ async def test_past_the_bound_the_message_is_recorded_failed(
                     .where(MailMessage.mail_id == row.mail_id)
                     .values(status="pending", settled_at=None, detail=None)
                 )
-            await sweep(env.client, settings.sms_task_queue)
+            await sweep(env.client, watched.task_queue)
             [resent] = await sent(env, sessions, account.account_id)
         finally:
             controller.stop()
@@ -119,7 +107,7 @@ async def test_past_the_bound_the_message_is_recorded_failed(
     assert described.status == WorkflowExecutionStatus.COMPLETED  # not Failed
     assert row.status == MailStatus.FAILED
     assert row.detail is not None and "Connection refused" in row.detail
-    assert failed_attempts(history) == settings.sms_mail_attempts
+    assert failed_attempts(history) == Settings().sms_mail_attempts
     assert row.settled_at is not None
     assert timedelta(hours=20) < row.settled_at - row.created_at < timedelta(hours=26)
 
@@ -132,14 +120,10 @@ async def test_a_refusal_for_good_is_not_retried(
             return "550 5.1.1 No such mailbox"
 
     env, sessions = time_skipping_env, sqlite_sessions
-    account = active_account(sessions, 400, datetime.now(UTC))
-    settings = settings_for(sqlite_url)
     with smtp_sink(tmp_path, NoSuchMailbox(tmp_path / "mail", refusals=0)) as sink:
-        async with (
-            mail_worker(env.client, sessions, settings.sms_task_queue, sink.url),
-            api_client(settings, env.client) as api,
-        ):
-            await low_balance_mail(api, account)
+        async with watched_account(env, sessions, sqlite_url, sink.url) as watched:
+            account = watched.account
+            await watched.send(80)
             [row] = await sent(env, sessions, account.account_id)
             history = await (await handle_of(env, sessions, account.account_id)).fetch_history()
     assert row.status == MailStatus.FAILED

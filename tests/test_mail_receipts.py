@@ -5,6 +5,8 @@ before it was recorded is resent with the same Message-ID, so the mailbox shows 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from email.message import EmailMessage
 from typing import Any
 
@@ -79,6 +81,25 @@ def lost_answer(env: Any, sessions: Any, url: str, *, recorded: bool) -> AnswerL
     return AnswerLost(real, mailer, recorded=recorded)
 
 
+@asynccontextmanager
+async def shop_losing_an_answer(
+    env: Any, sessions: Any, database_url: str, smtp_url: str, stand_in: AnswerLost
+) -> AsyncIterator[Shop]:
+    """A shop whose worker mails to ``smtp_url`` through ``stand_in``."""
+    async with (
+        open_shop(env, sessions, database_url, worker=False) as shop,
+        mail_worker(
+            env.client,
+            sessions,
+            shop.task_queue,
+            smtp_url,
+            stand_ins=[stand_in.send_mail],
+            sms_mail_first_backoff_seconds=QUICK_RETRY_SECONDS,
+        ),
+    ):
+        yield shop
+
+
 def attachment_of(message: EmailMessage) -> tuple[str, bytes]:
     [part] = list(message.iter_attachments())
     assert part.get_content_type() == "application/pdf"
@@ -91,33 +112,25 @@ async def test_receipts_are_mailed_in_portuguese_with_their_pdf_once(
     env, sessions = time_skipping_env, sqlite_sessions
     with smtp_sink(tmp_path / "mail") as sink:
         stand_in = lost_answer(env, sessions, sink.url, recorded=True)
-        async with open_shop(env, sessions, sqlite_url, worker=False) as shop:
-            async with mail_worker(
-                env.client,
-                sessions,
-                shop.task_queue,
-                sink.url,
-                stand_ins=[stand_in.send_mail],
-                sms_mail_first_backoff_seconds=QUICK_RETRY_SECONDS,
-            ):
-                await brazilian(shop)
-                addon = await shop.bought(ADDON)
-                await shop.bought(PACK)
-                await sweep(env.client, shop.task_queue)  # receipts are written by activities
-                first, second = await sent(env, sessions, shop.account_id, skip_time=False)
-                refund = await ops_post(
-                    shop,
-                    "/refunds",
-                    {
-                        "payment_id": addon["payment"]["payment_id"],
-                        "amount_minor": 500,
-                        "reason": "goodwill",
-                    },
-                    key="refund-1",
-                )
-                assert refund.status_code == 201, refund.text
-                await sweep(env.client, shop.task_queue)
-                rows = await sent(env, sessions, shop.account_id, skip_time=False)
+        async with shop_losing_an_answer(env, sessions, sqlite_url, sink.url, stand_in) as shop:
+            await brazilian(shop)
+            addon = await shop.bought(ADDON)
+            await shop.bought(PACK)
+            await sweep(env.client, shop.task_queue)  # receipts are written by activities
+            first, second = await sent(env, sessions, shop.account_id, skip_time=False)
+            refund = await ops_post(
+                shop,
+                "/refunds",
+                {
+                    "payment_id": addon["payment"]["payment_id"],
+                    "amount_minor": 500,
+                    "reason": "goodwill",
+                },
+                key="refund-1",
+            )
+            assert refund.status_code == 201, refund.text
+            await sweep(env.client, shop.task_queue)
+            rows = await sent(env, sessions, shop.account_id, skip_time=False)
             check_money(sessions, shop.account_id)
     assert stand_in.lost  # the first send's answer was lost, and it was retried
     assert [(r.kind, r.status, r.sent_to) for r in rows] == [
@@ -146,17 +159,7 @@ async def test_a_send_lost_before_its_record_is_resent_with_the_same_message_id(
     env, sessions = time_skipping_env, sqlite_sessions
     with smtp_sink(tmp_path / "mail") as sink:
         stand_in = lost_answer(env, sessions, sink.url, recorded=False)
-        async with (
-            open_shop(env, sessions, sqlite_url, worker=False) as shop,
-            mail_worker(
-                env.client,
-                sessions,
-                shop.task_queue,
-                sink.url,
-                stand_ins=[stand_in.send_mail],
-                sms_mail_first_backoff_seconds=QUICK_RETRY_SECONDS,
-            ),
-        ):
+        async with shop_losing_an_answer(env, sessions, sqlite_url, sink.url, stand_in) as shop:
             await shop.bought(ADDON)
             await sweep(env.client, shop.task_queue)
             [row] = await sent(env, sessions, shop.account_id, skip_time=False)
