@@ -17,7 +17,7 @@ from activities.deps import ActivityDeps
 from contracts.mail import MailDelivery, MailPlan, MailRecord
 from documents.receipt_pdf import render_receipt_pdf
 from domain.enums import Locale
-from domain.mail import MailKind, MailStatus
+from domain.mail import MAIL_OFF, NO_RECIPIENT, MailKind, MailStatus
 from outbound.mail_message import Attachment, build_message
 from outbound.mail_texts import letter
 from outbound.smtp import Mailer, MailNotAccepted, MailRefused
@@ -59,14 +59,12 @@ class MailActivities:
         mailer = self._mailer
         at = activity.info().current_attempt_scheduled_time  # the server's clock
         if mailer is None:  # this worker has mail off although the one that planned had not
-            return self._settle(delivery.mail_id, MailStatus.SKIPPED, at, detail="mail is off")
+            return self._settle(delivery.mail_id, MailStatus.SKIPPED, at, detail=MAIL_OFF)
         outgoing = self.compose(delivery, mailer)
         if isinstance(outgoing, MailStatus):
             return outgoing
         if outgoing is None:
-            return self._settle(
-                delivery.mail_id, MailStatus.SKIPPED, at, detail="no one to write to"
-            )
+            return self._settle(delivery.mail_id, MailStatus.SKIPPED, at, detail=NO_RECIPIENT)
         try:
             mailer.send(outgoing.message)
         except MailRefused as exc:

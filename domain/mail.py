@@ -28,6 +28,12 @@ class MailStatus(StrEnum):
     SKIPPED = "skipped"  # mail was off (no SMS_SMTP_URL), or no one to write to
 
 
+# Why a message was not sent when no SMTP server is configured.
+MAIL_OFF = "mail is off (no SMS_SMTP_URL)"
+# Why a message was not sent when the account has no billing email and no primary admin.
+NO_RECIPIENT = "no one to write to"
+
+
 def message_id(mail_id: str, sender_domain: str) -> str:
     """The ``Message-ID`` of a message: the same for every attempt to send it, so a
     receiver drops a copy that a retry after a lost answer delivered again."""

@@ -5,7 +5,7 @@ outbox row; nothing sent when mail is off; a server that says "later" is retried
 from __future__ import annotations
 
 from contracts.mail import mail_workflow_id
-from domain.mail import MailKind, MailStatus
+from domain.mail import MAIL_OFF, MailKind, MailStatus
 from tests.event_support import top_up
 from tests.mail_support import (
     SENDER_DOMAIN,
@@ -66,7 +66,7 @@ async def test_mail_off_sends_nothing_and_says_so(
         async with watched_account(env, sessions, sqlite_url, None) as watched:
             await watched.send(80)
             [row] = await sent(env, sessions, watched.account.account_id)
-    assert (row.status, row.detail) == (MailStatus.SKIPPED, "mail is off (no SMS_SMTP_URL)")
+    assert (row.status, row.detail) == (MailStatus.SKIPPED, MAIL_OFF)
     assert sink.received() == []
 
 

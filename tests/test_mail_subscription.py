@@ -9,7 +9,7 @@ from datetime import timedelta
 from contracts.subscription import CANCEL_UPDATE, CancelAddon
 from domain.addon import DEFAULT_DUNNING_RETRY_DAYS
 from domain.enums import Role
-from domain.mail import MailKind, MailStatus
+from domain.mail import NO_RECIPIENT, MailKind, MailStatus
 from payments.sandbox import DECLINING_METHOD
 from tests.mail_support import SENDER_DOMAIN, mail_worker, sent, smtp_sink, sweep, text_of
 from tests.subscription_support import SETTLE, subscribed, task_queue
@@ -97,3 +97,27 @@ async def test_a_cancel_taking_effect_is_mailed_once(time_skipping_env, sqlite_s
     [message] = sink.received()
     assert message["Subject"] == "Your SMS add-on has ended"
     assert f"{sub.boundary(1):%B} {sub.boundary(1).day}, {sub.boundary(1).year}" in text_of(message)
+
+
+async def test_with_no_one_to_write_to_the_message_is_skipped(
+    time_skipping_env, sqlite_sessions, tmp_path
+):
+    """No billing details and no primary admin: nothing is sent, and the row says why."""
+    env, sessions, queue = time_skipping_env, sqlite_sessions, task_queue()
+    with smtp_sink(tmp_path / "mail") as sink:
+        async with (
+            subscribed(env, sessions, "nobody", queue=queue, with_worker=False) as sub,
+            mail_worker(env.client, sessions, queue, sink.url),
+        ):
+            await sub.handle.execute_update(
+                CANCEL_UPDATE, CancelAddon(account_id=sub.account_id, requested_by="ops")
+            )
+            await sub.after_boundary(1)
+            await sweep(env.client, queue)
+            [ended] = await sent(env, sessions, sub.account_id, skip_time=False)
+    assert (ended.kind, ended.status, ended.detail) == (
+        MailKind.ADDON_ENDED,
+        MailStatus.SKIPPED,
+        NO_RECIPIENT,
+    )
+    assert sink.received() == []

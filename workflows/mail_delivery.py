@@ -17,7 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from boundary.errors import refusal_of
     from boundary.options import DATABASE_WRITE, READ_CHECK, mail_attempt
     from contracts.mail import MAIL_DELIVERY_WORKFLOW, MailDelivery, MailRecord, MailRetry
-    from domain.mail import MailStatus
+    from domain.mail import MAIL_OFF, MailStatus
     from workflows.search_attributes import ACCOUNT_ID
     from workflows.summaries import moment
 
@@ -31,7 +31,7 @@ class MailDeliveryWorkflow:
             MailActivities.plan_mail, delivery, summary="mail settings", **READ_CHECK
         )
         if plan.retry is None:
-            return await self._ended(delivery, MailStatus.SKIPPED, "mail is off (no SMS_SMTP_URL)")
+            return await self._ended(delivery, MailStatus.SKIPPED, MAIL_OFF)
         return await self._send(delivery, plan.retry)
 
     async def _send(self, delivery: MailDelivery, retry: MailRetry) -> MailStatus:
