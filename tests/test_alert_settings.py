@@ -7,8 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from domain.enums import BillingCycle, Currency
+from store.models import Account
 from tests.event_support import active_account, events, put_settings, send, top_up
-from tests.support import api_client, settings_for
+from tests.support import api_client, catalogue, settings_for
 
 NOW = datetime.now(UTC)
 
@@ -50,6 +52,23 @@ async def test_settings_round_trip_and_the_secret_is_shown_once(sessions, databa
         assert off == {**empty.json(), "webhook_secret": None}
         back_on = await put_settings(api, account, {"webhook_url": "https://c.example.test/"})
         assert back_on["webhook_secret"] not in (None, first["webhook_secret"])  # rotated
+
+
+async def test_auto_top_up_is_priced_in_the_accounts_currency(sqlite_sessions, sqlite_url):
+    account = active_account(sqlite_sessions, 10, NOW)
+    with sqlite_sessions.begin() as session:  # an account in reais from the start
+        row = session.get(Account, account.account_id)
+        assert row is not None
+        row.currency = Currency.BRL.value
+    pack = catalogue().credit_pack("pack-500", Currency.BRL)
+    assert pack is not None
+    body = {"auto_top_up": {"pack": "pack-500", "below": 5, "max_per_month": 1}}
+    async with api_client(settings_for(sqlite_url), None) as api:
+        saved = await put_settings(api, account, body)
+    assert (saved["auto_top_up"]["currency"], saved["auto_top_up"]["price_minor"]) == (
+        "BRL",
+        pack.price_minor(BillingCycle.MONTHLY),
+    )
 
 
 @pytest.mark.parametrize(
