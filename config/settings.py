@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     # PostgreSQL: how many group committers (one connection each) the API runs its
     # debits on; an account always uses the same one. SQLite always has one.
     sms_db_writers: Annotated[int, Field(ge=1, le=32)] = 4
+    # API processes `sms-addon api` serves from (0: one per CPU; `--workers` overrides).
+    sms_api_workers: Annotated[int, Field(ge=0, le=256)] = 0
     api_host: str = "127.0.0.1"
     api_port: Port = 8000
     # Where `sms-addon ops` reaches the admin API; empty: http://{API_HOST}:{API_PORT}.

@@ -186,7 +186,17 @@ def _serve(stack: DevStack, children: Children, watch: Callable[[], None]) -> No
     _wait_until(lambda: _temporal_healthy(stack.temporal_address), "Temporal", watch)
     print("Starting the worker and the API …", flush=True)
     children.start("worker", [*cli, "worker"], env)
-    api_argv = [*cli, "api", "--host", settings.api_host, "--port", str(settings.api_port)]
+    # One API process: the dev stack shares the machine with the worker and the server.
+    api_argv = [
+        *cli,
+        "api",
+        "--host",
+        settings.api_host,
+        "--port",
+        str(settings.api_port),
+        "--workers",
+        "1",
+    ]
     children.start("api", api_argv, env)
     with httpx.Client(base_url=stack.api_url, timeout=PROBE_TIMEOUT_SECONDS) as api:
         _wait_until(lambda: _api_healthy(api), "the API", watch)
