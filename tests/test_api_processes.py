@@ -76,17 +76,17 @@ def two_api_processes(
 def _served_by_each(api_pid: int) -> list[float]:
     """Sends each serving process counted, read from its own metric files (named by its
     pid, in the private directory the command made before starting them)."""
-    counts = []
+    counts: list[float] = []
     for pid in Path(f"/proc/{api_pid}/task/{api_pid}/children").read_text().split():
         environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-        folder = next(v.split(b"=", 1)[1] for v in environ if v.startswith(b"PROMETHEUS_"))
-        files = [str(path) for path in Path(folder.decode()).glob(f"*_{pid}.db")]
+        folder = next((v.split(b"=", 1)[1] for v in environ if v.startswith(b"PROMETHEUS_")), b"")
+        files = [str(path) for path in Path(folder.decode()).glob(f"*_{pid}.db")] if folder else []
         if not files:  # a helper process of the supervisor's, not a server
             continue
         counts.append(
             sum(
                 sample.value
-                for family in MultiProcessCollector.merge(files, accumulate=True)
+                for family in MultiProcessCollector.merge(files, accumulate=True)  # type: ignore[no-untyped-call]
                 for sample in family.samples
                 if sample.name == "sms_http_request_duration_seconds_count"
                 and sample.labels.get("route") == USAGE_ROUTE
