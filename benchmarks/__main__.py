@@ -48,6 +48,12 @@ def machine() -> str:
     )
 
 
+def _shown(rows: list[Row]) -> list[Row]:
+    """Each scenario's rows as soon as they are measured, with the load they ran at."""
+    print(table(rows), f"\n(load average {_load()})", flush=True)
+    return rows
+
+
 def _load() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
@@ -65,22 +71,20 @@ async def main() -> None:
             sqlite_url = f"sqlite:///{Path(folder) / 'bench.db'}"
             migrated(sqlite_url).dispose()
             stack.start_worker(sqlite_url)
-            rows += await debit_rows(stack, sqlite_url, "SQLite")
-            print(table(rows), f"\n(load average {_load()})", flush=True)
+            rows += _shown(await debit_rows(stack, sqlite_url, "SQLite"))
             if pg_url:
                 with postgres_schema(pg_url) as url:
-                    rows += await debit_rows(stack, url, "PostgreSQL")
+                    rows += _shown(await debit_rows(stack, url, "PostgreSQL"))
             else:
                 print("(BENCH_DATABASE_URL not set: PostgreSQL scenarios skipped)")
-            rows += await purchase_rows(stack, sqlite_url, steady_seconds)
-            print(f"(purchases done; load average {_load()})", flush=True)
+            rows += _shown(await purchase_rows(stack, sqlite_url, steady_seconds))
             # Kills a worker (of its own): after the scenarios that need the run's worker.
             # On PostgreSQL when it is set.
             if pg_url:
                 with postgres_schema(pg_url) as url:
-                    rows += await failover_rows(stack, url, "PostgreSQL")
+                    rows += _shown(await failover_rows(stack, url, "PostgreSQL"))
             else:
-                rows += await failover_rows(stack, sqlite_url, "SQLite")
+                rows += _shown(await failover_rows(stack, sqlite_url, "SQLite"))
             stack.stop()  # the storm has its own server and workers: leave it the cores
             rows += await storm_rows(
                 Path(folder) / "storm",

@@ -66,6 +66,7 @@ def _connection() -> sqlite3.Connection:
 
 
 def create_schema(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     with sqlite3.connect(path) as connection:
         connection.execute("PRAGMA journal_mode=WAL")
         for statement in SCHEMA:
