@@ -143,19 +143,18 @@ async def purchase_rows(stack: Stack, url: str, steady_seconds: float) -> list[R
             bare_many.rate,
             BUYERS_RATE,
         ),
-        at_most(
-            f"{steadily}: quote p99 (ref: quote p50 alone)",
-            steady.quote.percentile(99),
-            "ms",
-            alone.quote.percentile(50),
-            STEADY_P99_OF_ALONE_P50,
-        ),
-        at_most(
-            f"{steadily}: confirm p99 (ref: confirm p50 alone)",
-            steady.confirm.percentile(99),
-            "ms",
-            alone.confirm.percentile(50),
-            STEADY_P99_OF_ALONE_P50,
+        *(
+            at_most(
+                f"{steadily}: {step} p99 (ref: {step} p50 alone)",
+                under_load.percentile(99),
+                "ms",
+                by_itself.percentile(50),
+                STEADY_P99_OF_ALONE_P50,
+            )
+            for step, under_load, by_itself in (
+                ("quote", steady.quote, alone.quote),
+                ("confirm", steady.confirm, alone.confirm),
+            )
         ),
         within("purchases that failed", failed, "", 0),
     ]
