@@ -13,7 +13,7 @@ from benchmarks.load import Measured
 from benchmarks.purchases import Buyers, concurrent_purchases, steady_purchases
 from benchmarks.references import raw_batches, raw_debits
 from benchmarks.renewals import renewal_storm
-from benchmarks.stack import Stack, migrated, seed_buyers, seed_spenders
+from benchmarks.stack import CpuShare, Stack, cpu_share, migrated, seed_buyers, seed_spenders
 from benchmarks.table import Row, at_least, at_most, info, within
 from worker import Capacity
 
@@ -42,15 +42,17 @@ class _Debits:
     measured: Measured
     api_cpu_ms: float
     client_cpu_ms: float
+    busy: CpuShare
 
 
 async def _debits_through(stack: Stack, api: str, name: str, tokens: dict[str, str]) -> _Debits:
     await http_debits(api, tokens, WARM_UP_DEBITS)  # connections, caches
     api_cpu, own_cpu = stack.cpu_seconds(name), _own_cpu()
-    measured = await http_debits(api, tokens, DEBITS)
+    with cpu_share() as busy:
+        measured = await http_debits(api, tokens, DEBITS)
     done = max(1, len(measured.latencies)) / 1000
     return _Debits(
-        measured, (stack.cpu_seconds(name) - api_cpu) / done, (_own_cpu() - own_cpu) / done
+        measured, (stack.cpu_seconds(name) - api_cpu) / done, (_own_cpu() - own_cpu) / done, busy
     )
 
 
@@ -82,6 +84,8 @@ async def debit_rows(stack: Stack, url: str, label: str) -> list[Row]:
             ),
             info(f"{of}: API CPU per debit (ref: raw's)", run.api_cpu_ms, "ms", raw_cpu_ms),
             info(f"{of}: load generator CPU per debit", run.client_cpu_ms, "ms"),
+            info(f"{of}: machine's cores busy (all work)", run.busy.machine * 100, "%"),
+            info(f"{of}: cores busy with the bench's processes", run.busy.ours * 100, "%"),
         ]
         if processes == 1:
             batches = await http_batches(api, tokens, BATCHES)
@@ -121,7 +125,8 @@ async def purchase_rows(stack: Stack, url: str, steady_seconds: float) -> list[R
     burst = len(many.whole.latencies) / many.whole.elapsed
     steady_rate = STEADY_SHARE_OF_BURST * burst
     steady_buyers = seed_buyers(engine, "steady", int(steady_rate * steady_seconds) + 1)
-    steady = await steady_purchases(api, Buyers(steady_buyers), steady_rate, steady_seconds)
+    with cpu_share() as busy:
+        steady = await steady_purchases(api, Buyers(steady_buyers), steady_rate, steady_seconds)
     engine.dispose()
     stack.stop_children("api-purchases")
     failed = alone.whole.failures + many.whole.failures + steady.whole.failures
@@ -156,6 +161,8 @@ async def purchase_rows(stack: Stack, url: str, steady_seconds: float) -> list[R
                 ("confirm", steady.confirm, alone.confirm),
             )
         ),
+        info(f"{steadily}: machine's cores busy (all work)", busy.machine * 100, "%"),
+        info(f"{steadily}: cores busy with the bench's processes", busy.ours * 100, "%"),
         within("purchases that failed", failed, "", 0),
     ]
 

@@ -184,6 +184,37 @@ def process_tree(pid: int) -> list[int]:
     return tree
 
 
+@dataclass
+class CpuShare:
+    """How busy the machine's cores were over a span, and how much of that was this
+    process and its descendants (the bench's own stack) rather than other work."""
+
+    machine: float  # busy cores / all cores, 0-1
+    ours: float  # the bench's share of all cores, 0-1
+
+
+@contextlib.contextmanager
+def cpu_share() -> Iterator[CpuShare]:
+    """Measures the span of the ``with`` block; the figures are set when it ends."""
+    share = CpuShare(0.0, 0.0)
+    busy, total = _machine_ticks()
+    ours = sum(process_cpu_seconds(pid) for pid in process_tree(os.getpid()))
+    yield share
+    busy_after, total_after = _machine_ticks()
+    ours_after = sum(process_cpu_seconds(pid) for pid in process_tree(os.getpid()))
+    elapsed_ticks = max(1, total_after - total)
+    share.machine = (busy_after - busy) / elapsed_ticks
+    share.ours = (ours_after - ours) * os.sysconf("SC_CLK_TCK") / elapsed_ticks
+
+
+def _machine_ticks() -> tuple[int, int]:
+    """(busy, total) CPU ticks of all cores since boot (/proc/stat); idle and iowait are
+    not busy."""
+    ticks = [int(t) for t in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = ticks[3] + ticks[4]
+    return sum(ticks) - idle, sum(ticks)
+
+
 def migrated(url: str) -> Engine:
     engine = make_engine(url)
     upgrade_to_head(engine)
