@@ -15,6 +15,7 @@ from contextlib import nullcontext
 import uvicorn
 from fastapi import FastAPI
 
+from config.heap import freeze_startup_heap
 from config.settings import Settings, get_settings, secrets_of
 from observability import tracing
 from observability.api_metrics import mark_dead_on_exit, shared_between_processes
@@ -30,7 +31,9 @@ def served_app() -> FastAPI:
     configure_logging(settings.sms_log_format, settings.sms_log_level, secrets_of(settings))
     tracing.install_from_settings(settings.otel_exporter_otlp_endpoint, "sms-addon-api")
     mark_dead_on_exit()
-    return create_app(settings)
+    app = create_app(settings)
+    freeze_startup_heap()
+    return app
 
 
 def api_processes(settings: Settings, asked: int | None) -> int:
