@@ -10,7 +10,7 @@ from benchmarks.bare_workflow import bare_workflows
 from benchmarks.debits import BATCH_SIZE, http_batches, http_debits, ledger_problems
 from benchmarks.failover import failover
 from benchmarks.load import Measured
-from benchmarks.purchases import Buyers, concurrent_purchases, steady_purchases
+from benchmarks.purchases import Buyers, PurchaseTimes, concurrent_purchases, steady_purchases
 from benchmarks.references import raw_batches, raw_debits
 from benchmarks.renewals import renewal_storm
 from benchmarks.stack import CpuShare, Stack, cpu_share, migrated, seed_buyers, seed_spenders
@@ -20,8 +20,9 @@ from worker import Capacity
 DEBITS = 4000
 WARM_UP_DEBITS = 300
 BATCHES = 20
-SINGLE_PURCHASES = 10
-CONCURRENT_PURCHASES = 48
+SINGLE_PURCHASES = 16
+CONCURRENT_PURCHASES = 64
+ROUNDS = 2
 BUYERS = 16
 # Confirms in flight when a worker is killed (fail-over).
 FAILOVER_PURCHASES = 16
@@ -118,11 +119,16 @@ async def purchase_rows(stack: Stack, url: str, steady_seconds: float) -> list[R
     api = await stack.start_api(url, "api-purchases")
     client = stack.temporal_client
     await concurrent_purchases(api, buyers, 2, 1)  # warm-up
-    alone = await concurrent_purchases(api, buyers, SINGLE_PURCHASES, 1)
-    bare_alone = await bare_workflows(client, SINGLE_PURCHASES, 1)
-    many = await concurrent_purchases(api, buyers, CONCURRENT_PURCHASES, BUYERS)
-    bare_many = await bare_workflows(client, CONCURRENT_PURCHASES, BUYERS)
-    burst = len(many.whole.latencies) / many.whole.elapsed
+    alone, bare_alone = PurchaseTimes(), Measured()
+    many, bare_many = PurchaseTimes(), Measured()
+    # In rounds, the project's and the reference's turns alternating, so that a change
+    # in the machine's load during the run falls on both sides alike.
+    for _ in range(ROUNDS):
+        alone.add(await concurrent_purchases(api, buyers, SINGLE_PURCHASES // ROUNDS, 1))
+        bare_alone.add(await bare_workflows(client, SINGLE_PURCHASES // ROUNDS, 1))
+        many.add(await concurrent_purchases(api, buyers, CONCURRENT_PURCHASES // ROUNDS, BUYERS))
+        bare_many.add(await bare_workflows(client, CONCURRENT_PURCHASES // ROUNDS, BUYERS))
+    burst = many.whole.rate
     steady_rate = STEADY_SHARE_OF_BURST * burst
     steady_buyers = seed_buyers(engine, "steady", int(steady_rate * steady_seconds) + 1)
     with cpu_share() as busy:
