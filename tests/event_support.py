@@ -17,9 +17,10 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from standardwebhooks import Webhook
 
 from domain.enums import AddonStatus, GrantSource, Role
-from domain.events import SIGNATURE_HEADER, TopUpStatus
+from domain.events import TopUpStatus
 from store.db import transaction
 from store.event_models import AutoTopUp
 from store.ledger import grant_credits
@@ -127,32 +128,56 @@ async def settled(sessions: sessionmaker[Session], account_id: str) -> list[Auto
         await asyncio.sleep(0.1)
 
 
+# A receiver that never recovers: it refuses every POST.
+FOREVER = 10**9
+
+
+@dataclass
+class Received:
+    body: bytes
+    headers: dict[str, str]
+    host: str  # the Host header as it arrived
+
+
 @dataclass
 class Receiver:
-    """A webhook receiver on a reserved port that answers 503 to the first ``failures``
-    POSTs and 204 after that; it keeps every request it got."""
+    """A webhook receiver on a reserved loopback port that answers ``refusal`` to the
+    first ``failures`` POSTs and 204 after that; it keeps every request it got."""
 
     failures: int
+    refusal: int = 503
     url: str = ""
-    received: list[tuple[bytes, str]] = field(default_factory=list)
+    received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def accepted(self) -> list[dict[str, Any]]:
         with self.lock:
-            return [json.loads(body) for body, _ in self.received[self.failures :]]
+            return [json.loads(r.body) for r in self.received[self.failures :]]
+
+    def recover(self) -> None:
+        """Answer 204 from the next POST on."""
+        with self.lock:
+            self.failures = len(self.received)
+
+    def verified(self, secret: str) -> list[dict[str, Any]]:
+        """Every request, verified as a receiver would with the ``standardwebhooks``
+        package (which raises on a bad signature or a timestamp 5 minutes away)."""
+        with self.lock:
+            return [Webhook(secret).verify(r.body, r.headers) for r in self.received]
 
 
 @contextmanager
-def receiver(failures: int) -> Iterator[Receiver]:
-    state = Receiver(failures)
+def receiver(failures: int, refusal: int = 503) -> Iterator[Receiver]:
+    state = Receiver(failures, refusal)
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
+            headers = {name.lower(): value for name, value in self.headers.items()}
             with state.lock:
-                state.received.append((body, self.headers.get(SIGNATURE_HEADER, "")))
+                state.received.append(Received(body, headers, self.headers.get("Host", "")))
                 failing = len(state.received) <= state.failures
-            self.send_response(503 if failing else 204)
+            self.send_response(state.refusal if failing else 204)
             self.end_headers()
 
         def log_message(self, *args: Any) -> None:
