@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import threading
 import uuid
 from collections.abc import Iterator
@@ -146,6 +147,7 @@ class Receiver:
 
     failures: int
     refusal: int = 503
+    location: str | None = None  # sent with a refusal (a redirect's target)
     url: str = ""
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -167,8 +169,14 @@ class Receiver:
 
 
 @contextmanager
-def receiver(failures: int, refusal: int = 503) -> Iterator[Receiver]:
-    state = Receiver(failures, refusal)
+def receiver(
+    failures: int,
+    refusal: int = 503,
+    location: str | None = None,
+    tls: ssl.SSLContext | None = None,
+) -> Iterator[Receiver]:
+    """A receiver on loopback; over HTTPS when given a server-side ``tls`` context."""
+    state = Receiver(failures, refusal, location)
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -178,6 +186,8 @@ def receiver(failures: int, refusal: int = 503) -> Iterator[Receiver]:
                 state.received.append(Received(body, headers, self.headers.get("Host", "")))
                 failing = len(state.received) <= state.failures
             self.send_response(state.refusal if failing else 204)
+            if failing and state.location is not None:
+                self.send_header("Location", state.location)
             self.end_headers()
 
         def log_message(self, *args: Any) -> None:
@@ -186,7 +196,10 @@ def receiver(failures: int, refusal: int = 503) -> Iterator[Receiver]:
     server = start_on_reserved_ports(
         1, lambda ports: ThreadingHTTPServer((HOST, ports[0]), Handler)
     )
-    state.url = f"http://{HOST}:{server.server_address[1]}/hooks/sms"
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    scheme = "http" if tls is None else "https"
+    state.url = f"{scheme}://{HOST}:{server.server_address[1]}/hooks/sms"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
