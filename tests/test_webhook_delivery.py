@@ -47,7 +47,11 @@ async def test_tls_checks_the_name_while_connecting_to_the_checked_address() -> 
     server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     authority.issue_cert(NAME).configure_cert(server_tls)
     names: list[str | None] = []
-    server_tls.sni_callback = lambda _sock, name, _ctx: names.append(name)  # type: ignore[assignment,func-returns-value]
+
+    def heard(_socket: ssl.SSLObject, name: str | None, _context: ssl.SSLContext) -> None:
+        names.append(name)
+
+    server_tls.sni_callback = heard
     client_tls = ssl.create_default_context()
     authority.configure_trust(client_tls)
     with receiver(0, tls=server_tls) as hook:
@@ -93,9 +97,12 @@ async def test_a_literal_inward_address_is_refused_in_any_form() -> None:
 
 
 async def test_a_redirect_is_not_followed() -> None:
-    with receiver(0) as elsewhere, receiver(FOREVER, 307, location=elsewhere.url) as hook:
-        with pytest.raises(WebhookNotAccepted, match="307"):
-            await post_signed(hook.url, signed(), BODY, allow_private=True)
+    with (
+        receiver(0) as elsewhere,
+        receiver(FOREVER, 307, location=elsewhere.url) as hook,
+        pytest.raises(WebhookNotAccepted, match="307"),
+    ):
+        await post_signed(hook.url, signed(), BODY, allow_private=True)
     assert len(hook.received) == 1 and elsewhere.received == []
 
 
