@@ -7,6 +7,7 @@ server passes the backoff at once."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 import worker
+from config.settings import get_settings
 from contracts.events import (
     DEFAULT_DELIVERY_RETRY,
     DeliveryAttempt,
@@ -23,6 +25,8 @@ from contracts.events import (
     delivery_workflow_id,
 )
 from domain.events import EventType
+from starter.api.app import build_services, create_app
+from starter.cli.ops import run_ops
 from store.db import transaction
 from store.events import find_event, record_event
 from tests.event_support import (
@@ -175,18 +179,25 @@ async def test_a_receiver_back_after_a_day_gets_the_event(
 
 
 async def test_a_refusal_is_not_retried_and_an_operator_redelivers_the_event(
-    time_skipping_env, sqlite_sessions, sqlite_url
+    time_skipping_env, sqlite_sessions, sqlite_url, monkeypatch, capsys
 ):
     """A 410 will not change by retrying: failed after one POST. Once the receiver is
-    fixed, an operator sends it again (a new round); a second redelivery is refused."""
+    fixed, an operator sends it again (``sms-addon ops redeliver``: a new round through
+    the admin API); a second redelivery is refused."""
     env, sessions = time_skipping_env, sqlite_sessions
     account = active_account(sessions, 400, datetime.now(UTC))
     settings = settings_for(sqlite_url)
+    monkeypatch.setenv("SMS_ADMIN_TOKEN", ADMIN_TOKEN)
+    get_settings.cache_clear()
     admin = {**bearer(ADMIN_TOKEN), "X-Operator": "olga"}
+    services = build_services(settings, env.client)
+    app = create_app(settings)
+    app.state.services = services
+    transport = httpx.ASGITransport(app=app)  # the API, for the test and the CLI alike
     with receiver(FOREVER, refusal=410) as hook:
         async with (
             running_worker(env.client, sessions, settings.sms_task_queue),
-            api_client(settings, env.client) as api,
+            httpx.AsyncClient(transport=transport, base_url="http://test") as api,
         ):
             saved = await put_settings(
                 api, account, {"low_balance_threshold": 100, "webhook_url": hook.url}
@@ -201,20 +212,24 @@ async def test_a_refusal_is_not_retried_and_an_operator_redelivers_the_event(
             assert "410" in failed["delivery"]["last_error"]
 
             hook.recover()
-            path = f"/v1/admin/accounts/{account.account_id}/sms/events/{event_id}/redeliver"
-            answer = await api.post(path, headers=admin)
-            assert answer.status_code == 202, answer.text
-            assert answer.json() == {
+            argv = ["--api", "http://test", "--operator", "olga", "redeliver"]
+            code = await run_ops([*argv, account.account_id, event_id], transport)
+            answer = json.loads(capsys.readouterr().out)
+            assert code == 0 and answer == {
                 "event_id": event_id,
                 "delivery": {"state": "pending", "attempts": 0, "last_error": None},
             }
             again, _ = await delivered(env, account, event_id, round_=1)
             [shown] = await events(api, account)
+            path = f"/v1/admin/accounts/{account.account_id}/sms/events/{event_id}/redeliver"
             refused = await api.post(path, headers=admin)  # delivered now: nothing to redo
             unknown = await api.post(path.replace(event_id, "evt_nope"), headers=admin)
             audit = await api.get(
                 f"/v1/admin/accounts/{account.account_id}/sms/audit", headers=admin
             )
+    get_settings.cache_clear()
+    services.writer.close()
+    services.engine.dispose()
     assert not attempt.sent and attempt.failure is not None and again.sent
     assert shown["delivery"] == {"state": "delivered", "attempts": 1, "last_error": None}
     assert len(hook.received) == 2
