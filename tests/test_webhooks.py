@@ -9,10 +9,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import httpx
+import pytest
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
@@ -91,91 +95,90 @@ async def a_low_balance_event(api: httpx.AsyncClient, account: Account) -> dict[
     return event
 
 
-async def test_a_low_balance_event_reaches_a_failing_receiver_once_it_recovers(
-    time_skipping_env, sqlite_sessions, sqlite_url
-):
-    env, sessions = time_skipping_env, sqlite_sessions
+@dataclass
+class Outcome:
+    account: Account
+    event_id: str
+    secret: str  # the webhook secret answered when the URL was set
+    attempt: DeliveryAttempt  # how the delivery workflow ended
+    shown: dict[str, Any]  # the event as the feed shows it then
+    took: timedelta  # workflow time from the event to the end of its delivery
+
+
+async def deliver_a_low_balance_event(
+    env: WorkflowEnvironment, sessions: Any, url: str, hook: Receiver, history: str
+) -> Outcome:
+    """A low-balance event of a new account whose webhook is ``hook``, through the real
+    API and worker, once its delivery has ended (recorded as ``history``)."""
     account = active_account(sessions, 400, datetime.now(UTC))
-    settings = settings_for(sqlite_url)
+    settings = settings_for(url)
+    async with (
+        running_worker(env.client, sessions, settings.sms_task_queue),
+        api_client(settings, env.client) as api,
+    ):
+        saved = await put_settings(
+            api, account, {"low_balance_threshold": 100, "webhook_url": hook.url}
+        )
+        event = await a_low_balance_event(api, account)
+        attempt, handle = await delivered(env, account, event["event_id"])
+        await keep_history(handle, history)
+        [shown] = await events(api, account)
+    with sessions() as session:
+        row = find_event(session, event["event_id"])
+        assert row is not None and row.delivered_at is not None
+        took = row.delivered_at - row.at
+    return Outcome(account, event["event_id"], saved["webhook_secret"], attempt, shown, took)
+
+
+Deliver = Callable[[Receiver, str], Awaitable[Outcome]]
+
+
+@pytest.fixture
+def deliver(time_skipping_env, sqlite_sessions, sqlite_url) -> Deliver:
+    return partial(deliver_a_low_balance_event, time_skipping_env, sqlite_sessions, sqlite_url)
+
+
+async def test_a_low_balance_event_reaches_a_failing_receiver_once_it_recovers(
+    deliver: Deliver,
+):
     with receiver(FAILURES) as hook:
-        async with (
-            running_worker(env.client, sessions, settings.sms_task_queue),
-            api_client(settings, env.client) as api,
-        ):
-            saved = await put_settings(
-                api, account, {"low_balance_threshold": 100, "webhook_url": hook.url}
-            )
-            event = await a_low_balance_event(api, account)
-            attempt, handle = await delivered(env, account, event["event_id"])
-            await keep_history(handle, "event_delivery/retried_until_accepted")
-            [shown] = await events(api, account)
-    assert attempt.sent and attempt.status_code == 204
-    assert shown["delivery"] == {"state": "delivered", "attempts": FAILURES + 1, "last_error": None}
+        out = await deliver(hook, "event_delivery/retried_until_accepted")
+    assert out.attempt.sent and out.attempt.status_code == 204
+    delivery = out.shown["delivery"]
+    assert delivery == {"state": "delivered", "attempts": FAILURES + 1, "last_error": None}
     assert len(hook.received) == FAILURES + 1  # three 503s, then accepted
     assert len({r.body for r in hook.received}) == 1  # every retry sent the same event
-    assert_signed(hook, saved["webhook_secret"], event["event_id"])
+    assert_signed(hook, out.secret, out.event_id)
     [accepted] = hook.accepted()
-    assert accepted["type"] == "low_balance" and accepted["account_id"] == account.account_id
+    assert accepted["type"] == "low_balance" and accepted["account_id"] == out.account.account_id
     assert accepted["data"] == {"balance": 80, "threshold": 100}
 
 
 async def test_a_receiver_down_for_three_days_ends_the_delivery_failed(
-    time_skipping_env, sqlite_sessions, sqlite_url
+    deliver: Deliver,
 ):
-    env, sessions = time_skipping_env, sqlite_sessions
-    account = active_account(sessions, 400, datetime.now(UTC))
-    settings = settings_for(sqlite_url)
     with receiver(FOREVER) as hook:
-        async with (
-            running_worker(env.client, sessions, settings.sms_task_queue),
-            api_client(settings, env.client) as api,
-        ):
-            saved = await put_settings(
-                api, account, {"low_balance_threshold": 100, "webhook_url": hook.url}
-            )
-            event = await a_low_balance_event(api, account)
-            attempt, handle = await delivered(env, account, event["event_id"])
-            await keep_history(handle, "event_delivery/failed_after_retry_bound")
-            [shown] = await events(api, account)
-    assert not attempt.sent and attempt.failure is not None
-    assert shown["delivery"]["state"] == "failed"
-    assert shown["delivery"]["attempts"] == len(hook.received) > DAY_LONG_OUTAGE
-    assert "503" in shown["delivery"]["last_error"]
-    assert "3 days" in shown["delivery"]["last_error"]
-    assert_signed(hook, saved["webhook_secret"], event["event_id"])
-    with sessions() as session:
-        row = find_event(session, event["event_id"])
-        assert row is not None and row.delivered_at is not None
-        gave_up_after = row.delivered_at - row.at
+        out = await deliver(hook, "event_delivery/failed_after_retry_bound")
+    assert not out.attempt.sent and out.attempt.failure is not None
+    delivery = out.shown["delivery"]
+    assert delivery["state"] == "failed"
+    assert delivery["attempts"] == len(hook.received) > DAY_LONG_OUTAGE
+    assert "503" in delivery["last_error"] and "3 days" in delivery["last_error"]
+    assert_signed(hook, out.secret, out.event_id)
     # Workflow time: retried for the whole bound, and not much past it.
-    assert DEFAULT_DELIVERY_RETRY - timedelta(hours=2) < gave_up_after <= DEFAULT_DELIVERY_RETRY
+    assert DEFAULT_DELIVERY_RETRY - timedelta(hours=2) < out.took <= DEFAULT_DELIVERY_RETRY
 
 
 async def test_a_receiver_back_after_a_day_gets_the_event(
-    time_skipping_env, sqlite_sessions, sqlite_url
+    deliver: Deliver,
 ):
     """429 is worth retrying; a receiver back within the bound gets the event."""
-    env, sessions = time_skipping_env, sqlite_sessions
-    account = active_account(sessions, 400, datetime.now(UTC))
-    settings = settings_for(sqlite_url)
     with receiver(DAY_LONG_OUTAGE, refusal=429) as hook:
-        async with (
-            running_worker(env.client, sessions, settings.sms_task_queue),
-            api_client(settings, env.client) as api,
-        ):
-            await put_settings(
-                api, account, {"low_balance_threshold": 100, "webhook_url": hook.url}
-            )
-            event = await a_low_balance_event(api, account)
-            attempt, _ = await delivered(env, account, event["event_id"])
-            [shown] = await events(api, account)
-    assert attempt.sent
-    assert shown["delivery"]["state"] == "delivered"
-    assert shown["delivery"]["attempts"] == DAY_LONG_OUTAGE + 1
-    with sessions() as session:
-        row = find_event(session, event["event_id"])
-        assert row is not None and row.delivered_at is not None
-        assert timedelta(days=1) < row.delivered_at - row.at < DEFAULT_DELIVERY_RETRY
+        out = await deliver(hook, "event_delivery/accepted_after_a_day")
+    assert out.attempt.sent
+    assert out.shown["delivery"]["state"] == "delivered"
+    assert out.shown["delivery"]["attempts"] == DAY_LONG_OUTAGE + 1
+    assert timedelta(days=1) < out.took < DEFAULT_DELIVERY_RETRY
 
 
 async def test_a_refusal_is_not_retried_and_an_operator_redelivers_the_event(
