@@ -21,6 +21,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import string
+from collections.abc import Callable
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from urllib.parse import SplitResult, urlsplit
 
@@ -143,6 +144,9 @@ def why_not_global(ip: IPAddress) -> str | None:
     return None if kind is None else f"{ip} is {kind}"
 
 
+Resolver = Callable[[str, int], list[IPAddress]]
+
+
 def resolve(host: str, port: int) -> list[IPAddress]:
     """Every address ``host`` stands for now, in the resolver's order; OSError when
     the name does not resolve."""
@@ -187,10 +191,11 @@ def default_port(parts: SplitResult) -> int:
     return parts.port or (443 if parts.scheme == "https" else 80)
 
 
-def check_webhook_url(url: str, allow_private: bool) -> None:
+def check_webhook_url(url: str, allow_private: bool, resolver: Resolver = resolve) -> None:
     """At registration: ``AddressRefused`` unless ``url`` is http(s) and its host is,
     and resolves only to, global unicast addresses (``allow_private`` lifts the
-    second rule). A name that does not resolve now passes: delivery checks again."""
+    second rule). A name that does not resolve now passes: delivery checks again.
+    ``resolver`` is the system's unless a test brings its own."""
     parts = webhook_parts(url)
     if allow_private:
         return
@@ -198,7 +203,7 @@ def check_webhook_url(url: str, allow_private: bool) -> None:
     if host == LOCALHOST_NAMES[0] or host.endswith(LOCALHOST_NAMES[1]):
         raise AddressRefused(f"A webhook may only reach public addresses; {host} is this machine.")
     try:
-        addresses = resolve(host, default_port(parts))
+        addresses = resolver(host, default_port(parts))
     except (OSError, UnicodeError):
         return
     refuse_inward(host, addresses)

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Callable
 
 import httpx
 
 from outbound.address_safety import (
     AddressRefused,
     IPAddress,
+    Resolver,
     default_port,
     ip_literal,
     refuse_inward,
@@ -51,9 +51,6 @@ def _outcome(status: int) -> int:
     if 400 <= status < 500 and status not in RETRY_LATER:
         raise WebhookRefused(f"The webhook answered {status}, which retrying will not change.")
     raise WebhookNotAccepted(f"The webhook answered {status}.")
-
-
-Resolver = Callable[[str, int], list[IPAddress]]
 
 
 async def _checked_addresses(

@@ -1,6 +1,6 @@
 """Which hosts a webhook may reach (outbound/address_safety.py): every way of writing an
-inward address is refused, global unicast addresses pass. Pure: the only names resolved
-are ``localhost`` and names that cannot resolve (``.invalid``)."""
+inward address is refused, global unicast addresses pass. No DNS query: names resolve
+through the test's own resolver, and ``localhost`` through the system's /etc/hosts."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import pytest
 
 from outbound.address_safety import (
     AddressRefused,
+    IPAddress,
+    Resolver,
     check_webhook_url,
     ipv4_literal,
     resolve,
@@ -167,16 +169,26 @@ def test_registration_refuses_urls_aimed_inward_or_not_http(url: str) -> None:
         check_webhook_url(url, allow_private=False)
 
 
-@pytest.mark.parametrize(
-    "url",
-    [
-        "https://8.8.8.8/hook",
-        "http://[2606:4700:4700::1111]:8443/hook",
-        "https://hooks.example.invalid/sms",  # does not resolve now: delivery checks again
-    ],
-)
+def nowhere(host: str, port: int) -> list[IPAddress]:
+    raise OSError(f"{host} does not resolve")  # as a name no DNS knows, without asking one
+
+
+def to(*addresses: str) -> Resolver:
+    return lambda host, port: [ip_address(a) for a in addresses]
+
+
+@pytest.mark.parametrize("url", ["https://8.8.8.8/hook", "http://[2606:4700:4700::1111]:8443/"])
 def test_registration_accepts_public_urls(url: str) -> None:
-    check_webhook_url(url, allow_private=False)
+    check_webhook_url(url, allow_private=False, resolver=nowhere)
+
+
+def test_registration_judges_a_name_by_every_address_it_resolves_to() -> None:
+    url = "https://hooks.example.test/sms"
+    check_webhook_url(url, allow_private=False, resolver=to("8.8.8.8", "2606:4700::1111"))
+    check_webhook_url(url, allow_private=False, resolver=nowhere)  # checked when delivered
+    for inward in ("10.0.0.7", "::ffff:127.0.0.1", "64:ff9b::a9fe:a9fe"):
+        with pytest.raises(AddressRefused, match=r"hooks\.example\.test resolves to"):
+            check_webhook_url(url, allow_private=False, resolver=to("8.8.8.8", inward))
 
 
 def test_allowing_private_addresses_still_needs_http_and_a_host() -> None:
@@ -186,12 +198,10 @@ def test_allowing_private_addresses_still_needs_http_and_a_host() -> None:
         check_webhook_url("gopher://127.0.0.1/", allow_private=True)
 
 
-def test_a_name_is_judged_by_every_address_it_resolves_to() -> None:
-    assert IPv4Address("127.0.0.1") in resolve("localhost", 80)
-    assert resolve("[::1]".strip("[]"), 80) == [IPv6Address("::1")]
+def test_literals_resolve_to_themselves_and_names_through_the_system() -> None:
+    assert resolve("::1", 80) == [IPv6Address("::1")]
     assert resolve("0x7f.1", 80) == [IPv4Address("127.0.0.1")]
-    with pytest.raises(OSError):
-        resolve("hooks.example.invalid", 80)
+    assert IPv4Address("127.0.0.1") in resolve("localhost", 80)  # /etc/hosts, no DNS
 
 
 def test_the_refusal_names_the_address_a_name_resolved_to() -> None:
