@@ -139,6 +139,7 @@ async def run_worker(settings: Settings, *, schedules: bool = True) -> None:
         client=client,
         dunning_retry_days=tuple(settings.sms_dunning_retry_days),
         webhook_allow_private=settings.sms_webhook_allow_private,
+        webhook_delivery_retry=settings.webhook_delivery_retry,
     )
     if (advice := await ensure_search_attributes(client)) is not None:
         log.warning(advice)

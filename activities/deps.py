@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
+from contracts.events import DEFAULT_DELIVERY_RETRY
 from domain.addon import DEFAULT_DUNNING_RETRY_DAYS
 from domain.catalogue import Catalogue
 from payments.gateway import PaymentGateway
@@ -21,3 +23,5 @@ class ActivityDeps:
     dunning_retry_days: tuple[int, ...] = DEFAULT_DUNNING_RETRY_DAYS
     # Webhooks may reach private addresses (SMS_WEBHOOK_ALLOW_PRIVATE).
     webhook_allow_private: bool = False
+    # How long a webhook delivery is retried (SMS_WEBHOOK_RETRY_DAYS).
+    webhook_delivery_retry: timedelta = DEFAULT_DELIVERY_RETRY

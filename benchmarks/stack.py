@@ -25,6 +25,7 @@ from config.settings import Settings
 from devstack.children import STOP_GRACE_SECONDS, Children
 from devstack.dev import DEV_NAMESPACE, DevStack
 from domain.enums import AddonStatus, BillingCycle, GrantSource
+from domain.webhook_signing import new_secret
 from store.db import make_engine, make_session_factory, transaction
 from store.ledger import grant_credits
 from store.migrate import upgrade_to_head
@@ -63,7 +64,7 @@ class Stack:
             "DATABASE_URL": database_url,
             "SMS_TASK_QUEUE": task_queue,
             "SMS_ADMIN_TOKEN": self.admin_token,
-            "SMS_WEBHOOK_SECRET": "bench-webhook-secret",
+            "SMS_WEBHOOK_SECRET": new_secret(),
             "TEMPORAL_ADDRESS": self.temporal_address or "127.0.0.1:1",
             "TEMPORAL_NAMESPACE": DEV_NAMESPACE,
         }

@@ -38,6 +38,7 @@ from devstack.demo import (
 )
 from devstack.dev_ports import DEV_HOST, PortUnavailable, check_ports, clash_in_log, dev_ports
 from devstack.private_files import persistent_secret
+from domain.webhook_signing import is_secret, new_secret
 from observability.logs import quiet_http_client
 from store.db import make_engine
 from store.migrate import upgrade_to_head
@@ -175,8 +176,9 @@ def _serve(stack: DevStack, children: Children, watch: Callable[[], None]) -> No
     admin_token = settings.sms_admin_token.get_secret_value() or persistent_secret(
         stack.data_dir / DEV_ADMIN_TOKEN_FILE.name
     )
+    # The carrier webhook's, in Standard Webhooks form (an older kept one is replaced).
     webhook_secret = settings.sms_webhook_secret.get_secret_value() or persistent_secret(
-        stack.data_dir / "webhook-secret"
+        stack.data_dir / "webhook-secret", new_secret, is_secret
     )
     env = stack.child_env(admin_token, webhook_secret)
     cli = [sys.executable, "-m", "starter.cli"]
