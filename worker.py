@@ -142,6 +142,7 @@ async def run_worker(settings: Settings, *, schedules: bool = True) -> None:
         dunning_retry_days=tuple(settings.sms_dunning_retry_days),
         webhook_allow_private=settings.sms_webhook_allow_private,
         mailer=settings.mailer,
+        webhook_delivery_retry=settings.webhook_delivery_retry,
     )
     if (advice := await ensure_search_attributes(client)) is not None:
         log.warning(advice)

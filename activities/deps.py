@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
+from contracts.events import DEFAULT_DELIVERY_RETRY
 from domain.addon import DEFAULT_DUNNING_RETRY_DAYS
 from domain.catalogue import Catalogue
 from outbound.smtp import Mailer
@@ -24,3 +26,5 @@ class ActivityDeps:
     webhook_allow_private: bool = False
     # How mail is sent (SMS_SMTP_URL …); None: mail is off.
     mailer: Mailer | None = None
+    # How long a webhook delivery is retried (SMS_WEBHOOK_RETRY_DAYS).
+    webhook_delivery_retry: timedelta = DEFAULT_DELIVERY_RETRY

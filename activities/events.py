@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from temporalio import activity
@@ -12,12 +14,20 @@ from temporalio.exceptions import ApplicationError
 
 from activities.deps import ActivityDeps
 from contracts.events import DeliveryAttempt, DeliveryRecord, EventDelivery, SweepReport
-from domain.events import DeliveryStatus, webhook_body
+from domain.events import WEBHOOK_REFUSED, DeliveryStatus, webhook_body
+from domain.webhook_signing import signature_headers
 from outbound.follow_ups import start_follow_ups
-from outbound.webhooks import WebhookNotAccepted, address_refusal, post_signed
+from outbound.webhooks import WebhookNotAccepted, WebhookRefused, post_signed
 from store.balance_watch import in_flight_top_ups
 from store.db import read_only, transaction
-from store.events import FollowUp, alert_settings, find_event, mark_delivery, pending_events
+from store.events import (
+    FollowUp,
+    alert_settings,
+    count_attempt,
+    delivering,
+    mark_delivery,
+    pending_events,
+)
 from store.mail import pending_mail
 
 # How many records one sweep starts work for; the next sweep takes the rest.
@@ -25,54 +35,80 @@ SWEEP_BATCH = 200
 NOT_ACCEPTED = "webhook_not_accepted"
 
 
+@dataclass(frozen=True)
+class _Target:
+    url: str
+    secret: str
+    body: bytes
+
+
 class EventActivities:
     def __init__(self, deps: ActivityDeps) -> None:
         self._sessions = deps.sessions
         self._client = deps.client
         self._allow_private = deps.webhook_allow_private
+        self._delivery_retry = deps.webhook_delivery_retry
 
     @activity.defn
     async def post_event(self, delivery: EventDelivery) -> DeliveryAttempt:
-        """POST the event, signed, to the account's webhook as it is now; a non-2xx or
-        no answer raises (retried with backoff). Receivers dedupe by ``event_id``: a
-        retry after a lost answer sends it again (at least once)."""
-        target = await asyncio.to_thread(self._target, delivery)
+        """POST the event, signed, to the account's webhook as it is now. No 2xx raises:
+        the workflow tries again later, unless retrying cannot help (an address that may
+        not be reached, a 4xx other than 408/429: ``webhook_refused``, non-retryable).
+        Safe to repeat: receivers dedupe by ``webhook-id`` (the event id), so a retry
+        after a lost answer sends the same event again (at least once)."""
+        attempt = delivery.attempt or activity.info().attempt
+        target = await asyncio.to_thread(self._target, delivery, attempt)
         if target is None:
             return DeliveryAttempt(sent=False)
-        url, secret, body = target
-        refused = await asyncio.to_thread(address_refusal, url, self._allow_private)
-        if refused is not None:
-            raise ApplicationError(refused, type=NOT_ACCEPTED)
+        headers = signature_headers(
+            target.secret, delivery.event_id, datetime.now(UTC), target.body
+        )
         try:
-            status = await post_signed(url, secret, body)
+            status = await post_signed(target.url, headers, target.body, self._allow_private)
+        except WebhookRefused as exc:
+            raise ApplicationError(str(exc), type=WEBHOOK_REFUSED, non_retryable=True) from exc
         except WebhookNotAccepted as exc:
             raise ApplicationError(str(exc), type=NOT_ACCEPTED) from exc
         return DeliveryAttempt(sent=True, status_code=status)
 
-    def _target(self, delivery: EventDelivery) -> tuple[str, str, bytes] | None:
-        with read_only(self._sessions) as session:
-            event = find_event(session, delivery.event_id)
-            if event is None or event.delivery_status != DeliveryStatus.PENDING.value:
+    def _target(self, delivery: EventDelivery, attempt: int) -> _Target | None:
+        """What to send, counting the attempt; None when the round has nothing to send
+        (the event is no longer pending in this round, or the webhook was turned off)."""
+        with transaction(self._sessions) as session:
+            event = delivering(session, delivery.event_id, delivery.round)
+            if event is None:
                 return None
             settings = alert_settings(session, event.account_id)
             if settings is None or settings.webhook_url is None or not settings.webhook_secret:
                 return None
+            count_attempt(session, event.event_id, delivery.round, attempt)
             body = webhook_body(event.event_id, event.account_id, event.at, event.type, event.data)
-            return settings.webhook_url, settings.webhook_secret, body
+            return _Target(settings.webhook_url, settings.webhook_secret, body)
 
     @activity.defn
     def record_delivery(self, attempt: DeliveryRecord) -> None:
-        """Mark the event delivered (or dropped: no webhook any more). Idempotent: only a
-        pending event changes."""
-        status = DeliveryStatus.DELIVERED if attempt.sent else DeliveryStatus.DROPPED
+        """Mark the round's end: delivered, failed (with why), or dropped (no webhook any
+        more). Idempotent: only the event pending in this round changes."""
+        if attempt.sent:
+            status = DeliveryStatus.DELIVERED
+        elif attempt.failure is not None:
+            status = DeliveryStatus.FAILED
+        else:
+            status = DeliveryStatus.DROPPED
         with transaction(self._sessions) as session:
-            mark_delivery(session, attempt.event_id, status, attempt.at)
+            mark_delivery(
+                session, attempt.event_id, attempt.round, status, attempt.at, attempt.failure
+            )
 
     @activity.defn
     async def dispatch_events(self, account_id: str) -> int:
         """Start the delivery of every pending event of the account (after a write)."""
         items = await asyncio.to_thread(self._pending, account_id)
-        return await start_follow_ups(self._client, activity.info().task_queue, items)
+        return await self._start(items)
+
+    async def _start(self, items: list[FollowUp]) -> int:
+        queue = activity.info().task_queue
+        return await start_follow_ups(self._client, queue, items, self._delivery_retry)
 
     @activity.defn
     async def sweep(self) -> SweepReport:
@@ -82,17 +118,18 @@ class EventActivities:
         events = await asyncio.to_thread(self._pending, None)
         top_ups = await asyncio.to_thread(self._in_flight)
         mail = await asyncio.to_thread(self._unsent)
-        queue = activity.info().task_queue
         return SweepReport(
-            deliveries_started=await start_follow_ups(self._client, queue, events),
-            top_ups_started=await start_follow_ups(self._client, queue, top_ups),
-            mails_started=await start_follow_ups(self._client, queue, mail),
+            deliveries_started=await self._start(events),
+            top_ups_started=await self._start(top_ups),
+            mails_started=await self._start(mail),
         )
 
     def _pending(self, account_id: str | None) -> list[FollowUp]:
         with read_only(self._sessions) as session:
             rows = pending_events(session, SWEEP_BATCH, account_id)
-            return [FollowUp("event", row.account_id, row.event_id) for row in rows]
+            return [
+                FollowUp("event", row.account_id, row.event_id, row.delivery_round) for row in rows
+            ]
 
     def _in_flight(self) -> list[FollowUp]:
         with read_only(self._sessions) as session:

@@ -3,7 +3,6 @@ and its events feed."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -17,10 +16,12 @@ from domain.auto_top_up import top_up_refusal, top_up_terms
 from domain.catalogue import Catalogue
 from domain.enums import AddonStatus, Currency
 from domain.errors import ErrorCode
+from domain.events import DeliveryState, delivery_state
 from domain.inputs import Id, InputModel
-from outbound.webhooks import address_refusal
+from domain.webhook_signing import new_secret
+from outbound.address_safety import AddressRefused, check_webhook_url
 from store.db import read_only, transaction
-from store.event_models import AlertSettings
+from store.event_models import AccountEvent, AlertSettings
 from store.events import latest_events
 from store.ledger import lock_account
 from store.models import AddonSubscription
@@ -72,11 +73,22 @@ class SettingsSaved(SettingsOut):
     webhook_secret: str | None = None
 
 
+class DeliveryOut(BaseModel):
+    state: DeliveryState = Field(
+        description="none: no webhook; pending: being delivered (retried with backoff); "
+        "delivered: the webhook answered 2xx; failed: refused for good, or no 2xx within "
+        "the retry bound (an operator can redeliver it)."
+    )
+    attempts: int = Field(description="POSTs made in the current delivery round.")
+    last_error: str | None = Field(default=None, description="Why the delivery failed.")
+
+
 class EventOut(BaseModel):
     event_id: str
     at: datetime
     type: str
     data: dict[str, Any]
+    delivery: DeliveryOut
 
 
 class Events(BaseModel):
@@ -139,16 +151,17 @@ def _apply_webhook(row: AlertSettings, url: str | None, allow_private: bool) -> 
     if url is None:
         row.webhook_url = row.webhook_secret = None
         return None
-    refused = address_refusal(url, allow_private)
-    if refused is not None:
+    try:
+        check_webhook_url(url, allow_private)
+    except AddressRefused as refused:
         raise ApiError(
             ErrorCode.INVALID_REQUEST,
-            refused,
-            details=[{"field": "webhook_url", "message": refused}],
-        )
+            f"webhook_url is refused: {refused}",
+            details=[{"field": "webhook_url", "message": str(refused)}],
+        ) from refused
     issued = None
     if row.webhook_url is None or row.webhook_secret is None:
-        issued = row.webhook_secret = f"whsec_{secrets.token_urlsafe(32)}"
+        issued = row.webhook_secret = new_secret()
     row.webhook_url = url
     return issued
 
@@ -183,10 +196,19 @@ def current(services: Services, permit: Permit) -> SettingsOut:
 
 
 def events(services: Services, permit: Permit, limit: int) -> Events:
-    """The account's events, newest first."""
+    """The account's events, newest first, each with where its webhook delivery stands."""
     permit.require(Action.SETTINGS)
     with read_only(services.sessions) as session:
         rows = latest_events(session, permit.account_id, limit)
-        return Events(
-            events=[EventOut(event_id=r.event_id, at=r.at, type=r.type, data=r.data) for r in rows]
-        )
+        return Events(events=[event_out(r) for r in rows])
+
+
+def event_out(row: AccountEvent) -> EventOut:
+    delivery = DeliveryOut(
+        state=delivery_state(row.delivery_status),
+        attempts=row.delivery_attempts,
+        last_error=row.delivery_error,
+    )
+    return EventOut(
+        event_id=row.event_id, at=row.at, type=row.type, data=row.data, delivery=delivery
+    )

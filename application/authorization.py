@@ -49,6 +49,7 @@ class Action(StrEnum):
     OPERATOR_CANCEL = "operator_cancel"
     REFUND = "refund"
     READ_AUDIT = "read_audit"
+    REDELIVER = "redeliver"
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ TABLE: dict[Action, Rule] = {
     Action.OPERATOR_CANCEL: Rule(Who.ADMIN_TOKEN, f"POST {ADMIN}/sms/addon/cancel"),
     Action.REFUND: Rule(Who.ADMIN_TOKEN, f"POST {ADMIN}/sms/refunds"),
     Action.READ_AUDIT: Rule(Who.ADMIN_TOKEN, f"GET {ADMIN}/sms/audit"),
+    Action.REDELIVER: Rule(Who.ADMIN_TOKEN, f"POST {ADMIN}/sms/events/{{event_id}}/redeliver"),
 }
 if set(TABLE) != set(Action) or TABLE[Action.CHANGE_TIER].who is not TABLE[Action.BUY].who:
     raise RuntimeError("every action needs its rule, and a tier change is authorized as a buy")

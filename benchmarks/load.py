@@ -20,6 +20,12 @@ class Measured:
     elapsed: float = 0.0
     failures: int = 0
 
+    def add(self, other: Measured) -> None:
+        """Take in another run of the same kind (its requests, its time, its failures)."""
+        self.latencies += other.latencies
+        self.elapsed += other.elapsed
+        self.failures += other.failures
+
     @property
     def rate(self) -> float:
         return len(self.latencies) / self.elapsed if self.elapsed else 0.0

@@ -21,6 +21,14 @@ class PurchaseTimes:
     confirm: Measured = field(default_factory=Measured)
     whole: Measured = field(default_factory=Measured)
 
+    def add(self, other: PurchaseTimes) -> None:
+        for mine, theirs in zip(
+            (self.quote, self.confirm, self.whole),
+            (other.quote, other.confirm, other.whole),
+            strict=True,
+        ):
+            mine.add(theirs)
+
 
 class Buyers:
     """Accounts that have not bought the add-on yet, handed out once each."""

@@ -10,6 +10,11 @@ the workers (heartbeats, say) can stall the clock. Each workflow's first task al
 loads its add-on (one local activity more than a renewal woken by its timer): the
 figure errs on the slow side.
 
+The reference runs first on the same server: as many bare subscription workflows
+(benchmarks/bare_renewal.py), due at the same instant, renewed by as many worker
+processes of their own. The project's storm then has ten times the reference's
+duration to finish, so a slow storm is measured whole rather than cut off.
+
 The clock runs from the first worker's start-up line until the last renewal's grant
 is committed. Checks: each renewal charged once, the gateway called once per renewal
 (the workers' own count of ``charge_addon_renewal`` executions), the workers' RSS.
@@ -23,6 +28,7 @@ import os
 import sys
 import time
 import urllib.request
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -30,11 +36,14 @@ from pathlib import Path
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
-from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from benchmarks.stack import Stack, migrated
+from benchmarks.bare_renewal import READY_LINE as BARE_READY_LINE
+from benchmarks.bare_renewal import WORKFLOW as BARE_WORKFLOW
+from benchmarks.bare_renewal import BareStart, create_schema
+from benchmarks.bare_renewal import renewed as bare_renewed
+from benchmarks.stack import Stack, migrated, process_cpu_seconds
 from boundary.options import WORKFLOW_TASK_TIMEOUT
 from config.temporal import ensure_search_attributes
 from contracts.subscription import (
@@ -49,10 +58,15 @@ from store.models import CreditGrant, Payment
 from tests.subscription_support import activate
 from tests.support import TEMPORAL_TEST_SERVER
 
-TIME_LIMIT_SECONDS = 300.0
+# The reference's time limit; the project's is its duration times this (at least the
+# minimum), so a storm slower than the reference still finishes and is measured whole.
+BARE_TIME_LIMIT = 300.0
+TIME_LIMIT_PER_REFERENCE = 20.0
+MIN_TIME_LIMIT_SECONDS = 60.0
 STARTS_AT_ONCE = 100
 CHARGE_ACTIVITY = "charge_addon_renewal"
 WORKER = (sys.executable, "-m", "benchmarks.storm_worker")
+BARE_WORKER = (sys.executable, "-m", "benchmarks.bare_renewal")
 READY_LINE = "worker polling task queue"
 
 
@@ -115,11 +129,6 @@ def _bytecode_cached(folder: Path) -> dict[str, str]:
     return {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(folder / "pycache")}
 
 
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _test_server_pid() -> int:
     """The time-skipping test server the SDK started as a child of this process."""
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -144,27 +153,26 @@ def _executions(metrics_url: str, activity_type: str) -> int:
     )
 
 
-async def _start_all(client: Client, queue: str, purchases: dict[str, str]) -> None:
-    items = list(purchases.items())
-    for chunk in range(0, len(items), STARTS_AT_ONCE):
-        await asyncio.gather(
-            *(
-                client.start_workflow(
-                    SUBSCRIPTION_WORKFLOW,
-                    SubscriptionStart(account_id=account, purchase_id=purchase),
-                    id=subscription_workflow_id(account),
-                    task_queue=queue,
-                    task_timeout=WORKFLOW_TASK_TIMEOUT,  # as the purchase starts it
-                    result_type=AddonStatus,
-                )
-                for account, purchase in items[chunk : chunk + STARTS_AT_ONCE]
-            )
-        )
+async def _in_chunks(starts: Iterable[Awaitable[object]]) -> None:
+    """Await ``starts`` a chunk at a time (the server takes so many at once)."""
+    pending = list(starts)
+    for chunk in range(0, len(pending), STARTS_AT_ONCE):
+        await asyncio.gather(*pending[chunk : chunk + STARTS_AT_ONCE])
 
 
-async def renewal_storm(folder: Path, count: int, workers: int) -> Storm:
-    """``count`` due subscriptions renewed by ``workers`` worker processes; returns once
-    all renewed (or the time limit passed)."""
+@dataclass
+class Storms:
+    """The project's storm and the bare reference's, on one test server in one run."""
+
+    project: Storm
+    bare: Storm
+    time_limit: float  # the project's, scaled from the reference's duration
+
+
+async def renewal_storm(folder: Path, count: int, workers: int) -> Storms:
+    """``count`` due subscriptions renewed by ``workers`` worker processes, first the bare
+    reference's, then the project's; each returns once all renewed (or its time limit
+    passed)."""
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter, test_server_existing_path=TEMPORAL_TEST_SERVER
     )
@@ -172,51 +180,133 @@ async def renewal_storm(folder: Path, count: int, workers: int) -> Storm:
     stack.temporal_address = env.client.service_client.config.target_host
     try:
         await ensure_search_attributes(env.client)
-        return await _storm(env, stack, f"sqlite:///{folder / 'storm.db'}", count, workers)
+        bare = await _bare_storm(env, stack, folder / "bare.db", count, workers)
+        stack.stop_workers()
+        time_limit = max(MIN_TIME_LIMIT_SECONDS, bare.seconds * TIME_LIMIT_PER_REFERENCE)
+        url = f"sqlite:///{folder / 'storm.db'}"
+        project = await _storm(env, stack, url, count, workers, time_limit)
+        return Storms(project, bare, time_limit)
     finally:
         stack.stop()
         await env.shutdown()
 
 
-async def _storm(
-    env: WorkflowEnvironment, stack: Stack, url: str, count: int, workers: int
-) -> Storm:
-    engine = migrated(url)
-    sessions = make_session_factory(engine)
-    purchases = _due_now(sessions, count, await env.get_current_time())
-    await _start_all(env.client, stack.task_queue, purchases)
-    names = [f"storm-worker-{n}" for n in range(workers)]
-    for name in names:
-        stack.start_worker(url, name, WORKER, **_bytecode_cached(stack.folder))
-    while not any(stack.says(name, READY_LINE) for name in names):
+@dataclass
+class _Run:
+    renewed: int
+    seconds: float
+    worker_cpu_ms: float
+    server_cpu_ms: float
+
+
+async def _run_workers(
+    stack: Stack,
+    names: list[str],
+    ready_line: str,
+    count: int,
+    renewed: Callable[[], int],
+    time_limit: float,
+) -> _Run:
+    """Clock and CPU from the first worker's ready line until ``renewed()`` reaches
+    ``count`` (or ``time_limit`` passes)."""
+    while not any(stack.says(name, ready_line) for name in names):
         stack.children.check()
         await asyncio.sleep(0.05)
     started = time.monotonic()
     worker_cpu = sum(stack.cpu_seconds(name) for name in names)  # less their start-up
     server = _test_server_pid()
-    server_cpu = _cpu_seconds(server)
-    renewed = 0
-    while time.monotonic() - started < TIME_LIMIT_SECONDS:
+    server_cpu = process_cpu_seconds(server)
+    done = 0
+    while time.monotonic() - started < time_limit:
         stack.children.check()
-        renewed = _count(sessions, CreditGrant)
-        if renewed >= count:
+        done = renewed()
+        if done >= count:
             break
         await asyncio.sleep(0.25)
     seconds = time.monotonic() - started
-    done = max(1, renewed)
-    worker_cpu = sum(stack.cpu_seconds(name) for name in names) - worker_cpu
-    server_cpu = _cpu_seconds(server) - server_cpu
+    per = max(1, done) / 1000
+    return _Run(
+        renewed=done,
+        seconds=seconds,
+        worker_cpu_ms=(sum(stack.cpu_seconds(name) for name in names) - worker_cpu) / per,
+        server_cpu_ms=(process_cpu_seconds(server) - server_cpu) / per,
+    )
+
+
+async def _bare_storm(
+    env: WorkflowEnvironment, stack: Stack, database: Path, count: int, workers: int
+) -> Storm:
+    create_schema(database)
+    now = await env.get_current_time()
+    queue = f"bench-bare-storm-{now:%H%M%S}"
+    due = (now - timedelta(hours=1)).timestamp()
+    await _in_chunks(
+        env.client.start_workflow(
+            BARE_WORKFLOW,
+            BareStart(account=f"bare-{n}", due=due, month=1),
+            id=f"{queue}-{n}",
+            task_queue=queue,
+            task_timeout=WORKFLOW_TASK_TIMEOUT,
+        )
+        for n in range(count)
+    )
+    names = [f"bare-storm-worker-{n}" for n in range(workers)]
+    for name in names:
+        stack.start_worker(
+            "", name, BARE_WORKER, SMS_TASK_QUEUE=queue, BARE_RENEWAL_DB=str(database)
+        )
+    run = await _run_workers(
+        stack, names, BARE_READY_LINE, count, lambda: bare_renewed(database)[0], BARE_TIME_LIMIT
+    )
+    payments = bare_renewed(database)[1]
+    return Storm(
+        count=count,
+        workers=workers,
+        renewed=run.renewed,
+        seconds=run.seconds,
+        charges=payments,
+        gateway_calls=payments,  # the reference's payment is its write: no gateway
+        worker_cpu_ms=run.worker_cpu_ms,
+        server_cpu_ms=run.server_cpu_ms,
+        peak_rss_mb=max(_rss_mb(stack.pid(name), "VmHWM") for name in names),
+        rss_mb=max(_rss_mb(stack.pid(name), "VmRSS") for name in names),
+    )
+
+
+async def _storm(
+    env: WorkflowEnvironment, stack: Stack, url: str, count: int, workers: int, time_limit: float
+) -> Storm:
+    engine = migrated(url)
+    sessions = make_session_factory(engine)
+    purchases = _due_now(sessions, count, await env.get_current_time())
+    await _in_chunks(
+        env.client.start_workflow(
+            SUBSCRIPTION_WORKFLOW,
+            SubscriptionStart(account_id=account, purchase_id=purchase),
+            id=subscription_workflow_id(account),
+            task_queue=stack.task_queue,
+            task_timeout=WORKFLOW_TASK_TIMEOUT,  # as the purchase starts it
+            result_type=AddonStatus,
+        )
+        for account, purchase in purchases.items()
+    )
+    names = [f"storm-worker-{n}" for n in range(workers)]
+    for name in names:
+        stack.start_worker(url, name, WORKER, **_bytecode_cached(stack.folder))
+    run = await _run_workers(
+        stack, names, READY_LINE, count, lambda: _count(sessions, CreditGrant), time_limit
+    )
     storm = Storm(
         count=count,
         workers=workers,
-        renewed=renewed,
-        seconds=seconds,
+        renewed=run.renewed,
+        seconds=run.seconds,
         charges=_count(sessions, Payment),
         gateway_calls=sum(
             _executions(stack.worker_metrics_url(name), CHARGE_ACTIVITY) for name in names
         ),
-        worker_cpu_ms=worker_cpu / done * 1000,
-        server_cpu_ms=server_cpu / done * 1000,
+        worker_cpu_ms=run.worker_cpu_ms,
+        server_cpu_ms=run.server_cpu_ms,
         peak_rss_mb=max(_rss_mb(stack.pid(name), "VmHWM") for name in names),
         rss_mb=max(_rss_mb(stack.pid(name), "VmRSS") for name in names),
     )

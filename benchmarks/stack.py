@@ -25,6 +25,7 @@ from config.settings import Settings
 from devstack.children import STOP_GRACE_SECONDS, Children
 from devstack.dev import DEV_NAMESPACE, DevStack
 from domain.enums import AddonStatus, BillingCycle, GrantSource
+from domain.webhook_signing import new_secret
 from store.db import make_engine, make_session_factory, transaction
 from store.ledger import grant_credits
 from store.migrate import upgrade_to_head
@@ -63,7 +64,7 @@ class Stack:
             "DATABASE_URL": database_url,
             "SMS_TASK_QUEUE": task_queue,
             "SMS_ADMIN_TOKEN": self.admin_token,
-            "SMS_WEBHOOK_SECRET": "bench-webhook-secret",
+            "SMS_WEBHOOK_SECRET": new_secret(),
             "TEMPORAL_ADDRESS": self.temporal_address or "127.0.0.1:1",
             "TEMPORAL_NAMESPACE": DEV_NAMESPACE,
         }
@@ -115,21 +116,29 @@ class Stack:
 
     def stop_workers(self) -> None:
         """Stop every worker (SIGINT, as Ctrl-C), leaving the server and the APIs."""
-        for child in [c for c in self.children.started if c.name in self.metrics_ports]:
-            if child.process.poll() is None:
-                child.process.send_signal(signal.SIGINT)
-                try:
-                    child.process.wait(timeout=STOP_GRACE_SECONDS)
-                except subprocess.TimeoutExpired:
-                    child.process.kill()
-                    child.process.wait()
+        self.stop_children(*self.metrics_ports)
+
+    def stop_children(self, *names: str) -> None:
+        """Stop the children ``names`` (SIGINT, as Ctrl-C; killed after the grace period)."""
+        for child in [c for c in self.children.started if c.name in names]:
+            # Each child leads its process group: an API's worker processes stop with it.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.process.pid, signal.SIGINT)
+            try:
+                child.process.wait(timeout=STOP_GRACE_SECONDS)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(child.process.pid, signal.SIGKILL)
+                child.process.wait()
             self.children.started.remove(child)
 
-    async def start_api(self, database_url: str, name: str = "api", task_queue: str = "") -> str:
+    async def start_api(
+        self, database_url: str, name: str = "api", task_queue: str = "", processes: int = 1
+    ) -> str:
         port = free_port()
         self.children.start(
             name,
-            [*CLI, "api", "--host", "127.0.0.1", "--port", str(port)],
+            [*CLI, "api", "--host", "127.0.0.1", "--port", str(port), "--workers", str(processes)],
             self.env(database_url, task_queue or "sms-addon"),
         )
         url = f"http://127.0.0.1:{port}"
@@ -147,12 +156,64 @@ class Stack:
         return next(c.process.pid for c in self.children.started if c.name == name)
 
     def cpu_seconds(self, name: str) -> float:
-        """User + system CPU time the child ``name`` has used so far (Linux /proc)."""
-        fields = Path(f"/proc/{self.pid(name)}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU time the child ``name`` and its own children (an API's worker
+        processes) have used so far."""
+        return sum(process_cpu_seconds(pid) for pid in process_tree(self.pid(name)))
 
     def stop(self) -> None:
         self.children.stop()
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time process ``pid`` has used so far (Linux /proc); 0 once gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and every process descended from it."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+    tree = [pid]
+    for candidate in tree:  # grows while it is walked: breadth first
+        tree += [child for child, parent in parents.items() if parent == candidate]
+    return tree
+
+
+@dataclass
+class CpuShare:
+    """How busy the machine's cores were over a span, and how much of that was this
+    process and its descendants (the bench's own stack) rather than other work."""
+
+    machine: float  # busy cores / all cores, 0-1
+    ours: float  # the bench's share of all cores, 0-1
+
+
+@contextlib.contextmanager
+def cpu_share() -> Iterator[CpuShare]:
+    """Measures the span of the ``with`` block; the figures are set when it ends."""
+    share = CpuShare(0.0, 0.0)
+    busy, total = _machine_ticks()
+    ours = sum(process_cpu_seconds(pid) for pid in process_tree(os.getpid()))
+    yield share
+    busy_after, total_after = _machine_ticks()
+    ours_after = sum(process_cpu_seconds(pid) for pid in process_tree(os.getpid()))
+    elapsed_ticks = max(1, total_after - total)
+    share.machine = (busy_after - busy) / elapsed_ticks
+    share.ours = (ours_after - ours) * os.sysconf("SC_CLK_TCK") / elapsed_ticks
+
+
+def _machine_ticks() -> tuple[int, int]:
+    """(busy, total) CPU ticks of all cores since boot (/proc/stat); idle and iowait are
+    not busy."""
+    ticks = [int(t) for t in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = ticks[3] + ticks[4]
+    return sum(ticks) - idle, sum(ticks)
 
 
 def migrated(url: str) -> Engine:

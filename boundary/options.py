@@ -98,16 +98,12 @@ READ_CHECK = StepOptions(
     retry_policy=_retry(timedelta(seconds=2)),
 )
 
-# A customer's webhook: each POST is cut at 10 s; a receiver that is down is retried
-# with backoff (1 s, 2 s, 4 s … then every 10 minutes) until it answers 2xx.
-WEBHOOK_CALL = StepOptions(
+# A customer's webhook: one POST per activity, cut at 10 s (outbound/webhooks.py) and
+# never retried by Temporal: the delivery workflow itself waits and tries again
+# (``WEBHOOK_BACKOFF``), on durable timers, until the delivery's retry bound.
+WEBHOOK_ATTEMPT = StepOptions(
     start_to_close_timeout=timedelta(seconds=15),
-    retry_policy=RetryPolicy(
-        initial_interval=timedelta(seconds=1),
-        backoff_coefficient=2.0,
-        maximum_interval=timedelta(minutes=10),
-        non_retryable_error_types=list(PERMANENT_TYPES),
-    ),
+    retry_policy=RetryPolicy(maximum_attempts=1),
 )
 
 

@@ -33,6 +33,7 @@ DEMO_SELLER = BillingDetails(
         country="BR",
     ),
 )
+from domain.webhook_signing import is_secret
 
 # Where the embedded stack keeps its state (databases, generated secrets, demo tokens).
 DATA_DIR = Path(".data")
@@ -57,7 +58,8 @@ class Settings(BaseSettings):
     sms_quote_ttl_seconds: Annotated[int, Field(gt=0)] = 30 * 60
     # Days after a failed renewal charge on which it is retried (DESIGN.md §1).
     sms_dunning_retry_days: Annotated[list[int], NoDecode] = list(DEFAULT_DUNNING_RETRY_DAYS)
-    # HMAC secret for carrier webhooks; the embedded stack generates one.
+    # The carrier webhook's Standard Webhooks secret (whsec_ and base64; empty: every
+    # carrier webhook is refused). The embedded stack generates one.
     sms_webhook_secret: SecretStr = SecretStr("")
     # How long the sandbox carrier takes to approve an A2P 10DLC step.
     sms_sandbox_carrier_delay_seconds: Annotated[float, Field(ge=0)] = 5.0
@@ -85,6 +87,8 @@ class Settings(BaseSettings):
     # PostgreSQL: how many group committers (one connection each) the API runs its
     # debits on; an account always uses the same one. SQLite always has one.
     sms_db_writers: Annotated[int, Field(ge=1, le=32)] = 4
+    # API processes `sms-addon api` serves from (0: one per CPU; `--workers` overrides).
+    sms_api_workers: Annotated[int, Field(ge=0, le=256)] = 0
     api_host: str = "127.0.0.1"
     api_port: Port = 8000
     # Where `sms-addon ops` reaches the admin API; empty: http://{API_HOST}:{API_PORT}.
@@ -123,6 +127,8 @@ class Settings(BaseSettings):
     # for the embedded stack and the tests: elsewhere that would let a customer probe
     # the internal network).
     sms_webhook_allow_private: bool = False
+    # How long a webhook delivery is retried (with backoff) before it is recorded failed.
+    sms_webhook_retry_days: Annotated[float, Field(gt=0, le=30)] = 3.0
     # How often the event sweep starts deliveries and top-ups whose start was lost.
     sms_event_sweep_seconds: Annotated[int, Field(gt=0)] = 30
     # The seller every receipt names (JSON in the shape of billing details:
@@ -169,6 +175,22 @@ class Settings(BaseSettings):
     @property
     def quote_ttl(self) -> timedelta:
         return timedelta(seconds=self.sms_quote_ttl_seconds)
+
+    @property
+    def webhook_delivery_retry(self) -> timedelta:
+        return timedelta(days=self.sms_webhook_retry_days)
+
+    @field_validator("sms_webhook_secret")
+    @classmethod
+    def _standard_webhooks_secret(cls, secret: SecretStr) -> SecretStr:
+        value = secret.get_secret_value()
+        if value and not is_secret(value):
+            raise ValueError(
+                "must be a Standard Webhooks secret: whsec_ and the base64 of 24 to 64 "
+                'random bytes, e.g. python -c "import base64, secrets; '
+                "print('whsec_' + base64.b64encode(secrets.token_bytes(32)).decode())\""
+            )
+        return secret
 
     @model_validator(mode="after")
     def _stripe_needs_a_key(self) -> Settings:

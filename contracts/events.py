@@ -3,7 +3,7 @@ and what their activities exchange."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
@@ -21,8 +21,14 @@ AUTO_TOP_UP_WORKFLOW = "SmsAutoTopUp"
 EVENT_SWEEP_SCHEDULE = "sms-event-sweep"
 
 
-def delivery_workflow_id(account_id: str, event_id: str) -> str:
-    return f"sms-event:{account_id}:{event_id}"
+# How long a delivery is retried before it is recorded failed (SMS_WEBHOOK_RETRY_DAYS).
+DEFAULT_DELIVERY_RETRY = timedelta(days=3)
+
+
+def delivery_workflow_id(account_id: str, event_id: str, round_: int = 0) -> str:
+    """One workflow per delivery round: the first, then one per operator redelivery."""
+    first = f"sms-event:{account_id}:{event_id}"
+    return first if round_ == 0 else f"{first}:redelivery-{round_}"
 
 
 def top_up_workflow_id(account_id: str, top_up_id: str) -> str:
@@ -30,23 +36,32 @@ def top_up_workflow_id(account_id: str, top_up_id: str) -> str:
 
 
 class EventDelivery(BaseModel):
-    """Deliver one event to the account's webhook (``SmsEventDelivery``)."""
+    """Deliver one event to the account's webhook (``SmsEventDelivery``): one round,
+    retried for up to ``retry_for``. As an activity's input, ``attempt`` numbers the
+    POST within the round (0: Temporal's attempt number, in histories from before)."""
 
     account_id: str
     event_id: str
+    round: int = 0
+    retry_for: timedelta = DEFAULT_DELIVERY_RETRY
+    attempt: int = 0
 
 
 class DeliveryAttempt(BaseModel):
-    """What one POST did; ``sent`` False when there was nothing to send (no webhook)."""
+    """How the round ended: ``sent`` (a 2xx), ``failure`` (why it failed), or neither
+    when there was nothing to send (no webhook)."""
 
     sent: bool
     status_code: int | None = None
+    failure: str | None = None
 
 
 class DeliveryRecord(BaseModel):
     event_id: str
     sent: bool
     at: datetime
+    round: int = 0
+    failure: str | None = None
 
 
 class TopUpStart(BaseModel):

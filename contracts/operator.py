@@ -22,6 +22,7 @@ class AuditAction(StrEnum):
     RETRY_PAYMENT = "retry_payment"
     CANCEL_AT_PERIOD_END = "cancel_at_period_end"
     END_NOW = "end_now"
+    REDELIVER = "redeliver"  # a failed webhook delivery, sent again
 
 
 class RefundRequestStatus(StrEnum):

@@ -40,6 +40,7 @@ from devstack.demo import (
 )
 from devstack.dev_ports import DEV_HOST, PortUnavailable, check_ports, clash_in_log, dev_ports
 from devstack.private_files import persistent_secret
+from domain.webhook_signing import is_secret, new_secret
 from observability.logs import quiet_http_client
 from store.db import make_engine
 from store.migrate import upgrade_to_head
@@ -203,8 +204,9 @@ def _serve(stack: DevStack, children: Children, watch: Callable[[], None]) -> No
     admin_token = settings.sms_admin_token.get_secret_value() or persistent_secret(
         stack.data_dir / DEV_ADMIN_TOKEN_FILE.name
     )
+    # The carrier webhook's, in Standard Webhooks form (an older kept one is replaced).
     webhook_secret = settings.sms_webhook_secret.get_secret_value() or persistent_secret(
-        stack.data_dir / "webhook-secret"
+        stack.data_dir / "webhook-secret", new_secret, is_secret
     )
     env = stack.child_env(admin_token, webhook_secret)
     cli = [sys.executable, "-m", "starter.cli"]
@@ -217,7 +219,17 @@ def _serve(stack: DevStack, children: Children, watch: Callable[[], None]) -> No
     _wait_until(lambda: _listens(DEV_HOST, settings.sms_dev_smtp_port), "the SMTP sink", watch)
     print("Starting the worker and the API …", flush=True)
     children.start("worker", [*cli, "worker"], env)
-    api_argv = [*cli, "api", "--host", settings.api_host, "--port", str(settings.api_port)]
+    # One API process: the dev stack shares the machine with the worker and the server.
+    api_argv = [
+        *cli,
+        "api",
+        "--host",
+        settings.api_host,
+        "--port",
+        str(settings.api_port),
+        "--workers",
+        "1",
+    ]
     children.start("api", api_argv, env)
     with httpx.Client(base_url=stack.api_url, timeout=PROBE_TIMEOUT_SECONDS) as api:
         _wait_until(lambda: _api_healthy(api), "the API", watch)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 PRIVATE_MODE = 0o600
@@ -21,10 +22,19 @@ def write_private(path: Path, text: str) -> None:
     partial.replace(path)
 
 
-def persistent_secret(path: Path) -> str:
-    """The secret kept in ``path``, generated on first use so later runs reuse it."""
+def _token() -> str:
+    return secrets.token_urlsafe(SECRET_BYTES)
+
+
+def persistent_secret(
+    path: Path, new: Callable[[], str] = _token, usable: Callable[[str], bool] = bool
+) -> str:
+    """The secret kept in ``path``, made by ``new`` on first use so later runs reuse it
+    (and made again if the kept one is not ``usable``: one of an older form)."""
     if path.exists():
-        return path.read_text(encoding="utf-8").strip()
-    secret = secrets.token_urlsafe(SECRET_BYTES)
+        kept = path.read_text(encoding="utf-8").strip()
+        if usable(kept):
+            return kept
+    secret = new()
     write_private(path, secret + "\n")
     return secret

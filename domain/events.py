@@ -1,17 +1,25 @@
 """Events of an account (API.md "Alerts, events and auto top-up"): their types, the
-webhook message and its signature, and the messages of the workflows that deliver
-events and buy auto top-ups. Pure: no I/O."""
+webhook message and where its delivery stands. Pure: no I/O. Signing:
+domain/webhook_signing.py; the workflows' messages: contracts/events.py."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-SIGNATURE_HEADER = "X-Signature-SHA256"
+# The failure type of a delivery that retrying cannot help (an inward address, a 4xx).
+WEBHOOK_REFUSED = "webhook_refused"
+# The wait after a failed POST: 5 s, doubled after each failure, at most an hour.
+FIRST_DELIVERY_BACKOFF = timedelta(seconds=5)
+LONGEST_DELIVERY_BACKOFF = timedelta(hours=1)
+
+
+def delivery_backoff(failed_attempts: int) -> timedelta:
+    """How long to wait after the ``failed_attempts``-th failed POST."""
+    doubled = FIRST_DELIVERY_BACKOFF * (1 << min(max(failed_attempts - 1, 0), 20))
+    return min(doubled, LONGEST_DELIVERY_BACKOFF)
 
 
 class EventType(StrEnum):
@@ -25,12 +33,28 @@ class EventType(StrEnum):
 
 
 class DeliveryStatus(StrEnum):
-    """Where an event's webhook delivery stands (none: no webhook was set when it
-    was written, so it is only in the feed)."""
+    """Where an event's webhook delivery stands, as stored (null: no webhook was set
+    when it was written, so it is only in the feed)."""
 
     PENDING = "pending"
     DELIVERED = "delivered"
     DROPPED = "dropped"  # the webhook was turned off before it was delivered
+    FAILED = "failed"  # refused for good, or no 2xx within the retry bound
+
+
+class DeliveryState(StrEnum):
+    """Where a delivery stands, as the events feed answers it."""
+
+    NONE = "none"  # no webhook (none when written, or turned off before delivery)
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+def delivery_state(stored: str | None) -> DeliveryState:
+    if stored is None or stored == DeliveryStatus.DROPPED:
+        return DeliveryState.NONE
+    return DeliveryState(stored)
 
 
 class TopUpStatus(StrEnum):
@@ -59,8 +83,3 @@ def webhook_body(event_id: str, account_id: str, at: datetime, type_: str, data:
         "data": data,
     }
     return json.dumps(message, separators=(",", ":"), sort_keys=True).encode()
-
-
-def sign(secret: str, body: bytes) -> str:
-    """Hex HMAC-SHA256 of ``body`` with the account's webhook secret."""
-    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()

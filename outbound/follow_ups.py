@@ -5,6 +5,7 @@ start of one already running changes nothing, and a completed one is not run aga
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client
@@ -13,6 +14,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from contracts.events import (
     AUTO_TOP_UP_WORKFLOW,
+    DEFAULT_DELIVERY_RETRY,
     EVENT_DELIVERY_WORKFLOW,
     EventDelivery,
     TopUpStart,
@@ -23,12 +25,18 @@ from contracts.mail import MAIL_DELIVERY_WORKFLOW, MailDelivery, mail_workflow_i
 from store.events import FollowUp
 
 
-async def start_follow_ups(client: Client, task_queue: str, items: Sequence[FollowUp]) -> int:
+async def start_follow_ups(
+    client: Client,
+    task_queue: str,
+    items: Sequence[FollowUp],
+    delivery_retry: timedelta = DEFAULT_DELIVERY_RETRY,
+) -> int:
     """Start the workflow of each follow-up; one already running is left alone, one that
-    completed is not started again (but see ``_reuse``). Returns how many started."""
+    completed is not started again (but see ``_reuse``). A delivery is retried for
+    ``delivery_retry`` (SMS_WEBHOOK_RETRY_DAYS). Returns how many started."""
     started = 0
     for item in items:
-        name, workflow_id, arg = _workflow_of(item)
+        name, workflow_id, arg = _workflow_of(item, delivery_retry)
         try:
             await client.start_workflow(
                 name,
@@ -53,14 +61,19 @@ def _reuse(item: FollowUp) -> WorkflowIDReusePolicy:
     return WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY
 
 
-def _workflow_of(item: FollowUp) -> tuple[str, str, Any]:
+def _workflow_of(item: FollowUp, delivery_retry: timedelta) -> tuple[str, str, Any]:
     """The workflow's name, id and argument for ``item``."""
     account_id, record_id = item.account_id, item.record_id
     if item.kind == "event":
         return (
             EVENT_DELIVERY_WORKFLOW,
-            delivery_workflow_id(account_id, record_id),
-            EventDelivery(account_id=account_id, event_id=record_id),
+            delivery_workflow_id(account_id, record_id, item.round),
+            EventDelivery(
+                account_id=account_id,
+                event_id=record_id,
+                round=item.round,
+                retry_for=delivery_retry,
+            ),
         )
     if item.kind == "mail":
         return (

@@ -12,6 +12,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from store.models import ID, KEY, Base
 
+DELIVERY_ERROR_CHARS = 500
+
 
 class AlertSettings(Base):
     """An account's low-balance threshold, auto top-up and webhook. The webhook secret
@@ -50,9 +52,15 @@ class AccountEvent(Base):
     data: Mapped[dict[str, Any]]
     at: Mapped[datetime]
     idempotency_key: Mapped[str] = mapped_column(KEY, unique=True)
-    # pending / delivered / dropped; null when no webhook was set when it was written.
+    # pending / delivered / dropped / failed; null when no webhook was set when it was
+    # written (domain.events.DeliveryStatus).
     delivery_status: Mapped[str | None] = mapped_column(String(16))
-    delivered_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]  # when the delivery ended, however it ended
+    # The delivery round (0, then one more per operator redelivery), the POSTs it has
+    # made so far and, once it failed, why.
+    delivery_round: Mapped[int] = mapped_column(Integer, server_default="0")
+    delivery_attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    delivery_error: Mapped[str | None] = mapped_column(String(DELIVERY_ERROR_CHARS))
 
 
 class AutoTopUp(Base):

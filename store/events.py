@@ -17,7 +17,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from domain.events import DeliveryStatus, EventType
-from store.event_models import AccountEvent, AlertSettings
+from store.event_models import DELIVERY_ERROR_CHARS, AccountEvent, AlertSettings
 
 _AFTER_COMMIT = "sms_after_commit"
 
@@ -29,6 +29,7 @@ class FollowUp:
     kind: str  # "event" (deliver it), "top_up" (buy it) or "mail" (send it)
     account_id: str
     record_id: str
+    round: int = 0  # an event's delivery round (one more per operator redelivery)
 
 
 def follow_up(session: Session, item: FollowUp) -> None:
@@ -99,6 +100,11 @@ def find_event(session: Session, event_id: str) -> AccountEvent | None:
     return session.scalars(select(AccountEvent).where(AccountEvent.event_id == event_id)).first()
 
 
+def account_event(session: Session, account_id: str, event_id: str) -> AccountEvent | None:
+    row = find_event(session, event_id)
+    return row if row is not None and row.account_id == account_id else None
+
+
 def pending_events(
     session: Session, limit: int, account_id: str | None = None
 ) -> list[AccountEvent]:
@@ -108,10 +114,45 @@ def pending_events(
     return list(session.scalars(query.order_by(AccountEvent.id).limit(limit)))
 
 
-def mark_delivery(session: Session, event_id: str, status: DeliveryStatus, at: datetime) -> None:
-    """Record the delivery's end; a later retry that finds it ended changes nothing."""
+def delivering(session: Session, event_id: str, round_: int) -> AccountEvent | None:
+    """The event while its delivery round ``round_`` is pending, else None (ended, or
+    another round began: an operator's redelivery)."""
     row = find_event(session, event_id)
-    if row is None or row.delivery_status != DeliveryStatus.PENDING.value:
+    pending = row is not None and row.delivery_status == DeliveryStatus.PENDING.value
+    return row if pending and row is not None and row.delivery_round == round_ else None
+
+
+def count_attempt(session: Session, event_id: str, round_: int, attempt: int) -> None:
+    """Note that attempt number ``attempt`` of the round has begun (a rerun of the
+    same attempt counts once)."""
+    row = delivering(session, event_id, round_)
+    if row is not None and row.delivery_attempts < attempt:
+        row.delivery_attempts = attempt
+
+
+def mark_delivery(
+    session: Session,
+    event_id: str,
+    round_: int,
+    status: DeliveryStatus,
+    at: datetime,
+    error: str | None = None,
+) -> None:
+    """Record the round's end; a later retry that finds it ended changes nothing."""
+    row = delivering(session, event_id, round_)
+    if row is None:
         return
     row.delivery_status = status.value
     row.delivered_at = at
+    row.delivery_error = None if error is None else error[:DELIVERY_ERROR_CHARS]
+
+
+def reopen_delivery(row: AccountEvent) -> int:
+    """Begin a new delivery round of a failed event (an operator's redelivery): pending
+    again, attempts from zero. Returns the round's number."""
+    row.delivery_status = DeliveryStatus.PENDING.value
+    row.delivery_round += 1
+    row.delivery_attempts = 0
+    row.delivery_error = None
+    row.delivered_at = None
+    return row.delivery_round

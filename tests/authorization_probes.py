@@ -70,6 +70,10 @@ async def the_add_on(world: World) -> dict[str, str]:
     return {"purchase_id": world.ids["addon"], "receipt_id": world.ids["receipt"]}
 
 
+async def a_failed_delivery(world: World) -> dict[str, str]:
+    return {"event_id": world.failed_delivery()}
+
+
 def form(**fields: str) -> Callable[[World], Any]:
     return lambda world: {"request_key": world.unique("form"), **fields}
 
@@ -217,4 +221,8 @@ PROBES: dict[Action, Probe] = {
         )
     ),
     Action.READ_AUDIT: Probe(api=(Call("GET", f"{ADMIN}/sms/audit", 200),)),
+    Action.REDELIVER: Probe(
+        api=(Call("POST", f"{ADMIN}/sms/events/{{event_id}}/redeliver", 202),),
+        before=a_failed_delivery,
+    ),
 }

@@ -9,7 +9,7 @@ import asyncio
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -21,6 +21,10 @@ import store.event_models
 import store.operator_models  # noqa: F401
 from application.authorization import Who
 from domain.enums import AddonStatus, Role
+from domain.events import DeliveryStatus, EventType
+from store.db import transaction
+from store.event_models import AlertSettings
+from store.events import mark_delivery, record_event
 from store.models import Account, AddonSubscription, Base
 from store.receipt_models import ReceiptRow
 from tests.purchase_support import Shop
@@ -178,6 +182,27 @@ class World:
         path = f"/v1/accounts/{self.account_id}/sms/addon/cancel"
         response = await self.shop.api.post(path, headers=self.shop.admin)
         assert response.status_code == 200, response.text
+
+    def failed_delivery(self) -> str:
+        """An event whose webhook delivery failed. Its webhook has no secret, so the
+        round a redelivery starts ends at once (dropped) and sends nothing."""
+        now = datetime.now(UTC)
+        with transaction(self.shop.sessions) as session:
+            settings = session.get(AlertSettings, self.account_id)
+            if settings is None:
+                settings = AlertSettings(account_id=self.account_id, updated_at=now)
+                session.add(settings)
+            settings.webhook_url, settings.webhook_secret = "http://127.0.0.1:9/hooks", None
+            event = record_event(
+                session,
+                account_id=self.account_id,
+                type_=EventType.RENEWAL_COMPLETED,
+                data={},
+                at=now,
+                key=self.unique("failed-delivery"),
+            )
+            mark_delivery(session, event.event_id, 0, DeliveryStatus.FAILED, now, "answered 410")
+            return event.event_id
 
     async def past_due(self) -> None:
         """The next renewal's charge declined: the add-on waits for a retry."""

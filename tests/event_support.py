@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -17,9 +18,10 @@ from typing import Any, TypeVar
 import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from standardwebhooks import Webhook
 
 from domain.enums import AddonStatus, GrantSource, Role
-from domain.events import SIGNATURE_HEADER, TopUpStatus
+from domain.events import TopUpStatus
 from store.db import transaction
 from store.event_models import AutoTopUp
 from store.ledger import grant_credits
@@ -137,32 +139,65 @@ async def until(read: Callable[[], T], done: Callable[[T], bool], what: str) -> 
         await asyncio.sleep(0.1)
 
 
+# A receiver that never recovers: it refuses every POST.
+FOREVER = 10**9
+
+
+@dataclass
+class Received:
+    body: bytes
+    headers: dict[str, str]
+    host: str  # the Host header as it arrived
+
+
 @dataclass
 class Receiver:
-    """A webhook receiver on a reserved port that answers 503 to the first ``failures``
-    POSTs and 204 after that; it keeps every request it got."""
+    """A webhook receiver on a reserved loopback port that answers ``refusal`` to the
+    first ``failures`` POSTs and 204 after that; it keeps every request it got."""
 
     failures: int
+    refusal: int = 503
+    location: str | None = None  # sent with a refusal (a redirect's target)
     url: str = ""
-    received: list[tuple[bytes, str]] = field(default_factory=list)
+    received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def accepted(self) -> list[dict[str, Any]]:
         with self.lock:
-            return [json.loads(body) for body, _ in self.received[self.failures :]]
+            return [json.loads(r.body) for r in self.received[self.failures :]]
+
+    def recover(self) -> None:
+        """Answer 204 from the next POST on."""
+        with self.lock:
+            self.failures = len(self.received)
+
+    def verified(self, secret: str) -> list[dict[str, Any]]:
+        """Every request, verified as a receiver would with the ``standardwebhooks``
+        package (which raises on a bad signature or a timestamp 5 minutes away)."""
+        with self.lock:
+            return [Webhook(secret).verify(r.body, r.headers) for r in self.received]
 
 
 @contextmanager
-def receiver(failures: int) -> Iterator[Receiver]:
-    state = Receiver(failures)
+def receiver(
+    failures: int,
+    refusal: int = 503,
+    location: str | None = None,
+    tls: ssl.SSLContext | None = None,
+) -> Iterator[Receiver]:
+    """A receiver on loopback; over HTTPS when given a server-side ``tls`` context."""
+    state = Receiver(failures, refusal, location)
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
+            headers = {name.lower(): value for name, value in self.headers.items()}
             with state.lock:
-                state.received.append((body, self.headers.get(SIGNATURE_HEADER, "")))
+                state.received.append(Received(body, headers, self.headers.get("Host", "")))
                 failing = len(state.received) <= state.failures
-            self.send_response(503 if failing else 204)
+            self.send_response(state.refusal if failing else 204)
+            if failing and state.location is not None:
+                self.send_header("Location", state.location)
             self.end_headers()
 
         def log_message(self, *args: Any) -> None:
@@ -171,7 +206,10 @@ def receiver(failures: int) -> Iterator[Receiver]:
     server = start_on_reserved_ports(
         1, lambda ports: ThreadingHTTPServer((HOST, ports[0]), Handler)
     )
-    state.url = f"http://{HOST}:{server.server_address[1]}/hooks/sms"
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    scheme = "http" if tls is None else "https"
+    state.url = f"{scheme}://{HOST}:{server.server_address[1]}/hooks/sms"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

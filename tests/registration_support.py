@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import hashlib
-import hmac
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -17,6 +15,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
+from standardwebhooks import Webhook
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
@@ -26,6 +25,7 @@ from domain.enums import GrantSource, Role
 from store.db import transaction
 from store.ledger import grant_credits
 from tests.support import (
+    CARRIER_WEBHOOK_SECRET,
     add_addon_row,
     api_client,
     bearer,
@@ -38,7 +38,7 @@ from workflows.registration import A2pRegistrationWorkflow
 
 NOW = datetime.now(UTC)
 WEBHOOK = "/v1/webhooks/a2p_10dlc"
-SECRET = "test-webhook-secret"  # what settings_for configures
+SECRET = CARRIER_WEBHOOK_SECRET  # what settings_for configures
 US_SEND = {"country": "US", "recipients": 2, "text": "Your order shipped."}
 STATUS_WAIT_SECONDS = 10.0
 POLL_SECONDS = 0.05
@@ -76,10 +76,20 @@ def corrected(part: str, field: str, value: str, base: dict[str, Any] = DETAILS)
     return details
 
 
-def signed(body: dict[str, Any], secret: str = SECRET) -> tuple[bytes, dict[str, str]]:
+def signed(
+    body: dict[str, Any], secret: str = SECRET, at: datetime | None = None
+) -> tuple[bytes, dict[str, str]]:
+    """The carrier's request, signed as a sender using the ``standardwebhooks``
+    package signs it, sent ``at`` (default now)."""
     raw = json.dumps(body).encode()
-    digest = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
-    return raw, {"X-Signature-SHA256": f"sha256={digest}", "Content-Type": "application/json"}
+    at = at or datetime.now(UTC)
+    message_id = f"msg_{uuid.uuid4().hex}"
+    return raw, {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": Webhook(secret).sign(message_id, at, raw.decode()),
+        "Content-Type": "application/json",
+    }
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import sys
 import uuid
@@ -41,6 +42,8 @@ BIN = Path(sys.executable).parent
 TEMPORAL_CLI = str(BIN / "temporal")
 TEMPORAL_TEST_SERVER = str(BIN / "temporal-test-server")
 ADMIN_TOKEN = "test-admin-token"
+# The carrier webhook's secret in the tests (Standard Webhooks form: whsec_ + base64).
+CARRIER_WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"the tests' carrier webhook key!!").decode()
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 # Who issues the tests' receipts: the settings' default seller.
 SELLER = BilledParty.of(DEMO_SELLER)
@@ -85,7 +88,7 @@ def settings_for(database_url: str, **overrides: object) -> Settings:
         "database_url": database_url,
         "sms_admin_token": ADMIN_TOKEN,
         "sms_task_queue": f"test-{uuid.uuid4().hex[:8]}",
-        "sms_webhook_secret": "test-webhook-secret",
+        "sms_webhook_secret": CARRIER_WEBHOOK_SECRET,
         "sms_webhook_allow_private": True,
     }
     values.update(overrides)

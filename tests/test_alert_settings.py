@@ -9,6 +9,7 @@ import pytest
 
 from domain.enums import BillingCycle, Currency
 from store.models import Account
+from domain.webhook_signing import is_secret
 from tests.event_support import active_account, events, put_settings, send, top_up
 from tests.support import api_client, catalogue, settings_for
 
@@ -30,7 +31,7 @@ async def test_settings_round_trip_and_the_secret_is_shown_once(sessions, databa
             "webhook_url": "https://hooks.example.test/sms",
         }
         first = await put_settings(api, account, body)
-        assert first["webhook_secret"].startswith("whsec_")
+        assert is_secret(first["webhook_secret"])  # whsec_ and standard base64
         assert first["auto_top_up"] == {
             "pack": "pack-500",
             "below": 100,
@@ -80,6 +81,17 @@ async def test_auto_top_up_is_priced_in_the_accounts_currency(sqlite_sessions, s
         ({"webhook_url": "http://169.254.169.254/latest"}, "webhook_url"),
         ({"webhook_url": "http://[::1]/hook"}, "webhook_url"),
         ({"webhook_url": "http://localhost/hook"}, "webhook_url"),
+        # Loopback however it is written: IPv4 forms, and IPv6 that embeds it.
+        ({"webhook_url": "http://[::127.0.0.1]/"}, "webhook_url"),
+        ({"webhook_url": "http://[64:ff9b::7f00:1]/"}, "webhook_url"),
+        ({"webhook_url": "http://[2002:7f00:1::]/"}, "webhook_url"),
+        ({"webhook_url": "http://[::ffff:7f00:1]/"}, "webhook_url"),
+        ({"webhook_url": "http://2130706433/"}, "webhook_url"),
+        ({"webhook_url": "http://0x7f000001/"}, "webhook_url"),
+        ({"webhook_url": "http://0177.0.0.1/"}, "webhook_url"),
+        ({"webhook_url": "http://127.1/"}, "webhook_url"),
+        ({"webhook_url": "http://100.64.0.1/"}, "webhook_url"),
+        ({"webhook_url": "http://[fd00::1]/"}, "webhook_url"),
         ({"auto_top_up": {"pack": "pack-7", "below": 1, "max_per_month": 1}}, "auto_top_up"),
         ({"auto_top_up": {"pack": "pack-500", "below": 1, "max_per_month": 0}}, "auto_top_up"),
         ({"low_balance_threshold": "100"}, "low_balance_threshold"),
@@ -92,8 +104,14 @@ async def test_refused_settings(sqlite_sessions, sqlite_url, body, field):
     async with api_client(settings, None) as api:
         response = await api.put(account.path("/settings"), json=body, headers=account.admin)
     assert response.status_code == 422, response.text
-    assert response.json()["error"]["code"] == "invalid_request"
+    error = response.json()["error"]
+    assert error["code"] == "invalid_request"
     assert field in response.text
+    if field == "webhook_url":  # the message names the field and says why
+        assert "webhook_url" in error["message"] and len(error["message"]) > 40
+        assert error["details"] == [
+            {"field": "webhook_url", "message": error["details"][0]["message"]}
+        ]
 
 
 async def test_private_addresses_are_allowed_when_the_setting_says_so(sqlite_sessions, sqlite_url):

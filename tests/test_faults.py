@@ -94,7 +94,8 @@ async def api(
     services = build_services(settings_for(database_url), dev_env.client)
     async with (
         over_http(services) as base,
-        httpx.AsyncClient(base_url=base) as client,
+        # Generous: a loaded CI machine may take seconds; an answer, not its speed, is tested.
+        httpx.AsyncClient(base_url=base, timeout=60.0) as client,
     ):
         yield Api(client, services, token)
 
@@ -277,7 +278,10 @@ async def test_a_bug_answers_503_and_logs_its_traceback(
     for path in ("/v1/broken", "/billing/broken"):
         app.add_api_route(path, broken)
     caplog.set_level(logging.INFO)
-    async with over_http(services, app) as base, httpx.AsyncClient(base_url=base) as client:
+    async with (
+        over_http(services, app) as base,
+        httpx.AsyncClient(base_url=base, timeout=60.0) as client,
+    ):
         api = await client.get("/v1/broken")
         page = await client.get("/billing/broken")
     assert_unavailable(api)

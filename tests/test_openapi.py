@@ -126,3 +126,31 @@ def test_request_types_are_strict_json_types():
     assert anchor == {"type": "string", "format": "date"}
     user = _schema("UserIn")["properties"]
     assert user["email"]["maxLength"] == 254 and user["user_id"]["pattern"] == ID_PATTERN
+
+
+SIGNATURE_HEADERS = ["webhook-id", "webhook-timestamp", "webhook-signature"]
+
+
+def test_webhooks_are_described_with_the_standard_webhooks_headers():
+    """The webhook the service sends and the carrier's it receives carry the same three
+    signed headers; the old body-only signature header is gone."""
+    sent = SPEC["webhooks"]["sms-event"]["post"]
+    received = SPEC["paths"]["/v1/webhooks/a2p_10dlc"]["post"]
+    for operation in (sent, received):
+        headers = [p["name"] for p in operation["parameters"] if p["in"] == "header"]
+        assert headers == SIGNATURE_HEADERS
+    assert sent["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/WebhookEvent"
+    )
+    assert "5 minutes" in received["responses"]["401"]["description"]
+    assert "x-signature" not in str(SPEC).lower()
+
+
+def test_event_deliveries_and_their_redelivery_are_described():
+    delivery = _schema("DeliveryOut")["properties"]
+    assert _schema("DeliveryState")["enum"] == ["none", "pending", "delivered", "failed"]
+    assert {"state", "attempts"} <= set(delivery)
+    assert "delivery" in _schema("EventOut")["required"]
+    path = "/v1/admin/accounts/{account_id}/sms/events/{event_id}/redeliver"
+    redeliver = SPEC["paths"][path]["post"]["responses"]
+    assert {"202", "401", "404", "409"} <= set(redeliver)

@@ -127,6 +127,6 @@ def test_help_names_every_command_in_plain_words():
     for command in ("migrate", "worker", "api", "dev", "ops"):
         assert f"\n    {command} " in shown, shown
     ops = build_ops_parser().format_help()
-    for action in ("refund", "goodwill", "retry-payment", "cancel", "audit"):
+    for action in ("refund", "goodwill", "retry-payment", "cancel", "redeliver", "audit"):
         assert f"\n    {action} " in ops, ops
     assert "``" not in shown + ops

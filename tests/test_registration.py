@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from contracts.registration import RegistrationStep
+from domain.webhook_signing import new_secret
 from store.models import A2pRegistration
 from tests.registration_support import (
     DETAILS,
@@ -18,6 +19,9 @@ from tests.registration_support import (
 )
 from tests.support import bearer, keep_history
 from workflows.registration import A2pRegistrationWorkflow
+
+# Further from now than the 5 minutes a signed carrier webhook may be.
+STALE = timedelta(minutes=6)
 
 
 async def test_approved_by_operator_and_webhook_enables_us_sending(
@@ -116,12 +120,20 @@ async def test_webhook_with_a_bad_signature_changes_nothing(
         assert (await s.submit(DETAILS)).status_code == 202
         decision = {"account_id": s.account_id, "step": "brand", "outcome": "approved"}
         raw, good_headers = signed(decision)
-        _, wrong_headers = signed(decision, secret="not-the-secret")
+        _, wrong_headers = signed(decision, secret=new_secret())
+        _, stale_headers = signed(decision, at=datetime.now(UTC) - STALE)
+        _, early_headers = signed(decision, at=datetime.now(UTC) + STALE)
         tampered = json.dumps({**decision, "outcome": "failed"}).encode()
         for content, headers in (
             (raw, wrong_headers),
             (raw, {"Content-Type": "application/json"}),
             (tampered, good_headers),
+            (raw, {**good_headers, "webhook-id": "msg_another"}),  # the id is signed too
+            (raw, stale_headers),  # a captured request replayed later
+            (raw, early_headers),
+            (raw, {**good_headers, "webhook-signature": "not a signature"}),
+            (raw, {**good_headers, "webhook-timestamp": "soon"}),
+            (raw, {**good_headers, "webhook-signature": ""}),
         ):
             response = await s.api.post(WEBHOOK, content=content, headers=headers)
             assert response.status_code == 401

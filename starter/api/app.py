@@ -16,6 +16,7 @@ from config.settings import Settings, get_settings
 from config.startup import load_checked
 from domain.catalogue import load_catalogue
 from observability import tracing
+from starter.api import webhook_docs
 from starter.api.body_guard import BodyGuard
 from starter.api.errors import install_error_handlers
 from starter.api.faults import install_faults
@@ -28,6 +29,7 @@ from starter.api.routes import (
     billing,
     billing_details,
     catalogue,
+    event_redelivery,
     health,
     metrics,
     operator,
@@ -49,6 +51,7 @@ ROUTERS = (
     metrics.router,
     admin.router,
     operator.router,
+    event_redelivery.router,
     refunds.router,
     catalogue.router,
     billing.router,
@@ -108,4 +111,5 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
     tracing.instrument_app(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.webhooks.include_router(webhook_docs.outbound)
     return app

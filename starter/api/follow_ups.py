@@ -19,7 +19,10 @@ log = logging.getLogger("sms_addon.follow_ups")
 async def _start(services: Services, items: list[FollowUp]) -> None:
     try:
         client = await services.temporal.client()
-        await start_follow_ups(client, services.settings.sms_task_queue, items)
+        settings = services.settings
+        await start_follow_ups(
+            client, settings.sms_task_queue, items, settings.webhook_delivery_retry
+        )
     except Exception:  # the sweep starts them instead
         log.warning("could not start %d follow-up(s); the sweep will", len(items), exc_info=True)
 

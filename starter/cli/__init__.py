@@ -7,7 +7,6 @@ import argparse
 import sys
 
 from config.settings import get_settings, secrets_of
-from observability import tracing
 from observability.logs import configure_logging
 
 
@@ -27,25 +26,21 @@ def _worker(_: argparse.Namespace) -> None:
 
 
 def _api(args: argparse.Namespace) -> None:
-    import uvicorn
-
     from config.startup import StartupRefused
-    from starter.api.app import build_services, create_app
+    from starter.api.app import build_services
+    from starter.api.serving import api_processes, serve
 
     settings = get_settings()
-    tracing.install_from_settings(settings.otel_exporter_otlp_endpoint, "sms-addon-api")
     try:  # refuse at once, with one line, rather than from inside uvicorn's lifespan
         services = build_services(settings)
         services.writer.close()
         services.engine.dispose()
     except StartupRefused as exc:
         sys.exit(str(exc))
-    uvicorn.run(
-        create_app(settings),
-        host=args.host or settings.api_host,
-        port=args.port or settings.api_port,
-        log_config=None,  # keep our handlers (JSON or text, redacted)
-        access_log=False,  # starter/api/middleware.py writes the access line, with its ids
+    serve(
+        args.host or settings.api_host,
+        args.port or settings.api_port,
+        api_processes(settings, args.workers),
     )
 
 
@@ -73,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     api = commands.add_parser("api", help="serve the HTTP API")
     api.add_argument("--host", default=None)
     api.add_argument("--port", type=int, default=None)
+    api.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="API processes sharing the port (default: SMS_API_WORKERS, else one per CPU)",
+    )
     api.set_defaults(run=_api)
     commands.add_parser(
         "dev", help="the whole stack on this machine: Temporal dev server, worker, API, demo data"

@@ -92,6 +92,8 @@ def _request(args: argparse.Namespace) -> tuple[str, str, dict[str, Any] | None,
     if args.action == "cancel":
         body = {"when": args.when, "refund": args.refund, "reason": args.reason}
         return "POST", "/addon/cancel", body, args.key or derived_key("cancel", account, body)
+    if args.action == "redeliver":
+        return "POST", f"/events/{args.event_id}/redeliver", None, None
     return "GET", "/audit", None, None
 
 
@@ -174,6 +176,10 @@ def build_ops_parser(parser: argparse.ArgumentParser | None = None) -> argparse.
     cancel.add_argument("--refund", choices=["none", "prorated"], default="none")
     cancel.add_argument("--reason", default="operator cancel")
     cancel.add_argument("--key", default=None)
+
+    redeliver = actions.add_parser("redeliver", help="send a failed webhook delivery again")
+    redeliver.add_argument("account_id")
+    redeliver.add_argument("event_id")
 
     audit = actions.add_parser("audit", help="the operator actions on an account")
     audit.add_argument("account_id")

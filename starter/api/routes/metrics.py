@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from observability.api_metrics import scrape_registry
 
 router = APIRouter(tags=["operations"])
 
@@ -14,5 +16,5 @@ router = APIRouter(tags=["operations"])
     responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
 )
 def metrics() -> Response:
-    """Request durations, debits, and the process's own metrics, in Prometheus text format."""
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    """Request durations and debits, summed over the API's processes, in Prometheus text format."""
+    return Response(generate_latest(scrape_registry()), media_type=CONTENT_TYPE_LATEST)

@@ -3,11 +3,9 @@ webhook (application/registration.py)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Request, status
+from fastapi import APIRouter, Request, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import Field, StringConstraints, ValidationError
 
@@ -19,14 +17,15 @@ from contracts.registration import CarrierDecision, DecisionSource, Registration
 from domain.errors import ErrorCode
 from domain.inputs import Choice, Id, InputModel
 from domain.registration import RegistrationDetails
+from domain.webhook_signing import WEBHOOK_ID, WEBHOOK_SIGNATURE, WEBHOOK_TIMESTAMP, verified
 from starter.api.deps import AccountIdPath, ServicesDep, allowed
 from starter.api.errors import ErrorBody, error_responses
+from starter.api.webhook_docs import header
 
 router = APIRouter(tags=["registration"])
 webhooks = APIRouter(tags=["webhooks"])
 
 REGISTRATION_PATH = "/v1/accounts/{account_id}/sms/registrations/a2p_10dlc"
-SIGNATURE_HEADER = "X-Signature-SHA256"
 
 
 class CarrierWebhook(InputModel):
@@ -66,32 +65,43 @@ def get_registration(
     return registration.registration(services, permit)
 
 
-def _signature_valid(secret: str, body: bytes, signature: str | None) -> bool:
-    if not secret or signature is None:
-        return False
-    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(signature.removeprefix("sha256=").encode(), expected.encode())
+# The Standard Webhooks headers, read from the request by ``verified`` (listed for the
+# OpenAPI document).
+SIGNED_HEADERS = [
+    header(WEBHOOK_ID, "The message's unique id."),
+    header(WEBHOOK_TIMESTAMP, "When it was sent, in Unix seconds: within 5 minutes of now."),
+    header(
+        WEBHOOK_SIGNATURE,
+        'v1, and the base64 HMAC-SHA256 of "id.timestamp.body" under SMS_WEBHOOK_SECRET\'s key.',
+    ),
+]
 
 
 @webhooks.post(
     "/v1/webhooks/a2p_10dlc",
     status_code=status.HTTP_202_ACCEPTED,
     responses={
-        401: {"model": ErrorBody, "description": "Missing or wrong signature; nothing changes."},
+        401: {
+            "model": ErrorBody,
+            "description": "unauthenticated: a missing or wrong signature, or a timestamp "
+            "more than 5 minutes away; nothing changes.",
+        },
         **error_responses(ErrorCode.NOT_FOUND, ErrorCode.SERVICE_UNAVAILABLE),
     },
+    openapi_extra={"parameters": SIGNED_HEADERS},
 )
-async def carrier_webhook(
-    request: Request,
-    services: ServicesDep,
-    signature: Annotated[str | None, Header(alias=SIGNATURE_HEADER)] = None,
-) -> dict[str, bool]:
-    """A carrier decision. ``X-Signature-SHA256`` is the hex HMAC-SHA256 of the raw
-    body under the shared webhook secret (optionally prefixed ``sha256=``)."""
+async def carrier_webhook(request: Request, services: ServicesDep) -> dict[str, bool]:
+    """A carrier decision, signed per the Standard Webhooks specification with
+    ``SMS_WEBHOOK_SECRET``: ``webhook-id``, ``webhook-timestamp`` (within 5 minutes of
+    now: a captured request cannot be replayed later) and ``webhook-signature``."""
     raw = await request.body()
     secret = services.settings.sms_webhook_secret.get_secret_value()
-    if not _signature_valid(secret, raw, signature):
-        raise ApiError(ErrorCode.UNAUTHENTICATED, "The webhook signature is missing or wrong.")
+    if not verified(secret, raw, request.headers):
+        raise ApiError(
+            ErrorCode.UNAUTHENTICATED,
+            "The webhook signature is missing or wrong, or its timestamp is more than "
+            "5 minutes away.",
+        )
     try:
         event = CarrierWebhook.model_validate_json(raw)
     except ValidationError as exc:
