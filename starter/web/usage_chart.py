@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from math import ceil, log10
+from math import ceil
 
 from babel import Locale
 from babel.dates import format_skeleton
@@ -43,7 +43,9 @@ def nice_ceiling(value: int) -> int:
     """The smallest 1, 2 or 5 × 10ⁿ at or above ``value`` (at least 1): the axis top."""
     if value <= 1:
         return 1
-    scale = 10 ** int(log10(value))
+    scale = 1  # the power of ten at or below it
+    while scale * 10 <= value:
+        scale *= 10
     for step in (1, 2, 5, 10):
         if step * scale >= value:
             return step * scale
