@@ -54,13 +54,6 @@ def current_tier_line(session: Session, account_id: str, at: datetime) -> Subscr
     return tiers[-1] if tiers else None
 
 
-def item_price(item: SubscriptionItem, cycle: BillingCycle) -> int:
-    """The line's price for one billing period, as fixed when it was bought."""
-    if cycle is BillingCycle.MONTHLY:
-        return item.monthly_price_minor
-    return item.annual_price_minor
-
-
 def _add_line(
     session: Session,
     account: Account,
