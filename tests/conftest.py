@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from playwright.async_api import Browser
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.testing import WorkflowEnvironment
@@ -91,3 +92,20 @@ def localstripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     with localstripe_server(tmp_path_factory.mktemp("localstripe") / "server.log") as base:
         yield base
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    """Debian's chromium, headless, driven by Playwright (the billing page's tests)."""
+    from playwright.async_api import async_playwright
+
+    from tests.billing_page_support import CHROMIUM, CHROMIUM_ARGS, INSTALL_CHROMIUM
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing; install it with: {INSTALL_CHROMIUM}", pytrace=False)
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        await browser.close()

@@ -58,6 +58,7 @@ ROUTERS = (
     registration.router,
     registration.webhooks,
     billing_page.router,
+    billing_page.icon_router,
 )
 
 

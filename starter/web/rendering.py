@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
 
-from starter.web import labels
+from starter.web import labels, usage_chart
 from starter.web.i18n import Formats, negotiate, translations
 from starter.web.notices import NOTICES
 
@@ -51,6 +51,7 @@ def _environment() -> Environment:
     # Per-request catalogues: the callables read the one the render was given.
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["labels"] = labels
+    env.globals["usage_chart"] = usage_chart
     env.globals["NOTICES"] = NOTICES
     env.globals["new_request_key"] = lambda: secrets.token_urlsafe(16)
     return env

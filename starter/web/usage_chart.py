@@ -35,7 +35,7 @@ class ChartWords:
     """The words around the bars, already in the page's language."""
 
     title: str
-    description: str
+    description: str = ""  # by country: each country and its credits, when left empty
     no_country: str = ""  # the name of debits that name no country
 
 
@@ -110,13 +110,15 @@ def country_name(code: str, fmt: Formats) -> str:
 
 def by_country_chart(usage: MonthUsage, fmt: Formats, words: ChartWords) -> Markup:
     """One row per country, most first: its name, a bar to scale and the credits."""
-    rows = usage.by_country[:COUNTRIES_SHOWN]
+    rows = [
+        (country_name(code, fmt) if code else words.no_country, used)
+        for code, used in usage.by_country[:COUNTRIES_SHOWN]
+    ]
     most = max((used for _, used in rows), default=0) or 1
     bar_room = WIDTH - NAME_WIDTH - VALUE_WIDTH
     body: list[str] = []
-    for index, (code, used) in enumerate(rows):
+    for index, (name, used) in enumerate(rows):
         y = index * ROW
-        name = country_name(code, fmt) if code else words.no_country
         width = max(bar_room * used / most, 1.0)
         body.append(_text(0, y + ROW * 0.65, name, "chart-label"))
         body.append(
@@ -124,4 +126,7 @@ def by_country_chart(usage: MonthUsage, fmt: Formats, words: ChartWords) -> Mark
             f'height="{ROW * 0.6:.1f}" class="chart-bar"/>'
         )
         body.append(_text(WIDTH, y + ROW * 0.65, fmt.number(used), "chart-label", "end"))
+    if not words.description:
+        listed = "; ".join(f"{name}: {fmt.number(used)}" for name, used in rows)
+        words = ChartWords(words.title, listed, words.no_country)
     return _svg("usage-by-country", max(ceil(len(rows) * ROW), ROW), words, body)
