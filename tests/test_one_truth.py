@@ -10,7 +10,7 @@ import asyncio
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from html import unescape
 from typing import Any
 
@@ -200,10 +200,10 @@ async def test_the_api_the_page_the_review_and_the_details_say_what_is_charged(
         payments = (await shop.get("/payments"))["payments"]
         assert len(payments) == captured_before + 1
         assert (payments[0]["amount_minor"], payments[0]["status"]) == (1800, "succeeded")
-        granted = (await shop.get("/ledger"))["entries"]
-        assert [e["credits"] for e in granted if e["reference"].startswith("renewal")][0] == 1000
+        ledger = (await shop.get("/ledger"))["entries"]
+        grants = [e["credits"] for e in ledger if e["kind"] == "grant"]
+        assert grants[0] == 1000  # the renewal's, newest
         addon = await all_agree(shop, page, Figures("$18.00", 1000))
         assert (addon["monthly_credits"], addon["pending_changes"]) == (1000, [])
         assert moment(addon["next_charge_at"]) > renewal + timedelta(days=27)
-        assert isinstance(moment(addon["period_start"]), datetime)
         check_money(shop.sessions, shop.account_id)
