@@ -5,13 +5,17 @@ act now, is offered instead."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import uuid
+from datetime import datetime, timedelta
 
 import pytest
+from babel.numbers import format_decimal
 from playwright.async_api import expect
 
 from domain.enums import Plan
+from domain.usage import send_reference
 from starter.web.i18n import translations
+from store.debits import Message, Outcome, spend
 from tests.billing_page_support import (
     DESKTOP,
     LANGUAGES,
@@ -27,9 +31,24 @@ from tests.billing_page_support import (
     serve_page,
     visit,
 )
+from tests.operator_support import ops_post
 from tests.purchase_support import Shop, open_shop
+from tests.test_tier_change import moment
 
 ACCOUNT_NAMES = {"en": "Acme Flowers", "pt_BR": "Padaria Paula"}
+CREDITS = {"BR": 4, "MX": 3, "CA": 1}  # per message (domain/catalogue.toml)
+# (day of the credit month, country, recipients) of the sends after the first day's.
+SENDS = [(1, "BR", 25), (2, "MX", 30), (4, "BR", 40), (5, "CA", 60), (7, "BR", 20),
+         (8, "MX", 20), (10, "BR", 35), (11, "CA", 40)]  # fmt: skip
+
+
+def send_to(shop: Shop, country: str, recipients: int, at: datetime) -> None:
+    """A send at ``at`` through the API's own debit, referenced as the API does."""
+    key = f"usage:{shop.account_id}:{uuid.uuid4().hex}"
+    reference = send_reference(country, 1, recipients)
+    message = Message(key, CREDITS[country] * recipients, False, reference)
+    spent, _ = spend(shop.sessions.kw["bind"], message, at)
+    assert spent.outcome is Outcome.DEBITED, spent
 
 
 def token(headers: dict[str, str]) -> str:
@@ -293,6 +312,68 @@ async def test_only_what_the_user_may_do(
         await tab.shot("starter-plan")
         purchases = (await api_json(shop, "/purchases", shop.admin))["purchases"]
         assert purchases == []
+
+
+async def test_usage_at_a_glance_a_low_balance_and_a_refund(
+    browser, labels, time_skipping_env, sqlite_sessions, sqlite_url
+):
+    """This month's sends per day and by country, the low-balance banner under the
+    alert threshold, and a refund that says Refunded (the capture it refunds stays Paid)."""
+    size = DESKTOP if labels.locale == "en" else PHONE
+    async with (
+        open_shop(time_skipping_env, sqlite_sessions, sqlite_url) as shop,
+        serve_page(shop, sqlite_url) as base,
+        visit(browser, base, labels, size, tab_name(labels, size, "usage")) as tab,
+    ):
+        name_account(shop, ACCOUNT_NAMES[labels.locale])
+        addon = await shop.bought({"type": "addon", "tier": "sms-1000"})
+        sent = await shop.api.post(
+            f"/v1/accounts/{shop.account_id}/sms/usage",
+            json={"country": "BR", "recipients": 20, "text": "Promo de hoje!"},
+            headers=shop.admin,
+        )
+        assert sent.status_code == 200, sent.text
+        await shop.env.sleep(timedelta(days=12))  # the month goes on, short of its renewal
+        month_start = moment((await shop.get())["addon"]["period_start"])
+        for day, country, recipients in SENDS:  # the days since, through the API's debit
+            send_to(shop, country, recipients, month_start + timedelta(days=day, hours=15))
+        threshold = {"low_balance_threshold": 300}
+        settings = await shop.api.put(
+            f"/v1/accounts/{shop.account_id}/sms/settings", json=threshold, headers=shop.admin
+        )
+        assert settings.status_code == 200, settings.text
+        payment_id = addon["payment"]["payment_id"]
+        refund = {"payment_id": payment_id, "amount_minor": 500, "reason": "goodwill",
+                  "revoke_credits": False}  # fmt: skip
+        refunded = await ops_post(shop, "/refunds", refund, key="refund-1")
+        assert refunded.status_code == 201, refunded.text
+
+        await tab.sign_in(token(shop.admin), shot=False)
+        balance = (await shop.get())["credits"]["balance"]
+        assert balance < 300
+        await expect(tab.page.locator("#low-balance")).to_contain_text(
+            format_decimal(balance, locale=labels.locale)
+        )
+        used = sum(r * CREDITS[c] for _, c, r in SENDS) + 20 * CREDITS["BR"]
+        await expect(tab.page.locator("#usage-total")).to_contain_text(
+            format_decimal(used, locale=labels.locale)
+        )
+        days_used = len({day for day, _, _ in SENDS} | {0})
+        await expect(tab.page.locator("#usage-per-day rect")).to_have_count(days_used)
+        brazil = "Brazil" if labels.locale == "en" else "Brasil"
+        await expect(tab.page.locator("#usage-by-country text").first).to_have_text(brazil)
+        canada = "Canada" if labels.locale == "en" else "Canadá"
+        sent_to = said(labels, "Messages sent to %(country)s") % {"country": canada}
+        await expect(tab.page.locator("#ledger td.what").first).to_have_text(sent_to)
+        statuses = [said(labels, "Refunded"), said(labels, "Paid")]
+        await expect(tab.page.locator("#payments td.status")).to_have_text(statuses)
+        tier = said(labels, "SMS add-on, %(credits)s credits/month") % {
+            "credits": format_decimal(1000, locale=labels.locale)
+        }
+        refund_of = said(labels, "Refund: %(item)s") % {"item": tier}
+        await expect(tab.page.locator("#payments td.what")).to_have_text([refund_of, tier])
+        await tab.looks_right()
+        await tab.shot("usage-and-refund", full_page=True)
 
 
 async def test_a_declined_card_is_explained(

@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from html import unescape
 from typing import Any
 
-import httpx
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import WorkflowHandle
 
 from contracts.subscription import subscription_workflow_id
 from tests.invariants import check_money
+from tests.page_support import PageVisit, text_of
 from tests.purchase_support import Shop, open_shop
 from tests.test_tier_change import go_past, moment
 
@@ -39,71 +37,22 @@ def dollars(minor: int | None) -> str | None:
     return None if minor is None else f"${minor / 100:,.2f}"
 
 
-def text_of(html: str, element_id: str) -> str | None:
-    found = re.search(rf'id="{element_id}"[^>]*>(.*?)</(?:dd|td|p|span)>', html, re.S)
-    return None if found is None else unescape(re.sub(r"<[^>]+>", "", found.group(1))).strip()
-
-
-class PageVisit:
-    """The billing page over HTTP, signed in as the shop's primary admin."""
-
-    def __init__(self, shop: Shop) -> None:
-        self.shop = shop
-        self.client: httpx.AsyncClient = shop.api
-
-    async def sign_in(self) -> None:
-        form = await self.client.get("/billing/sign-in")
-        token = self.shop.admin["Authorization"].removeprefix("Bearer ")
-        signed = await self.client.post(
-            "/billing/sign-in", data={"api_token": token, "csrf_token": self.csrf(form.text)}
-        )
-        assert signed.status_code == 303, signed.text
-
-    @staticmethod
-    def csrf(html: str) -> str:
-        found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-        assert found is not None
-        return found.group(1)
-
-    async def html(self, query: str = "") -> str:
-        page = await self.client.get(f"/billing{query}")
-        assert page.status_code == 200, page.text
-        return page.text
-
-    async def post(self, path: str, **fields: str) -> str:
-        """Submit one of the page's forms; answers where the page sent the browser."""
-        data = {"csrf_token": self.csrf(await self.html()), **fields}
-        answer = await self.client.post(f"/billing{path}", data=data)
-        assert answer.status_code == 303, answer.text
-        return str(answer.headers["location"]).removeprefix("/billing")
-
-    async def review(self, **item: str) -> tuple[str, str]:
-        """Add to plan / Continue: the purchase's id and its Review purchase dialog."""
-        where = await self.post("/purchases", request_key=uuid.uuid4().hex, **item)
-        found = re.search(r"purchase=(pur_\w+)", where)
-        assert found is not None and "notice" not in where, where
-        return found.group(1), await self.html(where)
-
-    async def confirm(self, purchase_id: str) -> None:
-        where = await self.post(f"/purchases/{purchase_id}/confirm")
-        assert "notice=purchase_completed" in where, where
-
-    async def figures(self) -> Figures:
-        html = await self.html()
-        charge = text_of(html, "next-charge")
-        monthly = text_of(html, "monthly-credits-after") or text_of(html, "monthly-credits")
-        assert monthly is not None
-        credits = int(re.findall(r"\d[\d,]*", monthly)[0].replace(",", ""))
-        amount = None if charge is None else charge.split(" on ")[0]
-        ends = text_of(html, "addon-ends") is not None
-        return Figures(amount, None if ends else credits)
-
-
 async def api_figures(shop: Shop) -> tuple[Figures, dict[str, Any]]:
     addon = (await shop.get())["addon"]
     return Figures(
         dollars(addon["next_charge_minor"]), addon["monthly_credits_after_renewal"]
     ), addon
+
+
+async def page_figures(page: PageVisit) -> Figures:
+    html = await page.html()
+    charge = text_of(html, "next-charge")
+    monthly = text_of(html, "monthly-credits-after") or text_of(html, "monthly-credits")
+    assert monthly is not None
+    credits = int(re.findall(r"\d[\d,]*", monthly)[0].replace(",", ""))
+    amount = None if charge is None else charge.split(" on ")[0]
+    ends = text_of(html, "addon-ends") is not None
+    return Figures(amount, None if ends else credits)
 
 
 def review_figures(html: str) -> Figures:
@@ -146,7 +95,7 @@ async def all_agree(shop: Shop, page: PageVisit, expected: Figures) -> dict[str,
     """The API, the page and the details line say ``expected``; answers the API's add-on."""
     from_api, addon = await api_figures(shop)
     assert from_api == expected
-    assert await page.figures() == expected
+    assert await page_figures(page) == expected
     await details_say(shop, expected)
     return addon
 

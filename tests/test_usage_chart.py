@@ -70,8 +70,11 @@ def test_one_bar_per_day_used_to_scale_with_its_title_and_description():
     assert len(bars) == 3
     assert heights[2] == pytest.approx(heights[1] * 2, rel=0.02)  # 300 against 150
     labels = [text.text for text in chart.findall(f"{SVG}text")]
-    assert labels[:2] == ["500", "0"]  # the axis: a round top over the busiest day
-    assert labels[2:] == ["Nov 26", "Dec 11", "Dec 25"]
+    assert labels[0] == "500"  # the axis: a round top over the busiest day
+    assert labels[1:] == ["Nov 26", "Dec 11", "Dec 25"]
+    # Across in percent of the column, so the words keep their size at any width.
+    assert all(bar.get("x", "").endswith("%") for bar in bars)
+    assert chart.get("viewBox") is None and chart.get("width") == "100%"
 
 
 def test_countries_by_name_in_the_page_language_most_first():

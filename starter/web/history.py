@@ -26,6 +26,7 @@ from starter.web.usage_chart import country_name
 Gettext = Callable[[str], str]
 
 _PURCHASE = re.compile(r"(?:refund of )?purchase (\S+)$")
+_OPERATOR_REFUND = re.compile(r"operator refund of (\S+)$")
 _REASONS = [  # (kind of row, how its reference starts, what it says)
     (EntryKind.GRANT, "renewal ", N_("Monthly renewal")),
     (EntryKind.GRANT, "auto top-up ", N_("Auto top-up")),
@@ -44,6 +45,7 @@ class History:
     """Words for the rows, in one language, knowing the purchases they name."""
 
     purchases: Mapping[str, PurchaseView]
+    payments: Mapping[str, PaymentOut]  # the ones shown, by id: what a refund gave back
     credits_of: Mapping[str, int]  # an item's credits per month, by its id
     fmt: Formats
     gettext: Gettext
@@ -66,6 +68,10 @@ class History:
         item = self._purchased(payment.reference)
         if item is not None and payment.kind is PaymentKind.REFUND:
             return self._say(N_("Refund: %(item)s"), item.name)
+        operator = _OPERATOR_REFUND.match(payment.reference)
+        capture = None if operator is None else self.payments.get(operator.group(1))
+        if capture is not None and capture.kind is PaymentKind.CAPTURE:
+            return self._say(N_("Refund: %(item)s"), self.payment(capture))
         if item is not None:
             return item.said
         return self._reason(payment.kind, payment.reference) or self.gettext(

@@ -2,13 +2,16 @@
 in Python: no script, no chart library, nothing from outside (the page's CSP allows
 none). Colours come from the stylesheet by class; each chart is an image with a
 title and a description a screen reader reads instead of the bars.
+
+Across, positions are percentages of the chart's width and up and down they are
+pixels, with no viewBox: the chart takes its column's whole width on a phone or a
+desktop while its words keep the page's own size.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from math import ceil
 
 from babel import Locale
 from babel.dates import format_skeleton
@@ -17,15 +20,11 @@ from markupsafe import Markup, escape
 from domain.usage import MonthUsage
 from starter.web.i18n import Formats
 
-# The drawing's own units; the stylesheet scales it to the width it is given.
-WIDTH = 320
-DAY_HEIGHT = 128
-AXIS_LEFT = 40  # room for the y-axis labels
-AXIS_BOTTOM = 20  # room for the dates under the bars
-TOP = 10
-ROW = 26  # one country per row
-NAME_WIDTH = 112
-VALUE_WIDTH = 52
+DAY_HEIGHT = 150  # px
+TOP = 24  # the axis top's gridline; its label sits above it
+BOTTOM = 22  # room for the dates under the bars
+ROW = 40  # px per country: its name and credits over its bar
+BAR = 10  # px, a country's bar
 COUNTRIES_SHOWN = 6
 BAR_SHARE = 0.7  # of each day's band; the rest is the gap
 
@@ -55,18 +54,30 @@ def nice_ceiling(value: int) -> int:
 def _svg(chart_id: str, height: int, words: ChartWords, body: list[str]) -> Markup:
     title, desc = f"{chart_id}-title", f"{chart_id}-desc"
     return Markup(
-        f'<svg id="{chart_id}" class="chart" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'<svg id="{chart_id}" class="chart" width="100%" height="{height}" role="img" '
         f'aria-labelledby="{title} {desc}" xmlns="http://www.w3.org/2000/svg">'
         f'<title id="{title}">{escape(words.title)}</title>'
         f'<desc id="{desc}">{escape(words.description)}</desc>' + "".join(body) + "</svg>"
     )
 
 
-def _text(x: float, y: float, content: str, css: str, anchor: str = "start") -> str:
+def _text(x: str, y: float, content: str, anchor: str = "start") -> str:
     return (
-        f'<text x="{x:.1f}" y="{y:.1f}" class="{css}" text-anchor="{anchor}">'
+        f'<text x="{x}" y="{y:.1f}" class="chart-label" text-anchor="{anchor}">'
         f"{escape(content)}</text>"
     )
+
+
+def _rect(x: float, y: float, width: float, height: float) -> str:
+    """A bar: across in percent of the chart, up and down in pixels."""
+    return (
+        f'<rect x="{x:.2f}%" y="{y:.1f}" width="{width:.2f}%" height="{height:.1f}" '
+        'class="chart-bar"/>'
+    )
+
+
+def _line(y: float) -> str:
+    return f'<line x1="0" y1="{y:.1f}" x2="100%" y2="{y:.1f}" class="chart-grid"/>'
 
 
 def _day(day: date, fmt: Formats) -> str:
@@ -77,30 +88,24 @@ def per_day_chart(usage: MonthUsage, fmt: Formats, words: ChartWords) -> Markup:
     """One bar per day of the credit month, on an axis from 0 to a round top."""
     days = usage.per_day
     top = nice_ceiling(max((used for _, used in days), default=0))
-    plot_width, plot_height = WIDTH - AXIS_LEFT, DAY_HEIGHT - TOP - AXIS_BOTTOM
-    base = TOP + plot_height
-    body = [
-        f'<line x1="{AXIS_LEFT}" y1="{y:.1f}" x2="{WIDTH}" y2="{y:.1f}" class="chart-grid"/>'
-        for y in (TOP, TOP + plot_height / 2, base)
-    ]
-    body.append(_text(AXIS_LEFT - 6, TOP + 4, fmt.number(top), "chart-label", "end"))
-    body.append(_text(AXIS_LEFT - 6, base, "0", "chart-label", "end"))
-    band = plot_width / max(len(days), 1)
+    base = DAY_HEIGHT - BOTTOM
+    plot = base - TOP
+    body = [_line(y) for y in (TOP, TOP + plot / 2, base)]
+    body.append(_text("0", TOP - 6, fmt.number(top)))
+    band = 100 / max(len(days), 1)
     for index, (_, used) in enumerate(days):
         if used:
-            height = max(plot_height * used / top, 1.0)
-            x = AXIS_LEFT + index * band + band * (1 - BAR_SHARE) / 2
-            body.append(
-                f'<rect x="{x:.1f}" y="{base - height:.1f}" width="{band * BAR_SHARE:.1f}" '
-                f'height="{height:.1f}" class="chart-bar"/>'
-            )
+            height = max(plot * used / top, 1.0)
+            x = index * band + band * (1 - BAR_SHARE) / 2
+            body.append(_rect(x, base - height, band * BAR_SHARE, height))
     if days:
-        label_y = DAY_HEIGHT - 4
-        body.append(_text(AXIS_LEFT, label_y, _day(days[0][0], fmt), "chart-label"))
+        label_y = DAY_HEIGHT - 5
+        body.append(_text("0", label_y, _day(days[0][0], fmt)))
         middle = len(days) // 2
-        middle_x = AXIS_LEFT + (middle + 0.5) * band
-        body.append(_text(middle_x, label_y, _day(days[middle][0], fmt), "chart-label", "middle"))
-        body.append(_text(WIDTH, label_y, _day(days[-1][0], fmt), "chart-label", "end"))
+        body.append(
+            _text(f"{(middle + 0.5) * band:.2f}%", label_y, _day(days[middle][0], fmt), "middle")
+        )
+        body.append(_text("100%", label_y, _day(days[-1][0], fmt), "end"))
     return _svg("usage-per-day", DAY_HEIGHT, words, body)
 
 
@@ -109,24 +114,19 @@ def country_name(code: str, fmt: Formats) -> str:
 
 
 def by_country_chart(usage: MonthUsage, fmt: Formats, words: ChartWords) -> Markup:
-    """One row per country, most first: its name, a bar to scale and the credits."""
+    """One row per country, most first: its name and credits over a bar to scale."""
     rows = [
         (country_name(code, fmt) if code else words.no_country, used)
         for code, used in usage.by_country[:COUNTRIES_SHOWN]
     ]
     most = max((used for _, used in rows), default=0) or 1
-    bar_room = WIDTH - NAME_WIDTH - VALUE_WIDTH
     body: list[str] = []
     for index, (name, used) in enumerate(rows):
         y = index * ROW
-        width = max(bar_room * used / most, 1.0)
-        body.append(_text(0, y + ROW * 0.65, name, "chart-label"))
-        body.append(
-            f'<rect x="{NAME_WIDTH}" y="{y + ROW * 0.2:.1f}" width="{width:.1f}" '
-            f'height="{ROW * 0.6:.1f}" class="chart-bar"/>'
-        )
-        body.append(_text(WIDTH, y + ROW * 0.65, fmt.number(used), "chart-label", "end"))
+        body.append(_text("0", y + 16, name))
+        body.append(_text("100%", y + 16, fmt.number(used), "end"))
+        body.append(_rect(0, y + 22, max(100 * used / most, 0.5), BAR))
     if not words.description:
         listed = "; ".join(f"{name}: {fmt.number(used)}" for name, used in rows)
         words = ChartWords(words.title, listed, words.no_country)
-    return _svg("usage-by-country", max(ceil(len(rows) * ROW), ROW), words, body)
+    return _svg("usage-by-country", max(len(rows), 1) * ROW, words, body)

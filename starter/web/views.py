@@ -140,7 +140,8 @@ class BillingView:
         return {item.id: item.credits_per_month for item in items}
 
     def history(self, fmt: Formats, translations: Translations) -> History:
-        return History(self.extras.purchases, self.credits_of(), fmt, translations.gettext)
+        shown = {payment.payment_id: payment for payment in self.payments}
+        return History(self.extras.purchases, shown, self.credits_of(), fmt, translations.gettext)
 
     def review_lines(self) -> list[ReviewLine]:
         """The quote's lines named from the catalogue (the page names them per locale)."""
