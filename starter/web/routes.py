@@ -13,6 +13,7 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -215,10 +216,8 @@ async def _decide(
 async def cancel_addon(
     request: Request, services: ServicesDep, csrf_token: FormField = ""
 ) -> Response:
-    async def cancel(permit: Permit) -> object:
-        return await addon.cancel(services, permit)
-
     permit = _permit(request, services, csrf_token, Action.CANCEL_ADDON)
+    cancel = partial(addon.cancel, services)
     return await _change_addon(permit, cancel, notices.ADDON_CANCELLING)
 
 
@@ -226,10 +225,8 @@ async def cancel_addon(
 async def resume_addon(
     request: Request, services: ServicesDep, csrf_token: FormField = ""
 ) -> Response:
-    async def resume(permit: Permit) -> object:
-        return await addon.resume(services, permit)
-
     permit = _permit(request, services, csrf_token, Action.RESUME_ADDON)
+    resume = partial(addon.resume, services)
     return await _change_addon(permit, resume, notices.ADDON_RESUMED)
 
 
