@@ -36,6 +36,7 @@ from tests.purchase_support import Shop, open_shop
 from tests.test_tier_change import moment
 
 ACCOUNT_NAMES = {"en": "Acme Flowers", "pt_BR": "Padaria Paula"}
+NARROWEST_AND_TABLET = (360, 768)  # CSS pixels wide
 CREDITS = {"BR": 4, "MX": 3, "CA": 1}  # per message (domain/catalogue.toml)
 # (day of the credit month, country, recipients) of the sends after the first day's.
 SENDS = [(1, "BR", 25), (2, "MX", 30), (4, "BR", 40), (5, "CA", 60), (7, "BR", 20),
@@ -293,6 +294,9 @@ async def test_only_what_the_user_may_do(
         await expect(tab.page.locator("#addon-lines button")).to_have_count(0)
         await tab.looks_right()
         await tab.shot("no-billing-permission")
+        for width in NARROWEST_AND_TABLET:  # the page holds from the narrowest phone up
+            await tab.page.set_viewport_size({"width": width, "height": 800})
+            await tab.looks_right()
         assert shop.counts() == (1, 1)
 
     async with (
