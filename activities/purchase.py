@@ -28,6 +28,8 @@ from contracts.purchase import (
     payment_key,
     refund_key,
 )
+from domain.addon_outlook import renewal_totals
+from domain.calendar import billing_period
 from domain.catalogue import RecurringItem
 from domain.enums import AddonStatus, BillingCycle, Currency, ItemType, Plan, Role
 from domain.errors import ErrorCode
@@ -38,6 +40,7 @@ from payments.gateway import PaymentResult
 from store.db import read_only, transaction
 from store.fact_events import purchase_event
 from store.models import Account, AddonSubscription, SubscriptionItem, User
+from store.outlook import billed_line, billed_lines
 from store.purchases import claim_item, save_purchase_view
 from store.subscriptions import activate_addon, add_credit_pack, change_tier, current_tier_line
 
@@ -82,6 +85,7 @@ class PurchaseActivities:
                 )
             addon = session.get(AddonSubscription, check.account_id)
             line = current_tier_line(session, check.account_id, check.at) if addon else None
+            lines = billed_lines(session, check.account_id) if addon else []
         status = AddonStatus(addon.status) if addon else AddonStatus.INACTIVE
         held = addon is not None and status in HELD_ADDON_STATUSES
         current_tier = line.item_id if line is not None and held else None
@@ -94,14 +98,23 @@ class PurchaseActivities:
         )
         if refused is not None:
             raise refusal(*refused)
+        cycle = BillingCycle(account.billing_cycle)
+        tier_change = check.item.type is ItemType.ADDON and line is not None and held
+        # The add-on as its next renewal will charge it (domain.addon_outlook), which the
+        # quote's recurring change adds to; a tier change replaces the tier in force.
+        renewal = renewal_totals(
+            lines if held else [],
+            billing_period(account.billing_anchor, cycle, check.at).end,
+            replaced_tier=billed_line(line) if tier_change and line is not None else None,
+        )
         terms = AccountTerms(
-            cycle=BillingCycle(account.billing_cycle),
+            cycle=cycle,
             anchor=account.billing_anchor,
             currency=currency,
-            monthly_credits=addon.monthly_credits if addon and held else 0,
-            recurring_minor=addon.recurring_minor if addon and held else 0,
+            monthly_credits=renewal.monthly_credits,
+            recurring_minor=renewal.recurring_minor(cycle),
         )
-        if check.item.type is ItemType.ADDON and line is not None and held:
+        if tier_change and line is not None:
             tier = self._priced(line, currency)
             return price_tier_change(current=tier, new=item, account=terms, now=check.at, ttl=ttl)
         return build_quote(item=item, account=terms, now=check.at, ttl=ttl)

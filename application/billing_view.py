@@ -17,6 +17,7 @@ from application.context import Services
 from application.errors import ApiError
 from contracts.purchase import PurchaseView
 from contracts.subscription import AddonLine
+from domain.addon_outlook import LIVE_STATUSES, PendingChange
 from domain.catalogue import Catalogue, CatalogueItem
 from domain.eligibility import plan_refusal
 from domain.enums import (
@@ -30,17 +31,23 @@ from domain.enums import (
 )
 from domain.errors import ErrorCode
 from store.db import read_only
-from store.lines import addon_lines
+from store.lines import addon_line
 from store.models import Account, AddonSubscription, CreditEntry, Payment
+from store.outlook import outlook_of
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 
 
 class AddonOut(BaseModel):
+    """The add-on's figures are its outlook's (domain.addon_outlook), the same the
+    billing page and the subscription's details line show."""
+
     status: AddonStatus
     tier: str | None = None
     monthly_credits: int | None = None
+    # What the next renewal grants (a pack ending or a downgrade starting changes it).
+    monthly_credits_after_renewal: int | None = None
     period_start: datetime | None = None
     period_end: datetime | None = None
     next_charge_at: datetime | None = None
@@ -49,6 +56,9 @@ class AddonOut(BaseModel):
     ends_at: datetime | None = None
     # The recurring lines (the tier and each credit pack); empty once it has ended.
     lines: list[AddonLine] = []
+    # Changes already decided that wait for a renewal: a pack ending, a downgrade
+    # starting, the add-on ending.
+    pending_changes: list[PendingChange] = []
 
 
 class CreditsOut(BaseModel):
@@ -128,28 +138,39 @@ def _ineligible_reason(catalogue: Catalogue, account: Account) -> IneligibleReas
     return None if refusal is None else IneligibleReason.model_validate(refusal.model_dump())
 
 
-def _addon(session: Session, addon: AddonSubscription | None) -> AddonOut:
+def _addon(session: Session, account: Account) -> AddonOut:
+    addon = session.get(AddonSubscription, account.id)
     if addon is None:
         return AddonOut(status=AddonStatus.INACTIVE)
-    status = AddonStatus(addon.status)
-    ended = status in {AddonStatus.CANCELLED, AddonStatus.SUSPENDED}
+    outlook = outlook_of(session, addon, account.billing_anchor)
+    if outlook is None or outlook.status not in LIVE_STATUSES:
+        return AddonOut(
+            status=AddonStatus(addon.status),
+            tier=addon.tier,
+            monthly_credits=addon.monthly_credits,
+            currency=addon.currency,
+            ends_at=addon.ends_at,
+        )
+    charge = outlook.next_charge
     return AddonOut(
-        status=status,
+        status=outlook.status,
         tier=addon.tier,
-        monthly_credits=addon.monthly_credits,
-        period_start=None if ended else addon.period_start,
-        period_end=None if ended else addon.period_end,
-        next_charge_at=None if ended else addon.next_charge_at,
-        next_charge_minor=None if ended else addon.next_charge_minor,
-        currency=addon.currency,
+        monthly_credits=outlook.monthly_credits,
+        monthly_credits_after_renewal=outlook.monthly_credits_after_renewal,
+        period_start=addon.period_start,
+        period_end=addon.period_end,
+        next_charge_at=None if charge is None else charge.at,
+        next_charge_minor=None if charge is None else charge.amount_minor,
+        currency=outlook.currency,
         ends_at=addon.ends_at,
-        lines=addon_lines(session, addon),
+        lines=[addon_line(line, BillingCycle(addon.billing_cycle)) for line in outlook.lines],
+        pending_changes=list(outlook.pending),
     )
 
 
 def _billing(session: Session, catalogue: Catalogue, account_id: str) -> BillingPage:
     account = _account(session, account_id)
-    addon = _addon(session, session.get(AddonSubscription, account.id))
+    addon = _addon(session, account)
     reason = _ineligible_reason(catalogue, account)
     return BillingPage(
         account_id=account.id,

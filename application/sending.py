@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from application.authorization import Action, Permit
 from application.context import Services
 from application.errors import ApiError
+from domain import usage
 from domain.catalogue import Catalogue, Country
 from domain.errors import ErrorCode
 from domain.inputs import CATALOGUE_ENUM, InputModel
@@ -66,7 +67,8 @@ class Sent:
 
 
 def send_reference(country: Country, segments: int, recipients: int) -> str:
-    return f"SMS to {country.code}: {segments} segment(s) × {recipients} recipient(s)"
+    """The debit's ledger reference; it names the country (domain.usage reads it back)."""
+    return usage.send_reference(country.code, segments, recipients)
 
 
 def usage_key(account_id: str, client_key: str) -> str:

@@ -15,6 +15,7 @@ from domain.addon import DEFAULT_DUNNING_RETRY_DAYS
 from domain.billing_details import Address, BillingDetails
 from domain.catalogue import DEFAULT_CATALOGUE_PATH
 from domain.receipts import BilledParty
+from domain.webhook_signing import is_secret
 from outbound.mail_message import sender_domain
 from outbound.smtp import Mailer, SmtpServer
 
@@ -33,7 +34,6 @@ DEMO_SELLER = BillingDetails(
         country="BR",
     ),
 )
-from domain.webhook_signing import is_secret
 
 # Where the embedded stack keeps its state (databases, generated secrets, demo tokens).
 DATA_DIR = Path(".data")

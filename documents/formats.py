@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_time
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 
 from domain.enums import Locale as AccountLocale
@@ -50,6 +50,14 @@ class Formats:
     def date(self, value: datetime | None) -> str:
         """``2 de janeiro de 2027`` in pt-BR, ``January 2, 2027`` in en."""
         return "" if value is None else format_date(value, "long", locale=self.locale)
+
+    def day(self, value: datetime) -> str:
+        """A history row's day, short enough for a phone: "Nov 26, 2026"."""
+        return format_date(value, "medium", locale=self.locale)
+
+    def clock(self, value: datetime) -> str:
+        """Its time of day: "7:04 PM" (UTC, as every time on the page)."""
+        return format_time(value, "short", tzinfo=value.tzinfo, locale=self.locale)
 
     def moment(self, value: datetime | None) -> str:
         if value is None:

@@ -13,13 +13,15 @@ from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel
 
+from domain.addon_outlook import LIVE_STATUSES as LIVE_STATUSES
+from domain.addon_outlook import AddonRow as AddonRow
+from domain.addon_outlook import addon_outlook
 from domain.billing import AddonTotals as AddonTotals
 from domain.billing import BillingCharge as BillingCharge
 from domain.calendar import Period, billing_period
 from domain.enums import AddonStatus, BillingCycle, Currency
 from domain.money import format_money
 
-LIVE_STATUSES = frozenset({AddonStatus.ACTIVE, AddonStatus.PAST_DUE, AddonStatus.CANCELLING})
 # A customer may cancel an add-on in good standing (again, idempotently, while cancelling).
 CANCELLABLE_STATUSES = frozenset({AddonStatus.ACTIVE, AddonStatus.CANCELLING})
 # An add-on in which state may spend credits: a cancelling one sends until it ends.
@@ -63,18 +65,6 @@ class RetryAttempt:
     number: int
     at: datetime
     scheduled: bool
-
-
-class AddonRow(BaseModel):
-    """What the billing page's row should say (store.subscriptions.save_addon writes it)."""
-
-    account_id: str
-    status: AddonStatus
-    billing_cycle: BillingCycle
-    month: Period
-    next_charge_at: datetime | None
-    next_charge: BillingCharge | None
-    ends_at: datetime | None
 
 
 class AddonState(BaseModel):
@@ -123,9 +113,7 @@ class AddonState(BaseModel):
         if boundary < self.paid_through:
             return None
         cycle = self.pending_billing_cycle or self.billing_cycle
-        return BillingCharge(
-            cycle=cycle, period=billing_period(self.anchor, cycle, boundary), priced_at=boundary
-        )
+        return BillingCharge.due_at(self.anchor, cycle, boundary)
 
     def next_charge(self) -> BillingCharge | None:
         if self.dunning is not None:
@@ -272,17 +260,21 @@ class AddonState(BaseModel):
         return f"renewal of {at}"
 
     def details(self) -> str:
-        """The operator's one line, e.g. "renews 2026-12-26, charges $18.00"."""
+        """The operator's one line, e.g. "renews 2026-12-26, charges $18.00": the
+        figures the billing page shows (``domain.addon_outlook``)."""
+        outlook = addon_outlook(self.row(), self.currency, self.totals.billed_lines())
         renews = f"{self.month.end:%Y-%m-%d}"
-        charge = self.next_charge()
-        money = (
-            "" if charge is None else format_money(charge.amount_minor(self.totals), self.currency)
-        )
+        charge = outlook.next_charge
+        money = "" if charge is None else format_money(charge.amount_minor, charge.currency)
         if self.status is AddonStatus.ACTIVE:
-            charge_at = self.next_charge_at()
-            if charge_at == self.month.end:
-                return f"renews {renews}, charges {money}"
-            return f"renews {renews}, charges {money} on {charge_at:%Y-%m-%d}"
+            assert charge is not None
+            line = f"renews {renews}, charges {money}"
+            if charge.at != self.month.end:
+                line += f" on {charge.at:%Y-%m-%d}"
+            after = outlook.monthly_credits_after_renewal
+            if after is not None and after != outlook.monthly_credits:
+                line += f"; {after:,} credits/month from {renews}"
+            return line
         if self.status is AddonStatus.PAST_DUE:
             assert self.dunning is not None
             retry = self.dunning.next_retry_at(self.dunning_retry_days)

@@ -1,50 +1,31 @@
-"""The add-on's recurring lines as the billing page lists them, and ending a credit
-pack at the next renewal (API.md "The add-on")."""
+"""The add-on's recurring lines as the API lists them, and ending a credit pack at the
+next renewal (API.md "The add-on")."""
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contracts.subscription import AddonLine, LineEnd, LineKind
-from domain.enums import AddonStatus, BillingCycle, ItemType
+from domain.billing import BilledLine
+from domain.enums import BillingCycle, ItemType
 from domain.errors import DomainError, ErrorCode
 from store.ledger import lock_account
 from store.models import AddonSubscription, SubscriptionItem
-from store.subscriptions import item_price
-
-ENDED = frozenset({AddonStatus.INACTIVE, AddonStatus.CANCELLED, AddonStatus.SUSPENDED})
+from store.outlook import billed_line
 
 
-def line_of(item: SubscriptionItem, cycle: BillingCycle) -> AddonLine:
+def addon_line(line: BilledLine, cycle: BillingCycle) -> AddonLine:
+    """A line as the API lists it: its price on the add-on's billing cycle."""
     return AddonLine(
-        line_id=item.purchase_id,
-        kind=LineKind.TIER if item.kind == ItemType.ADDON.value else LineKind.CREDIT_PACK,
-        item_id=item.item_id,
-        credits_per_month=item.credits_per_month,
-        price_minor=item_price(item, cycle),
-        ends_at=item.ends_at,
-        starts_at=item.starts_at,
+        line_id=line.line_id,
+        kind=LineKind.TIER if line.kind is ItemType.ADDON else LineKind.CREDIT_PACK,
+        item_id=line.item_id,
+        credits_per_month=line.credits_per_month,
+        price_minor=line.price_minor(cycle),
+        ends_at=line.ends_at,
+        starts_at=line.starts_at,
     )
-
-
-def addon_lines(session: Session, addon: AddonSubscription | None) -> list[AddonLine]:
-    """The lines of a live add-on in its current credit month, and those that start at
-    its next renewal; none once it has ended."""
-    if addon is None or AddonStatus(addon.status) in ENDED or addon.period_start is None:
-        return []
-    month_start = addon.period_start
-    items = session.scalars(
-        select(SubscriptionItem)
-        .where(
-            SubscriptionItem.account_id == addon.account_id,
-            SubscriptionItem.active,
-            or_(SubscriptionItem.ends_at.is_(None), SubscriptionItem.ends_at > month_start),
-        )
-        .order_by(SubscriptionItem.id)
-    )
-    cycle = BillingCycle(addon.billing_cycle)
-    return [line_of(item, cycle) for item in items]
 
 
 def end_pack_line(session: Session, end: LineEnd) -> AddonLine:
@@ -70,4 +51,4 @@ def end_pack_line(session: Session, end: LineEnd) -> AddonLine:
         item.ends_at = end.ends_at
     addon = session.get(AddonSubscription, end.account_id)
     cycle = BillingCycle.MONTHLY if addon is None else BillingCycle(addon.billing_cycle)
-    return line_of(item, cycle)
+    return addon_line(billed_line(item), cycle)

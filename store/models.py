@@ -114,6 +114,9 @@ class AddonSubscription(Base):
     period_end: Mapped[datetime | None]
     next_charge_at: Mapped[datetime | None]
     next_charge_minor: Mapped[int | None] = mapped_column(Integer)
+    # The next charge as the subscription priced it (domain.billing.BillingCharge.due_at).
+    next_charge_cycle: Mapped[str | None] = mapped_column(String(16))
+    next_charge_priced_at: Mapped[datetime | None]
     activated_at: Mapped[datetime]
     ends_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]

@@ -20,6 +20,7 @@ from domain.pricing import TierDirection
 from domain.tier_change import tier_switch
 from store.ledger import grant_credits, lock_account
 from store.models import Account, AddonSubscription, SubscriptionItem
+from store.outlook import billed_lines, write_figures
 
 
 def purchase_grant_key(purchase_id: str) -> str:
@@ -51,23 +52,6 @@ def current_tier_line(session: Session, account_id: str, at: datetime) -> Subscr
     """The tier line in force at ``at``."""
     tiers = [i for i in active_items(session, account_id, at) if i.kind == ItemType.ADDON.value]
     return tiers[-1] if tiers else None
-
-
-def item_price(item: SubscriptionItem, cycle: BillingCycle) -> int:
-    """The line's price for one billing period, as fixed when it was bought."""
-    if cycle is BillingCycle.MONTHLY:
-        return item.monthly_price_minor
-    return item.annual_price_minor
-
-
-def refresh_totals(
-    session: Session, addon: AddonSubscription, cycle: BillingCycle, at: datetime
-) -> None:
-    """Recompute the allotment and the recurring charge from the lines in force at ``at``."""
-    items = active_items(session, addon.account_id, at)
-    addon.monthly_credits = sum(i.credits_per_month for i in items)
-    addon.recurring_minor = sum(item_price(i, cycle) for i in items)
-    addon.next_charge_minor = addon.recurring_minor
 
 
 def _add_line(
@@ -125,17 +109,20 @@ def activate_addon(
     if addon is None:
         addon = AddonSubscription(account_id=account_id, monthly_credits=0, recurring_minor=0)
         session.add(addon)
+    paid_through = billing_period(account.billing_anchor, cycle, at).end
     addon.status = AddonStatus.ACTIVE.value
     addon.tier = tier.id
     addon.currency = currency
     addon.billing_cycle = cycle.value
     addon.period_start, addon.period_end = month.start, month.end
-    addon.next_charge_at = billing_period(account.billing_anchor, cycle, at).end
+    addon.next_charge_at = paid_through
+    # As the subscription prices it (AddonState.charge_due at the end of the paid period).
+    addon.next_charge_cycle, addon.next_charge_priced_at = cycle.value, paid_through
     addon.activated_at = at
     addon.ends_at = None
     addon.updated_at = at
     _add_line(session, account, ItemType.ADDON, tier, purchase_id, at)
-    refresh_totals(session, addon, cycle, at)
+    write_figures(session, addon, account.billing_anchor)
     grant_credits(
         session,
         account_id=account_id,
@@ -160,7 +147,7 @@ def add_credit_pack(
     if _already_applied(session, purchase_id):
         return addon
     _add_line(session, account, ItemType.CREDIT_PACK, pack, purchase_id, at)
-    refresh_totals(session, addon, BillingCycle(addon.billing_cycle), at)
+    write_figures(session, addon, account.billing_anchor)
     addon.updated_at = at
     grant_credits(
         session,
@@ -203,8 +190,7 @@ def change_tier(
     if current is not None:
         current.ends_at, current.active = switch.held_ends_at, switch.held_still_counts
     _add_line(session, account, ItemType.ADDON, tier, purchase_id, at, switch.new_starts_at)
-    cycle = BillingCycle(addon.billing_cycle)
-    refresh_totals(session, addon, cycle, at)
+    write_figures(session, addon, account.billing_anchor)
     if switch.tier_moves_now:
         addon.tier = tier.id
     addon.updated_at = at
@@ -219,46 +205,34 @@ def change_tier(
             reference=f"purchase {purchase_id}",
             key=purchase_grant_key(purchase_id),
         )
-    if addon.next_charge_at is not None:
-        later = addon_totals(session, account_id, addon.next_charge_at)
-        addon.next_charge_minor = later.recurring_minor(cycle)
     return addon
 
 
 def addon_totals(session: Session, account_id: str, at: datetime) -> AddonTotals:
-    """The allotment and recurring price, on both cycles, of the lines in force at ``at``."""
-    items = active_items(session, account_id, at)
-    return AddonTotals(
-        monthly_credits=sum(i.credits_per_month for i in items),
-        monthly_minor=sum(item_price(i, BillingCycle.MONTHLY) for i in items),
-        annual_minor=sum(item_price(i, BillingCycle.ANNUAL) for i in items),
-    )
+    """The allotment and recurring price, on both cycles, of the lines in force at
+    ``at``, with every line not ended by then."""
+    return AddonTotals.at(billed_lines(session, account_id), at)
 
 
 def save_addon(session: Session, row: AddonRow, at: datetime) -> AddonTotals:
     """Write the subscription's view of the add-on to its billing-page row; the
-    totals and the next charge's amount come from the active lines."""
+    allotment and the next charge's amount come from its lines (store.outlook)."""
     addon = session.get(AddonSubscription, row.account_id, with_for_update=True)
     if addon is None:
         raise DomainError(ErrorCode.ADDON_NOT_ACTIVE, f"Account {row.account_id} has no add-on.")
-    totals = addon_totals(session, row.account_id, at)
+    account = session.get(Account, row.account_id)
+    assert account is not None, "an add-on belongs to an account"
     tier = current_tier_line(session, row.account_id, at)
     if tier is not None:
         addon.tier = tier.item_id
-    addon.monthly_credits = totals.monthly_credits
-    addon.recurring_minor = totals.recurring_minor(row.billing_cycle)
     addon.status = row.status.value
     addon.billing_cycle = row.billing_cycle.value
     addon.period_start, addon.period_end = row.month.start, row.month.end
     addon.next_charge_at = row.next_charge_at
-    # Priced with the lines in force when it is charged (a downgrade may start first).
-    addon.next_charge_minor = (
-        None
-        if row.next_charge is None
-        else row.next_charge.amount_minor(
-            addon_totals(session, row.account_id, row.next_charge.priced_at)
-        )
-    )
+    charge = row.next_charge
+    addon.next_charge_cycle = None if charge is None else charge.cycle.value
+    addon.next_charge_priced_at = None if charge is None else charge.priced_at
     addon.ends_at = row.ends_at
     addon.updated_at = at
-    return totals
+    write_figures(session, addon, account.billing_anchor)
+    return addon_totals(session, row.account_id, at)

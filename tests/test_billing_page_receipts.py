@@ -7,7 +7,7 @@ from __future__ import annotations
 from playwright.async_api import expect
 
 from domain.enums import Currency
-from tests.billing_page_support import PT_BR, api_json, money, serve_page, visit
+from tests.billing_page_support import DESKTOP, PT_BR, api_json, money, serve_page, visit
 from tests.purchase_support import open_shop
 from tests.receipt_support import ADMIN, BRAZILIAN_COMPANY, CNPJ, pdf_text
 from tests.support import catalogue
@@ -32,7 +32,7 @@ async def test_a_brazilian_account_on_the_page(
     async with (
         open_shop(time_skipping_env, sqlite_sessions, sqlite_url) as shop,
         serve_page(shop, sqlite_url) as base,
-        visit(browser, base, PT_BR, "pt-BR-receipts") as tab,
+        visit(browser, base, PT_BR, DESKTOP, "pt-BR-receipts") as tab,
     ):
         changed = await shop.api.put(
             f"/v1/admin/accounts/{shop.account_id}",
@@ -106,7 +106,7 @@ async def test_without_the_billing_permission_no_details_form(
     async with (
         open_shop(time_skipping_env, sqlite_sessions, sqlite_url, worker=False) as shop,
         serve_page(shop, sqlite_url) as base,
-        visit(browser, base, PT_BR, "pt-BR-receipts-plain") as tab,
+        visit(browser, base, PT_BR, DESKTOP, "pt-BR-receipts-plain") as tab,
     ):
         await tab.sign_in(token(shop.plain), shot=False)
         await expect(tab.page.get_by_role("region", name="Recibos")).to_be_visible()

@@ -64,6 +64,7 @@ ROUTERS = (
     registration.webhooks,
     billing_page.router,
     billing_page_receipts.router,
+    billing_page.icon_router,
 )
 
 

@@ -28,7 +28,13 @@ ENTRY_KIND = {
     "adjust": N_("Adjustment"),
 }
 PAYMENT_KIND = {"capture": N_("Charge"), "refund": N_("Refund")}
-PAYMENT_STATUS = {"succeeded": N_("Paid"), "declined": N_("Declined")}
+# A payment's status says what it did: a refund that went through is "Refunded".
+PAYMENT_STATUS = {
+    ("capture", "succeeded"): N_("Paid"),
+    ("capture", "declined"): N_("Declined"),
+    ("refund", "succeeded"): N_("Refunded"),
+    ("refund", "declined"): N_("Refund failed"),
+}
 RECEIPT_KIND = {"payment": N_("Payment"), "refund": N_("Refund")}
 # A price and its interval (API.md's ``interval``: month or year).
 PER_INTERVAL = {"month": N_("%(price)s per month"), "year": N_("%(price)s per year")}

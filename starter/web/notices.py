@@ -25,6 +25,8 @@ class Notice:
 PURCHASE_COMPLETED = "purchase_completed"
 PURCHASE_CANCELLED = "purchase_cancelled"
 ADDON_CANCELLING = "addon_cancelling"
+ADDON_RESUMED = "addon_resumed"
+LINE_ENDING = "line_ending"
 FORM_EXPIRED = "form_expired"
 SIGN_IN_FAILED = "sign_in_failed"
 SIGNED_OUT = "signed_out"
@@ -46,6 +48,23 @@ NOTICES: dict[str, Notice] = {
             " and nothing more will be charged."
         ),
         success=True,
+    ),
+    ADDON_RESUMED: Notice(
+        N_(
+            "The SMS add-on is active again. It renews and is charged as before; nothing"
+            " was charged now."
+        ),
+        success=True,
+    ),
+    LINE_ENDING: Notice(
+        N_(
+            "These extra credits end at the renewal: they count until then and are not"
+            " charged again. Nothing is refunded."
+        ),
+        success=True,
+    ),
+    ErrorCode.ADDON_NOT_CANCELLING: Notice(
+        N_("The SMS add-on is not cancelled, so there is nothing to resume.")
     ),
     SIGNED_OUT: Notice(N_("You are signed out."), success=True),
     ErrorCode.BILLING_PERMISSION_REQUIRED: Notice(

@@ -13,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescap
 from jinja2.runtime import Context
 
 from domain.billing_details import COUNTRIES
-from starter.web import labels
+from starter.web import labels, usage_chart
 from starter.web.i18n import Formats, negotiate, translations
 from starter.web.notices import NOTICES
 
@@ -52,6 +52,7 @@ def _environment() -> Environment:
     # Per-request catalogues: the callables read the one the render was given.
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["labels"] = labels
+    env.globals["usage_chart"] = usage_chart
     env.globals["NOTICES"] = NOTICES
     env.globals["COUNTRIES"] = COUNTRIES
     env.globals["new_request_key"] = lambda: secrets.token_urlsafe(16)

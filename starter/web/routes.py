@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -34,7 +36,11 @@ from starter.web.views import load
 router = APIRouter(prefix="/billing", include_in_schema=False)
 
 ASSETS = Path(__file__).with_name("assets")
-ASSET_TYPES = {"billing.css": "text/css", "billing.js": "text/javascript"}
+ASSET_TYPES = {
+    "billing.css": "text/css",
+    "billing.js": "text/javascript",
+    "favicon.svg": "image/svg+xml",
+}
 PURCHASE_ID = r"^pur_[a-z0-9]{1,40}$"
 # The same printable-ASCII rule as the JSON API's Idempotency-Key header.
 REQUEST_KEY = re.compile(r"[\x20-\x7e]{1,255}")
@@ -211,13 +217,45 @@ async def cancel_addon(
     request: Request, services: ServicesDep, csrf_token: FormField = ""
 ) -> Response:
     permit = _permit(request, services, csrf_token, Action.CANCEL_ADDON)
+    cancel = partial(addon.cancel, services)
+    return await _change_addon(permit, cancel, notices.ADDON_CANCELLING)
+
+
+@router.post("/addon/resume")
+async def resume_addon(
+    request: Request, services: ServicesDep, csrf_token: FormField = ""
+) -> Response:
+    permit = _permit(request, services, csrf_token, Action.RESUME_ADDON)
+    resume = partial(addon.resume, services)
+    return await _change_addon(permit, resume, notices.ADDON_RESUMED)
+
+
+@router.post("/lines/{line_id}/end")
+async def end_line(
+    request: Request, line_id: str, services: ServicesDep, csrf_token: FormField = ""
+) -> Response:
+    """End at renewal: a credit pack ends at the next renewal (no refund)."""
+
+    async def end(permit: Permit) -> object:
+        if not re.match(PURCHASE_ID, line_id):  # a line's id is the purchase that added it
+            raise ApiError(ErrorCode.NOT_FOUND, f"Line {line_id} was not found.")
+        return await addon.end_line(services, permit, line_id)
+
+    permit = _permit(request, services, csrf_token, Action.END_LINE)
+    return await _change_addon(permit, end, notices.LINE_ENDING)
+
+
+async def _change_addon(
+    permit: Permit | Response, change: Callable[[Permit], Awaitable[object]], done: str
+) -> Response:
+    """Take an add-on action the permit allows; back to the page saying how it went."""
     if isinstance(permit, Response):
         return permit
     try:
-        await addon.cancel(services, permit)
+        await change(permit)
     except ApiError as refusal:
         return _outcome(None, refusal.code)
-    return _outcome(None, notices.ADDON_CANCELLING)
+    return _outcome(None, done)
 
 
 def unavailable(request: Request) -> Response:
@@ -232,3 +270,12 @@ def asset(name: str) -> Response:
     if media_type is None:
         return Response(status_code=404)
     return FileResponse(ASSETS / name, media_type=media_type)
+
+
+# Browsers ask every site for its icon at the root; the page's own answers.
+icon_router = APIRouter(include_in_schema=False)
+
+
+@icon_router.get("/favicon.ico")
+def favicon() -> Response:
+    return FileResponse(ASSETS / "favicon.svg", media_type="image/svg+xml")
