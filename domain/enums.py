@@ -44,6 +44,7 @@ class PurchaseStatus(StrEnum):
     EXPIRED = "expired"
     CANCELLED = "cancelled"
     REJECTED = "rejected"
+    FAILED = "failed"  # the provider refused the payment request itself; nothing captured
 
 
 class ItemType(StrEnum):

@@ -27,6 +27,7 @@ TERMINAL_STATUSES = frozenset(
         PurchaseStatus.EXPIRED,
         PurchaseStatus.CANCELLED,
         PurchaseStatus.REJECTED,
+        PurchaseStatus.FAILED,
     }
 )
 

@@ -73,7 +73,10 @@ class PurchaseWorkflow:
 
         capture = None
         if quote.due_now_minor > 0:  # a downgrade's quote of 0 charges nothing
-            capture = await self._steps.capture(quote)
+            try:
+                capture = await self._steps.capture(quote)
+            except (ActivityError, ApplicationError) as error:
+                return await self._capture_refused(error)
             if not capture.succeeded:
                 return await self._end(
                     PurchaseStatus.DECLINED,
@@ -184,6 +187,17 @@ class PurchaseWorkflow:
                 "The purchase could not be checked in time; nothing was charged. Try again.",
             )
         raise error
+
+    async def _capture_refused(self, error: Refusal) -> PurchaseView:
+        """A capture that moved money answers a result, so a refused one took nothing:
+        ``failed`` when the provider refused the request itself (not the card), else
+        rejected as any other refusal before money moves."""
+        failure = refusal_of(error)
+        if failure is not None and failure.type == Fault.GATEWAY_REJECTED:
+            return await self._end(
+                PurchaseStatus.FAILED, ErrorCode.PAYMENT_PROVIDER_ERROR, failure.message
+            )
+        return await self._reject(error)
 
     async def _end(
         self,
