@@ -28,6 +28,7 @@ TERMINAL_STATUSES = frozenset(
         PurchaseStatus.CANCELLED,
         PurchaseStatus.REJECTED,
         PurchaseStatus.FAILED,
+        PurchaseStatus.NEEDS_ATTENTION,
     }
 )
 

@@ -7,7 +7,7 @@ import base64
 import os
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -199,10 +199,15 @@ def activity_deps(client: Client, sessions: sessionmaker[Session]) -> ActivityDe
 
 @asynccontextmanager
 async def running_worker(
-    client: Client, sessions: sessionmaker[Session], task_queue: str
+    client: Client,
+    sessions: sessionmaker[Session],
+    task_queue: str,
+    stand_ins: Sequence[Callable[..., Any]] = (),
 ) -> AsyncIterator[Worker]:
-    """The real worker (every workflow and activity) polling ``task_queue``."""
-    async with worker.build_worker(client, activity_deps(client, sessions), task_queue) as w:
+    """The real worker (every workflow and activity, but ``stand_ins`` for those of the
+    same name) polling ``task_queue``."""
+    deps = activity_deps(client, sessions)
+    async with worker.build_worker(client, deps, task_queue, stand_ins=stand_ins) as w:
         yield w
 
 

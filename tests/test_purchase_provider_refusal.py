@@ -15,6 +15,7 @@ from store.models import Account
 from tests.invariants import check_money
 from tests.purchase_support import Shop, open_shop
 from tests.stripe_support import intents_of, stripe_settings, stripe_worker
+from tests.support import keep_history
 
 ADDON = {"type": "addon", "tier": "sms-1000"}
 REFUSED_BY_SANDBOX = "pm_provider_refuses"
@@ -69,6 +70,8 @@ async def test_a_request_the_sandbox_provider_refuses_fails_and_the_next_purchas
     async with open_shop(env, sessions, database_url, payment_method=REFUSED_BY_SANDBOX) as shop:
         failed = await refused_purchase(shop)
         assert REFUSED_BY_SANDBOX in failed["failure"]["message"]
+        if database_url.startswith("sqlite"):
+            await keep_history(shop.handle(failed["purchase_id"]), "purchase/failed")
         with transaction(sessions) as session:
             account = session.get(Account, shop.account_id)
             assert account is not None
