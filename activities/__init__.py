@@ -14,6 +14,7 @@ from activities.events import event_activities
 from activities.operator import operator_activities
 from activities.payment_janitor import payment_janitor_activities
 from activities.purchase import PurchaseActivities
+from activities.reconciler import reconciler_activities
 from activities.registration import registration_activities
 from activities.subscription import subscription_activities
 from activities.subscription_link import SubscriptionLinkActivities
@@ -39,5 +40,6 @@ def all_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:
         *operator_activities(deps),
         *event_activities(deps),
         *auto_top_up_activities(deps),
+        *reconciler_activities(deps),
     ]
     return activities

@@ -107,6 +107,10 @@ class Settings(BaseSettings):
     sms_webhook_retry_days: Annotated[float, Field(gt=0, le=30)] = 3.0
     # How often the event sweep starts deliveries and top-ups whose start was lost.
     sms_event_sweep_seconds: Annotated[int, Field(gt=0)] = 30
+    # The reconciler settles what a lost workflow left behind this long past its
+    # deadline (a purchase: its quote's expiry), running this often (a Temporal schedule).
+    sms_reconciler_grace_seconds: Annotated[int, Field(gt=0)] = 10 * 60
+    sms_reconciler_every_seconds: Annotated[int, Field(gt=0)] = 5 * 60
 
     @property
     def quote_ttl(self) -> timedelta:
