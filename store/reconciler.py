@@ -9,10 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contracts.operator import OperatorRefundStart, RefundRequestStatus
-from domain.enums import AddonStatus, PaymentKind, PaymentStatus, PurchaseStatus
+from domain.enums import AddonStatus, PurchaseStatus
 from domain.pricing import Quote
 from domain.purchase import HELD_ADDON_STATUSES
-from store.models import AddonSubscription, Payment, Purchase
+from store.models import AddonSubscription, Purchase
+from store.operator import refund_start_of
 from store.operator_models import RefundRequest
 
 UNFINISHED = (PurchaseStatus.AWAITING_CONFIRMATION.value, PurchaseStatus.PROCESSING.value)
@@ -72,24 +73,3 @@ def requested_refunds(
         .limit(limit)
     )
     return [(request, refund_start_of(session, request)) for request in requests]
-
-
-def refund_start_of(session: Session, request: RefundRequest) -> OperatorRefundStart | None:
-    """The operator refund workflow's input for ``request``; None when the payment it
-    refunds is no longer a succeeded capture."""
-    capture = session.get(Payment, request.payment_id)
-    if (
-        capture is None
-        or capture.kind != PaymentKind.CAPTURE.value
-        or capture.status != PaymentStatus.SUCCEEDED.value
-    ):
-        return None
-    return OperatorRefundStart(
-        account_id=request.account_id,
-        request_id=request.id,
-        payment_id=request.payment_id,
-        amount_minor=request.amount_minor,
-        currency=capture.currency,
-        revoke_credits=request.revoke_credits,
-        requested_at=request.created_at,
-    )

@@ -27,7 +27,7 @@ from payments.sandbox import SandboxGateway
 from store.db import transaction
 from store.models import Payment
 from tests.purchase_support import purchase_row
-from tests.support import keep_history
+from tests.support import keep_history, sandbox_capture
 from workflows.reconciler import ReconcilerWorkflow
 
 GRACE = timedelta(minutes=10)
@@ -97,14 +97,8 @@ def stuck_purchase(
         with transaction(sessions) as session:
             session.add(pending_capture(account_id, purchase_id, created))
     elif capture is not None:
-        SandboxGateway(sessions).capture(
-            account_id=account_id,
-            amount_minor=1800,
-            currency="USD",
-            payment_method=capture,
-            idempotency_key=payment_key(purchase_id),
-            reference=f"purchase {purchase_id}",
-            at=created,
+        sandbox_capture(
+            sessions, account_id, key=payment_key(purchase_id), at=created, method=capture
         )
     return purchase_id
 

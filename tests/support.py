@@ -29,6 +29,7 @@ from application.security import hash_token, new_token
 from config.settings import Settings
 from domain.catalogue import Catalogue, load_catalogue
 from domain.enums import AddonStatus, BillingCycle, Plan, Role
+from payments.gateway import PaymentResult
 from payments.sandbox import SandboxGateway
 from starter.api.app import build_services, create_app
 from store.db import make_engine, make_session_factory
@@ -194,6 +195,28 @@ def activity_deps(client: Client, sessions: sessionmaker[Session]) -> ActivityDe
         gateway=SandboxGateway(sessions),
         client=client,
         webhook_allow_private=True,
+    )
+
+
+def sandbox_capture(
+    sessions: sessionmaker[Session],
+    account_id: str,
+    *,
+    key: str,
+    at: datetime,
+    method: str = "pm_card_visa",
+    amount_minor: int = 1800,
+) -> PaymentResult:
+    """A charge of the account through the sandbox gateway under ``key`` (a purchase's
+    capture is keyed ``purchase:{purchase_id}``)."""
+    return SandboxGateway(sessions).capture(
+        account_id=account_id,
+        amount_minor=amount_minor,
+        currency="USD",
+        payment_method=method,
+        idempotency_key=key,
+        reference=f"charge {key}",
+        at=at,
     )
 
 

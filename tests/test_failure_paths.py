@@ -20,7 +20,6 @@ from contracts.events import TopUpOutcome, TopUpSettlement, top_up_refund_key
 from contracts.operator import RefundRequestStatus
 from contracts.registration import RegistrationStep
 from domain.events import TopUpStatus
-from payments.sandbox import SandboxGateway
 from store.models import Payment
 from store.operator_models import RefundRequest
 from tests.event_support import Account, active_account, events, put_settings, send, settled
@@ -28,7 +27,13 @@ from tests.failure_support import closed_executions, refusing
 from tests.invariants import check_money
 from tests.operator_support import admin_post
 from tests.registration_support import DETAILS, stack
-from tests.support import activity_deps, api_client, running_worker, settings_for
+from tests.support import (
+    activity_deps,
+    api_client,
+    running_worker,
+    sandbox_capture,
+    settings_for,
+)
 
 TOP_UP = {"pack": "pack-500", "below": 100, "max_per_month": 3}
 
@@ -38,23 +43,6 @@ def errors_logged(caplog: pytest.LogCaptureFixture, words: str) -> int:
 
 
 # -- the operator refund ------------------------------------------------------------------
-
-
-def a_capture(sessions: sessionmaker[Session], account_id: str) -> Payment:
-    """A captured payment of the account, as a purchase leaves one."""
-    result = SandboxGateway(sessions).capture(
-        account_id=account_id,
-        amount_minor=1800,
-        currency="USD",
-        payment_method="pm_card_visa",
-        idempotency_key=f"purchase:{account_id}",
-        reference="a purchase",
-        at=datetime.now(UTC),
-    )
-    with sessions() as session:
-        payment = session.get(Payment, result.payment_id)
-        assert payment is not None
-        return payment
 
 
 @pytest.mark.parametrize(
@@ -78,7 +66,9 @@ async def test_an_operator_refund_ends_recorded_at_each_step(
     stand_ins, request_status, refunded, alert, dev_env, sessions, database_url, caplog
 ):
     account = active_account(sessions, 100, datetime.now(UTC))
-    capture = a_capture(sessions, account.account_id)
+    capture = sandbox_capture(
+        sessions, account.account_id, key=f"purchase:{account.account_id}", at=datetime.now(UTC)
+    )
     settings = settings_for(database_url)
     body = {"payment_id": capture.payment_id, "amount_minor": 600, "reason": "goodwill"}
     async with (

@@ -17,16 +17,16 @@ from temporalio.client import ScheduleActionStartWorkflow
 
 import worker
 from config.reconciler import ensure_reconciler
-from contracts.operator import RefundRequestStatus, operator_refund_workflow_id
+from contracts.operator import operator_refund_workflow_id
 from contracts.purchase import payment_key, refund_key
 from contracts.reconciler import RECONCILER_SCHEDULE
 from contracts.subscription import STATE_QUERY, subscription_workflow_id
 from domain.addon import AddonState
 from domain.enums import AddonStatus, PurchaseStatus
 from payments.attempts import PENDING
-from payments.sandbox import SandboxGateway
 from store.db import transaction
-from store.models import AddonSubscription, Payment, Purchase
+from store.models import Payment, Purchase
+from store.operator import record_refund_request
 from store.operator_models import RefundRequest
 from tests.failure_support import refusing
 from tests.invariants import check_money
@@ -38,7 +38,13 @@ from tests.reconciler_support import (
     reconciling,
     stuck_purchase,
 )
-from tests.support import activity_deps, create_account, settings_for
+from tests.support import (
+    activity_deps,
+    add_addon_row,
+    create_account,
+    sandbox_capture,
+    settings_for,
+)
 
 ADDON = {"type": "addon", "tier": "sms-1000"}
 
@@ -79,8 +85,7 @@ async def test_a_past_due_add_on_without_its_subscription_is_reported(
     now, before = datetime.now(UTC), counted("subscription_lost")
     account_id = f"acct-{uuid.uuid4().hex[:8]}"
     create_account(sqlite_sessions, account_id, anchor=date(now.year, now.month, 1), now=now)
-    with transaction(sqlite_sessions) as session:
-        session.add(addon_row(account_id, AddonStatus.PAST_DUE, now - LONG_AGO))
+    add_addon_row(sqlite_sessions, account_id, now=now - LONG_AGO, status=AddonStatus.PAST_DUE)
     task_queue = settings_for(sqlite_url).sms_task_queue
     async with reconciling(dev_env.client, sqlite_sessions, task_queue):
         report = await reconcile(dev_env.client, task_queue)
@@ -90,25 +95,6 @@ async def test_a_past_due_add_on_without_its_subscription_is_reported(
         r for r in caplog.records if r.levelno == logging.ERROR and account_id in r.getMessage()
     ]
     assert len(lost) == 1
-
-
-def addon_row(account_id: str, status: AddonStatus, at: datetime) -> AddonSubscription:
-    return AddonSubscription(
-        account_id=account_id,
-        status=status.value,
-        tier="sms-1000",
-        currency="USD",
-        billing_cycle="monthly",
-        monthly_credits=1000,
-        recurring_minor=1800,
-        period_start=at,
-        period_end=at + timedelta(days=30),
-        next_charge_at=at + timedelta(days=30),
-        next_charge_minor=1800,
-        activated_at=at,
-        ends_at=None,
-        updated_at=at,
-    )
 
 
 # -- purchases left unfinished ----------------------------------------------------------
@@ -204,26 +190,20 @@ async def test_a_purchase_whose_refund_is_refused_needs_attention(
 # -- operator refunds whose workflow never started ------------------------------------
 
 
-def refund_request(
-    sessions: sessionmaker[Session], account_id: str, payment_id: str, at: datetime
-) -> int:
-    """A refund request as the API records it before starting its workflow."""
+def refund_request(sessions: sessionmaker[Session], account_id: str, payment_id: str) -> int:
+    """A refund request as the API records it, before it starts its workflow."""
     with transaction(sessions) as session:
-        request = RefundRequest(
+        request = record_refund_request(
+            session,
             account_id=account_id,
-            request_key=f"r-{uuid.uuid4().hex[:6]}",
+            key=f"r-{uuid.uuid4().hex[:6]}",
             payment_id=payment_id,
             amount_minor=600,
             revoke_credits=False,
             reason="late delivery",
             operator="olga",
-            status=RefundRequestStatus.REQUESTED.value,
-            credits_revoked=0,
-            created_at=at,
-            updated_at=at,
+            at=datetime.now(UTC) - LONG_AGO,
         )
-        session.add(request)
-        session.flush()
         return request.id
 
 
@@ -233,17 +213,14 @@ async def test_a_refund_request_whose_workflow_never_started_is_run_or_released(
     now = datetime.now(UTC)
     account_id = f"acct-{uuid.uuid4().hex[:8]}"
     create_account(sessions, account_id, anchor=now.date(), now=now)
-    capture = SandboxGateway(sessions).capture(
-        account_id=account_id,
-        amount_minor=1800,
-        currency="USD",
-        payment_method="pm_card_visa",
-        idempotency_key=f"capture:{account_id}",
-        reference="a purchase",
-        at=now - LONG_AGO,
+    capture, gone = (
+        sandbox_capture(sessions, account_id, key=f"purchase:{n}-{account_id}", at=now - LONG_AGO)
+        for n in (1, 2)
     )
-    runnable = refund_request(sessions, account_id, capture.payment_id, now - LONG_AGO)
-    orphan = refund_request(sessions, account_id, "pay_gone", now - LONG_AGO)
+    runnable = refund_request(sessions, account_id, capture.payment_id)
+    orphan = refund_request(sessions, account_id, gone.payment_id)
+    with transaction(sessions) as session:  # its capture is gone (a hand edit, a restore)
+        session.delete(session.get(Payment, gone.payment_id))
     before = {a: counted(a) for a in ("refund_started", "refund_released")}
     task_queue = settings_for(database_url).sms_task_queue
     async with reconciling(dev_env.client, sessions, task_queue):

@@ -50,7 +50,9 @@ class OperatorRefundWorkflow:
             if found is None:  # the outcome is not known: the amount stays held
                 return await self._needs_attention(start, f"the refund did not settle: {error}")
             await self._release(start, found.message)
-            return await self._ended(None, f"Refused by the provider: {found.message}")
+            return await self._ended(
+                None, f"Refused by the provider at {moment(workflow.now())}: {found.message}"
+            )
         try:
             done: RefundedPayment = await workflow.execute_activity_method(
                 OperatorActivities.settle_operator_refund,
@@ -67,7 +69,7 @@ class OperatorRefundWorkflow:
         self._done = done
         return await self._ended(
             done,
-            f"Refund {done.payment_id} {done.status.value}: {money}"
+            f"Refund {done.payment_id} {done.status.value}: {money} at {moment(workflow.now())}"
             f", {done.credits_revoked:,} credits revoked",
         )
 
@@ -104,9 +106,9 @@ class OperatorRefundWorkflow:
         workflow.logger.error(
             "Operator refund request %d needs attention: %s", start.request_id, why
         )
-        return await self._ended(None, f"Needs attention: {why}")
+        return await self._ended(None, f"Needs attention since {moment(workflow.now())}: {why}")
 
     async def _ended(self, done: RefundedPayment | None, details: str) -> RefundedPayment | None:
-        workflow.set_current_details(f"{details} (at {moment(workflow.now())})")
+        workflow.set_current_details(details)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return done
