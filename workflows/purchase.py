@@ -193,9 +193,13 @@ class PurchaseWorkflow:
     async def _capture_refused(self, error: Refusal) -> PurchaseView:
         """A capture that moved money answers a result, so a refused one took nothing:
         ``failed`` when the provider refused the request itself (not the card), else
-        rejected as any other refusal before money moves."""
+        rejected as any other refusal before money moves. Anything else leaves the
+        outcome unknown (retried until it settles, it cannot come today): never an end
+        that says nothing was charged."""
         failure = refusal_of(error)
-        if failure is not None and failure.type == Fault.GATEWAY_REJECTED:
+        if failure is None:
+            raise error
+        if failure.type == Fault.GATEWAY_REJECTED:
             return await self._end(
                 PurchaseStatus.FAILED, ErrorCode.PAYMENT_PROVIDER_ERROR, failure.message
             )
