@@ -193,9 +193,9 @@ class PurchaseWorkflow:
     async def _capture_refused(self, error: Refusal) -> PurchaseView:
         """A capture that moved money answers a result, so a refused one took nothing:
         ``failed`` when the provider refused the request itself (not the card), else
-        rejected as any other refusal before money moves. Anything else leaves the
-        outcome unknown (retried until it settles, it cannot come today): never an end
-        that says nothing was charged."""
+        rejected as any other refusal before money moves. Anything else would leave
+        the outcome unknown (``GATEWAY_CALL`` retries until it settles), so it never
+        ends the purchase as if nothing was charged."""
         failure = refusal_of(error)
         if failure is None:
             raise error
