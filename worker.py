@@ -24,6 +24,7 @@ from activities.deps import ActivityDeps
 from boundary.interceptor import ActivityErrorMapping
 from config.event_sweep import ensure_event_sweep
 from config.payment_janitor import ensure_payment_janitor
+from config.reconciler import ensure_reconciler
 from config.settings import DEFAULTS, Settings, get_settings, secrets_of
 from config.startup import StartupRefused, connect_checked, load_checked
 from config.temporal import ensure_search_attributes
@@ -38,6 +39,7 @@ from workflows.mail_delivery import MailDeliveryWorkflow
 from workflows.operator_refund import OperatorRefundWorkflow
 from workflows.payment_janitor import PaymentJanitorWorkflow
 from workflows.purchase import PurchaseWorkflow
+from workflows.reconciler import ReconcilerWorkflow
 from workflows.registration import A2pRegistrationWorkflow
 from workflows.subscription import SmsSubscriptionWorkflow
 
@@ -53,6 +55,7 @@ WORKFLOWS: list[type[Any]] = [
     EventSweepWorkflow,
     AutoTopUpWorkflow,
     MailDeliveryWorkflow,
+    ReconcilerWorkflow,
 ]
 # A workflow task of a dead worker's sticky queue moves to the shared queue after this,
 # so another worker picks the workflow up within seconds (DESIGN.md §5).
@@ -149,6 +152,7 @@ async def run_worker(settings: Settings, *, schedules: bool = True) -> None:
     if schedules:
         await ensure_payment_janitor(client, settings)
         await ensure_event_sweep(client, settings)
+        await ensure_reconciler(client, settings)
     capacity = Capacity(
         activities=settings.sms_worker_activity_slots,
         local_activities=settings.sms_worker_local_activity_slots,

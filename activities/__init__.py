@@ -15,6 +15,7 @@ from activities.mail import mail_activities
 from activities.operator import operator_activities
 from activities.payment_janitor import payment_janitor_activities
 from activities.purchase import PurchaseActivities
+from activities.reconciler import reconciler_activities
 from activities.registration import registration_activities
 from activities.subscription import subscription_activities
 from activities.subscription_link import SubscriptionLinkActivities
@@ -41,5 +42,6 @@ def all_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:
         *event_activities(deps),
         *auto_top_up_activities(deps),
         *mail_activities(deps),
+        *reconciler_activities(deps),
     ]
     return activities

@@ -8,8 +8,16 @@ from typing import Any
 from temporalio import activity
 
 from activities.deps import ActivityDeps
-from contracts.events import TopUpCapture, TopUpOutcome, TopUpSettlement, TopUpStart
+from contracts.events import (
+    TopUpCapture,
+    TopUpOutcome,
+    TopUpRefund,
+    TopUpSettlement,
+    TopUpStart,
+    top_up_refund_key,
+)
 from domain.receipts import ReceiptLine
+from payments.gateway import refund_made
 from store.balance_watch import top_up_payment_key
 from store.db import read_only, transaction
 from store.event_models import AutoTopUp
@@ -63,9 +71,28 @@ class AutoTopUpActivities:
         ``top_up.declined``; one transaction. Idempotent: only an in-flight top-up moves
         (grant key ``top-up:…:grant``, event keys by top-up id)."""
         with transaction(self._sessions) as session:
-            return settle_top_up(session, settlement.top_up_id, settlement.capture, settlement.at)
+            return settle_top_up(
+                session,
+                settlement.top_up_id,
+                settlement.capture,
+                settlement.at,
+                settlement.refused,
+            )
+
+    @activity.defn
+    def refund_top_up(self, refund: TopUpRefund) -> None:
+        """Give back a charge whose credits can never be granted. Key
+        ``refund:top-up:{top_up_id}``; a refund the provider did not make is refused."""
+        refund_made(
+            self._gateway.refund(
+                payment_id=refund.payment_id,
+                idempotency_key=top_up_refund_key(refund.top_up_id),
+                reference=f"refund of auto top-up {refund.top_up_id}",
+                at=refund.at,
+            )
+        )
 
 
 def auto_top_up_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:
     top_up = AutoTopUpActivities(deps)
-    return [top_up.capture_top_up, top_up.settle_auto_top_up]
+    return [top_up.capture_top_up, top_up.settle_auto_top_up, top_up.refund_top_up]

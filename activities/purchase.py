@@ -36,7 +36,7 @@ from domain.errors import ErrorCode
 from domain.pricing import AccountTerms, Quote, build_quote, price_tier_change
 from domain.purchase import HELD_ADDON_STATUSES, eligibility_refusal, may_buy
 from domain.receipts import ReceiptLine
-from payments.gateway import PaymentResult
+from payments.gateway import PaymentResult, refund_made
 from store.db import read_only, transaction
 from store.fact_events import purchase_event
 from store.models import Account, AddonSubscription, SubscriptionItem, User
@@ -242,11 +242,12 @@ class PurchaseActivities:
 
     @activity.defn
     def refund_payment(self, request: RefundRequest) -> PaymentRef:
-        """Give the money back after a grant failed for good. Key ``refund:purchase:{id}``."""
+        """Give the money back after a grant failed for good. Key ``refund:purchase:{id}``.
+        A refund the provider did not make (declined) is refused: no retry changes it."""
         result = self._gateway.refund(
             payment_id=request.payment_id,
             idempotency_key=refund_key(request.purchase_id),
             reference=f"refund of purchase {request.purchase_id}",
             at=request.at,
         )
-        return _payment_ref(result)
+        return _payment_ref(refund_made(result))

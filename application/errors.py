@@ -26,6 +26,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.REGISTRATION_REQUIRED: 409,
     ErrorCode.SERVICE_UNAVAILABLE: 503,
     ErrorCode.PAYLOAD_TOO_LARGE: 413,
+    ErrorCode.PAYMENT_PROVIDER_ERROR: 502,
 }
 
 

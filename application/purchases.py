@@ -29,7 +29,12 @@ from store.purchases import find_purchase, item_of, recent_purchases, record_new
 
 MAX_LISTED = 200
 # How a confirm ended when it answers as a refusal (a refusal keeps its own code).
-CONFIRM_REFUSED = {PurchaseStatus.DECLINED, PurchaseStatus.EXPIRED, PurchaseStatus.REJECTED}
+CONFIRM_REFUSED = {
+    PurchaseStatus.DECLINED,
+    PurchaseStatus.EXPIRED,
+    PurchaseStatus.REJECTED,
+    PurchaseStatus.FAILED,
+}
 
 
 class PurchaseList(BaseModel):

@@ -22,7 +22,7 @@ from domain.errors import ErrorCode
 from domain.inputs import Id, InputModel
 from store.db import read_only, transaction
 from store.models import Payment
-from store.operator import record_refund_request, refunded_payment
+from store.operator import record_refund_request, refund_start_of, refunded_payment
 from store.operator_models import RefundRequest
 
 
@@ -63,17 +63,8 @@ def _record(
             operator=operator,
             at=datetime.now(UTC),
         )
-        capture = session.get(Payment, request.payment_id)
-        assert capture is not None
-        start = OperatorRefundStart(
-            account_id=account_id,
-            request_id=request.id,
-            payment_id=request.payment_id,
-            amount_minor=request.amount_minor,
-            currency=capture.currency,
-            revoke_credits=request.revoke_credits,
-            requested_at=request.created_at,
-        )
+        start = refund_start_of(session, request)
+        assert start is not None, "recorded only for a capture of the account"
         return start, request.status
 
 

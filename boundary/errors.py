@@ -24,6 +24,8 @@ class Fault(StrEnum):
     operator must tell apart."""
 
     GRANT_FAILED = "grant_failed"  # the credits could not be granted: refund the payment
+    REFUND_FAILED = "refund_failed"  # nor could the payment be refunded: an operator must
+    INTERRUPTED = "interrupted"  # its workflow was lost before any money moved
     UNKNOWN_PAYMENT = "unknown_payment"  # a refund named a payment never captured
     GATEWAY_REJECTED = "gateway_rejected"  # the provider refused the request (key, params)
     MISSING_RECORD = "missing_record"  # a row the step needs does not exist

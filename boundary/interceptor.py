@@ -1,5 +1,6 @@
-"""The worker interceptor: every activity's exceptions mapped at one place, and the
-heartbeat of every activity that asks for one (``boundary.options.waited_on``)."""
+"""The worker interceptor: every activity's exceptions mapped at one place, the
+heartbeat of every activity that asks for one (``boundary.options.waited_on``), and
+the account and purchase its input names bound to its log lines."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from temporalio.worker import (
 )
 
 from boundary.errors import to_application_error
+from observability.logs import activity_scope, ids_of_input
 
 
 class ActivityErrorMapping(Interceptor):
@@ -28,6 +30,8 @@ class ActivityErrorMapping(Interceptor):
 
 class _MapErrors(ActivityInboundInterceptor):
     async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+        # Set in this activity's own task; a thread activity runs in a copy of its context.
+        activity_scope.set(ids_of_input(input.args))
         timeout = activity.info().heartbeat_timeout
         # On the worker's event loop, beside the activity's thread: it stops beating only
         # when the activity ends or the process dies, which is what the timeout detects.

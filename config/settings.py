@@ -172,6 +172,11 @@ class Settings(BaseSettings):
         )
         return Mailer(server=server, sender=self.sms_mail_from, retry=retry)
 
+    # The reconciler settles what a lost workflow left behind this long past its
+    # deadline (a purchase: its quote's expiry), running this often (a Temporal schedule).
+    sms_reconciler_grace_seconds: Annotated[int, Field(gt=0)] = 10 * 60
+    sms_reconciler_every_seconds: Annotated[int, Field(gt=0)] = 5 * 60
+
     @property
     def quote_ttl(self) -> timedelta:
         return timedelta(seconds=self.sms_quote_ttl_seconds)

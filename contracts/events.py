@@ -35,6 +35,11 @@ def top_up_workflow_id(account_id: str, top_up_id: str) -> str:
     return f"sms-auto-top-up:{account_id}:{top_up_id}"
 
 
+def top_up_refund_key(top_up_id: str) -> str:
+    """The gateway key of the refund of a top-up whose credits could not be granted."""
+    return f"refund:top-up:{top_up_id}"
+
+
 class EventDelivery(BaseModel):
     """Deliver one event to the account's webhook (``SmsEventDelivery``): one round,
     retried for up to ``retry_for``. As an activity's input, ``attempt`` numbers the
@@ -80,8 +85,18 @@ class TopUpCapture(BaseModel):
 
 
 class TopUpSettlement(BaseModel):
+    """Settle a top-up by its charge; ``refused``: as declined for that reason (no
+    charge could be made, ``capture`` None, or the one made was refunded)."""
+
     top_up_id: str
-    capture: TopUpCapture
+    capture: TopUpCapture | None
+    at: datetime
+    refused: str | None = None
+
+
+class TopUpRefund(BaseModel):
+    top_up_id: str
+    payment_id: str
     at: datetime
 
 

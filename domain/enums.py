@@ -44,6 +44,8 @@ class PurchaseStatus(StrEnum):
     EXPIRED = "expired"
     CANCELLED = "cancelled"
     REJECTED = "rejected"
+    FAILED = "failed"  # the provider refused the payment request itself; nothing captured
+    NEEDS_ATTENTION = "needs_attention"  # captured, and neither granted nor refunded
 
 
 class ItemType(StrEnum):

@@ -26,6 +26,7 @@ class ErrorCode(StrEnum):
     REGISTRATION_REQUIRED = "registration_required"
     SERVICE_UNAVAILABLE = "service_unavailable"
     PAYLOAD_TOO_LARGE = "payload_too_large"
+    PAYMENT_PROVIDER_ERROR = "payment_provider_error"
 
 
 class DomainError(Exception):

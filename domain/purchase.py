@@ -27,6 +27,8 @@ TERMINAL_STATUSES = frozenset(
         PurchaseStatus.EXPIRED,
         PurchaseStatus.CANCELLED,
         PurchaseStatus.REJECTED,
+        PurchaseStatus.FAILED,
+        PurchaseStatus.NEEDS_ATTENTION,
     }
 )
 

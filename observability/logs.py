@@ -5,7 +5,10 @@ Every record passes three steps on the root handler:
 - ``_ContextFilter`` attaches the ids known where it was logged: the request id and
   the account and purchase of an API request (``request_scope``), the workflow of a
   worker's activity or workflow (temporalio's own log extras, else
-  ``activity.info()``), with the account and purchase read from the workflow id;
+  ``activity.info()``), with the account and purchase read from the workflow id, and
+  those an activity's input names (``activity_scope``, bound by the worker's
+  interceptor: a purchase's steps, and the work done on a purchase's behalf by
+  another workflow such as the reconciler);
 - ``_RefusalFilter`` turns temporalio's "Completing activity as failed" record for a
   business refusal (``ApplicationError`` with a ``domain.errors.ErrorCode`` type)
   into one info line without a traceback; real errors keep theirs;
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from typing import Any
 
@@ -32,6 +35,8 @@ ID_FIELDS = ("request_id", "account_id", "purchase_id", "workflow_id")
 # The ASGI scope of the request being served; its path parameters are filled in by
 # routing, after the middleware set it, so they are read at log time.
 request_scope: ContextVar[Mapping[str, Any] | None] = ContextVar("request_scope", default=None)
+# The account and purchase the running activity's input names (``ids_of_input``).
+activity_scope: ContextVar[Mapping[str, str] | None] = ContextVar("activity_scope", default=None)
 
 REFUSAL_CODES = frozenset(code.value for code in ErrorCode)
 REDACTED = "[redacted]"
@@ -42,14 +47,29 @@ _REDACTIONS = (
     # lower-case words and never match.
     (re.compile(r"\bsms_(?=[A-Za-z0-9_-]*[A-Z0-9])[A-Za-z0-9_-]{32,}"), f"sms_{REDACTED}"),
 )
-# Workflow ids are "<kind>:<account_id>[:<purchase_id>]" (workflows/, domain/purchase.py).
+# The workflow ids "<kind>:<account_id>[:...]" (contracts/*.py); a schedule's runs
+# ("sms-reconciler-pass-<time>") name no account.
 _PURCHASE_WORKFLOW = "sms-purchase"
+_ACCOUNT_WORKFLOWS = frozenset(
+    {
+        _PURCHASE_WORKFLOW,
+        "sms-subscription",
+        "sms-refund",
+        "a2p-10dlc",
+        "sms-event",
+        "sms-auto-top-up",
+    }
+)
+# The input fields that name what an activity acts on, in the input or in its record.
+_INPUT_IDS = ("account_id", "purchase_id")
 
 
 def ids_from_workflow_id(workflow_id: str) -> dict[str, str]:
     kind, _, rest = workflow_id.partition(":")
     account_id, _, purchase_id = rest.partition(":")
     ids = {"workflow_id": workflow_id}
+    if kind not in _ACCOUNT_WORKFLOWS:
+        return ids
     if account_id:
         ids["account_id"] = account_id
     if kind == _PURCHASE_WORKFLOW and purchase_id:
@@ -67,10 +87,23 @@ def _temporal_workflow_id(record: logging.LogRecord) -> str | None:
     return None
 
 
+def ids_of_input(args: Sequence[Any]) -> dict[str, str]:
+    """The account and purchase an activity's input names: fields of its argument, or
+    of the record it carries (a quote's ``record``, a purchase's view)."""
+    ids: dict[str, str] = {}
+    for source in (*args[:1], getattr(args[0], "record", None) if args else None):
+        for name in _INPUT_IDS:
+            value = getattr(source, name, None)
+            if isinstance(value, str) and value:
+                ids.setdefault(name, value)
+    return ids
+
+
 def _known_ids(record: logging.LogRecord) -> dict[str, str]:
     ids: dict[str, str] = {}
     if (workflow_id := _temporal_workflow_id(record)) is not None:
         ids.update(ids_from_workflow_id(workflow_id))
+    ids.update(activity_scope.get() or {})
     if (scope := request_scope.get()) is not None:
         params = scope.get("path_params") or {}
         ids.update({k: str(params[k]) for k in ("account_id", "purchase_id") if k in params})

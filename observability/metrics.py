@@ -8,7 +8,8 @@ rolled-back write or an idempotent replay that writes nothing counts nothing.
 
 from __future__ import annotations
 
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from prometheus_client import Counter, Histogram
 from sqlalchemy import event
@@ -37,12 +38,18 @@ RENEWALS = Counter(
 ADDONS_ENDED = Counter(
     "sms_addons_ended", "Add-ons ended, by status (cancelled, suspended).", ["status"]
 )
+RECONCILER_ACTIONS = Counter(
+    "sms_reconciler_actions",
+    "What the reconciler settled that a lost workflow left behind, by action.",
+    ["action"],
+)
 HTTP_DURATION = Histogram(
     "sms_http_request_duration_seconds",
     "API request duration by route template, method and status.",
     ["route", "method", "status"],
 )
 
+Action = TypeVar("Action", bound=StrEnum)
 _PENDING = "sms_metrics_pending"
 _Pending = list[tuple[Counter, float, dict[str, str]]]
 
@@ -64,6 +71,12 @@ def purchase_status(session: Session, item_type: str, before: str | None, after:
     """A purchase record moves to ``after``; rewriting the same status counts nothing."""
     if before != after:
         count_on_commit(session, PURCHASES, item_type=item_type, status=after)
+
+
+def reconciler_action(action: Action) -> Action:
+    """Count one thing the reconciler settled; returns ``action``."""
+    RECONCILER_ACTIONS.labels(action=action.value).inc()
+    return action
 
 
 def renewal(session: Session, *, granted: bool) -> None:

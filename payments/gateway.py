@@ -49,6 +49,13 @@ class UnknownPayment(Exception):
     """A refund named a payment the gateway never captured."""
 
 
+def refund_made(result: PaymentResult) -> PaymentResult:
+    """``result``, when the provider made the refund; one it declined is its refusal."""
+    if not result.succeeded:
+        raise GatewayRejected(result.decline_reason or "The provider declined the refund.")
+    return result
+
+
 class PaymentGateway(Protocol):
     def capture(
         self,

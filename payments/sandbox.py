@@ -26,6 +26,9 @@ from store.receipts import issue_receipt
 DECLINING_METHOD = "pm_card_chargeDeclined"
 # Records the charge, then loses the first response as a timeout would.
 FLAKY_METHOD = "pm_card_flaky"
+# Refused by the provider itself (as a bad parameter or a revoked key would be): not a
+# decline, nothing recorded, and no retry helps.
+REFUSED_METHOD = "pm_provider_refuses"
 
 
 class SandboxGateway:
@@ -45,6 +48,10 @@ class SandboxGateway:
         at: datetime,
         lines: Sequence[ReceiptLine] = (),
     ) -> PaymentResult:
+        if payment_method == REFUSED_METHOD:
+            raise GatewayRejected(
+                f"The provider refused the request: {REFUSED_METHOD} is not a payment method."
+            )
         declined = payment_method == DECLINING_METHOD
         return self._record(
             Payment(

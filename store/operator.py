@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from contracts.operator import (
     OPERATOR_REFUND_PREFIX,
     AuditAction,
+    OperatorRefundStart,
     RefundedPayment,
     RefundRequestStatus,
 )
@@ -68,6 +69,32 @@ def find_request(session: Session, account_id: str, key: str) -> RefundRequest |
     ).first()
 
 
+def is_capture_of(payment: Payment, account_id: str) -> bool:
+    """``payment`` is a succeeded capture of the account: what a refund may refund."""
+    return (
+        payment.account_id == account_id
+        and payment.kind == PaymentKind.CAPTURE.value
+        and payment.status == PaymentStatus.SUCCEEDED.value
+    )
+
+
+def refund_start_of(session: Session, request: RefundRequest) -> OperatorRefundStart | None:
+    """The operator refund workflow's input for ``request``; None when the payment it
+    refunds is no longer a succeeded capture of its account (it can never run)."""
+    capture = session.get(Payment, request.payment_id)
+    if capture is None or not is_capture_of(capture, request.account_id):
+        return None
+    return OperatorRefundStart(
+        account_id=request.account_id,
+        request_id=request.id,
+        payment_id=request.payment_id,
+        amount_minor=request.amount_minor,
+        currency=capture.currency,
+        revoke_credits=request.revoke_credits,
+        requested_at=request.created_at,
+    )
+
+
 def record_refund_request(
     session: Session,
     *,
@@ -88,12 +115,7 @@ def record_refund_request(
     if existing is not None:
         return existing
     capture = session.get(Payment, payment_id)
-    if (
-        capture is None
-        or capture.account_id != account_id
-        or capture.kind != PaymentKind.CAPTURE.value
-        or capture.status != PaymentStatus.SUCCEEDED.value
-    ):
+    if capture is None or not is_capture_of(capture, account_id):
         raise DomainError(
             ErrorCode.NOT_FOUND, f"Payment {payment_id} is not a capture of {account_id}."
         )

@@ -25,9 +25,15 @@ def turn_off_top_up(settings: AlertSettings) -> None:
 
 
 def settle_top_up(
-    session: Session, top_up_id: str, capture: TopUpCapture, at: datetime
+    session: Session,
+    top_up_id: str,
+    capture: TopUpCapture | None,
+    at: datetime,
+    refused: str | None = None,
 ) -> TopUpOutcome:
-    """Idempotent: a top-up settled already answers its outcome and writes nothing."""
+    """Idempotent: a top-up settled already answers its outcome and writes nothing.
+    ``refused``: no charge could be made (``capture`` None), or the one made was given
+    back; either way it settles as declined, for that reason."""
     top_up = session.get(AutoTopUp, top_up_id)
     if top_up is None:
         raise LookupError(f"There is no auto top-up {top_up_id}.")
@@ -36,10 +42,11 @@ def settle_top_up(
         return TopUpOutcome(
             status=TopUpStatus(top_up.status), credits=0, balance=account.credit_balance
         )
-    top_up.payment_id, top_up.settled_at = capture.payment_id, at
-    money = {"amount_minor": capture.amount_minor, "currency": capture.currency}
-    data = {"top_up_id": top_up_id, "pack": top_up.pack, "payment_id": capture.payment_id, **money}
-    if not capture.succeeded:
+    top_up.payment_id, top_up.settled_at = capture.payment_id if capture else None, at
+    money = {"amount_minor": top_up.amount_minor, "currency": top_up.currency}
+    data = {"top_up_id": top_up_id, "pack": top_up.pack, "payment_id": top_up.payment_id, **money}
+    if refused is not None or capture is None or not capture.succeeded:
+        reason = refused if refused is not None or capture is None else capture.decline_reason
         top_up.status = TopUpStatus.DECLINED.value
         settings = session.get(AlertSettings, top_up.account_id)
         if settings is not None:
@@ -49,7 +56,7 @@ def settle_top_up(
             session,
             account_id=account.id,
             type_=EventType.TOP_UP_DECLINED,
-            data={**data, "reason": capture.decline_reason, "auto_top_up": "off"},
+            data={**data, "reason": reason, "auto_top_up": "off"},
             at=at,
             key=f"top_up.declined:{top_up_id}",
         )

@@ -7,8 +7,10 @@
    ``due_now_minor``, and granted once (a tier downgrade, due 0, neither); operator
    refunds of it (``refund:operator:…``, ``refund:end-now:…``) sum to at most the
    capture, and each operator refund request marked refunded has exactly its refund
-   payment; a refunded one was captured and refunded in full and granted nothing; any
-   other purchase moved no money and granted nothing.
+   payment; a refunded one was captured and refunded in full and granted nothing; one
+   that needs attention was captured, granted nothing and was not refunded; a
+   declined or failed one captured nothing (an attempt the provider refused may stay
+   on record) and granted nothing; any other purchase moved no money and granted nothing.
 3. Renewals: at most one succeeded charge and one grant per credit month.
 4. Receipts and currency: every succeeded capture and refund has exactly one receipt,
    for its amount in its currency, whose lines add up to it; a refund's receipt names
@@ -106,7 +108,10 @@ def check_purchases(session: Session, account_id: str) -> Counter[str]:
         elif purchase.status == "refunded":
             assert captured and capture is not None and refund is not None
             assert refund.amount_minor == capture.amount_minor and grant is None
-        elif purchase.status in {"declined", "processing"}:
+        elif purchase.status == "needs_attention":  # an operator is alerted to refund it
+            assert captured and grant is None
+            assert refund is None or refund.status != "succeeded"
+        elif purchase.status in {"declined", "failed", "processing"}:
             assert not captured or purchase.status == "processing"
             assert grant is None or purchase.status == "processing"
         else:  # rejected, cancelled, expired, awaiting_confirmation: no money, no credits

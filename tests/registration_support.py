@@ -7,7 +7,7 @@ import asyncio
 import copy
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -151,6 +151,7 @@ async def stack(
     env: WorkflowEnvironment,
     sessions: sessionmaker[Session],
     database_url: str,
+    stand_ins: Sequence[Callable[..., Any]] = (),
     **overrides: object,
 ) -> AsyncIterator[Stack]:
     account_id = f"acme-{uuid.uuid4().hex[:8]}"
@@ -171,7 +172,7 @@ async def stack(
             key="test-credits",
         )
     async with (
-        running_worker(env.client, sessions, settings.sms_task_queue),
+        running_worker(env.client, sessions, settings.sms_task_queue, stand_ins),
         api_client(settings, env.client) as api,
     ):
         yield Stack(api, env, sessions, account_id, admin, user)

@@ -72,21 +72,32 @@ def stripe_settings(base: str) -> dict[str, Any]:
     }
 
 
-def stripe_gateway(sessions: sessionmaker[Session], base: str) -> StripeGateway:
-    gateway = build_gateway(settings_for("sqlite://", **stripe_settings(base)), sessions)
+def stripe_gateway(
+    sessions: sessionmaker[Session], base: str, *, as_for_stripe: bool = False
+) -> StripeGateway:
+    """The gateway on localstripe; ``as_for_stripe``: sending what real Stripe takes and
+    localstripe refuses with a 400 ``invalid_request_error`` (as a provider refuses a
+    parameter after an API-version change)."""
+    settings = {**stripe_settings(base), "stripe_localstripe": not as_for_stripe}
+    gateway = build_gateway(settings_for("sqlite://", **settings), sessions)
     assert isinstance(gateway, StripeGateway)
     return gateway
 
 
 @asynccontextmanager
 async def stripe_worker(
-    client: Client, sessions: sessionmaker[Session], task_queue: str, base: str
+    client: Client,
+    sessions: sessionmaker[Session],
+    task_queue: str,
+    base: str,
+    *,
+    as_for_stripe: bool = False,
 ) -> AsyncIterator[Worker]:
     """The real worker (every workflow and activity) with the Stripe gateway."""
     deps = ActivityDeps(
         sessions=sessions,
         catalogue=load_catalogue(),
-        gateway=stripe_gateway(sessions, base),
+        gateway=stripe_gateway(sessions, base, as_for_stripe=as_for_stripe),
         client=client,
     )
     async with worker.build_worker(client, deps, task_queue) as running:

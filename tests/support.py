@@ -7,7 +7,7 @@ import base64
 import os
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -30,6 +30,7 @@ from config.settings import DEMO_SELLER, Settings
 from domain.catalogue import Catalogue, load_catalogue
 from domain.enums import AddonStatus, BillingCycle, Plan, Role
 from domain.receipts import BilledParty
+from payments.gateway import PaymentResult
 from payments.sandbox import SandboxGateway
 from starter.api.app import build_services, create_app
 from store.db import make_engine, make_session_factory
@@ -200,12 +201,39 @@ def activity_deps(client: Client, sessions: sessionmaker[Session]) -> ActivityDe
     )
 
 
+def sandbox_capture(
+    sessions: sessionmaker[Session],
+    account_id: str,
+    *,
+    key: str,
+    at: datetime,
+    method: str = "pm_card_visa",
+    amount_minor: int = 1800,
+) -> PaymentResult:
+    """A charge of the account through the sandbox gateway under ``key`` (a purchase's
+    capture is keyed ``purchase:{purchase_id}``)."""
+    return SandboxGateway(sessions, SELLER).capture(
+        account_id=account_id,
+        amount_minor=amount_minor,
+        currency="USD",
+        payment_method=method,
+        idempotency_key=key,
+        reference=f"charge {key}",
+        at=at,
+    )
+
+
 @asynccontextmanager
 async def running_worker(
-    client: Client, sessions: sessionmaker[Session], task_queue: str
+    client: Client,
+    sessions: sessionmaker[Session],
+    task_queue: str,
+    stand_ins: Sequence[Callable[..., Any]] = (),
 ) -> AsyncIterator[Worker]:
-    """The real worker (every workflow and activity) polling ``task_queue``."""
-    async with worker.build_worker(client, activity_deps(client, sessions), task_queue) as w:
+    """The real worker (every workflow and activity, but ``stand_ins`` for those of the
+    same name) polling ``task_queue``."""
+    deps = activity_deps(client, sessions)
+    async with worker.build_worker(client, deps, task_queue, stand_ins=stand_ins) as w:
         yield w
 
 

@@ -6,18 +6,27 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
+from temporalio import activity
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
+import worker
+from activities.purchase import PurchaseActivities
 from application.security import new_token
+from boundary.errors import Fault
+from contracts.purchase import CaptureRequest, CaptureResult
+from domain.enums import PurchaseStatus
 from domain.errors import ErrorCode
-from observability.logs import install_filters, make_formatter
+from observability.logs import ids_from_workflow_id, install_filters, make_formatter
+from tests.failure_support import refusing
 from tests.purchase_support import open_shop
-from tests.support import ADMIN_TOKEN
+from tests.reconciler_support import LONG_AGO, reconcile, reconciling, stuck_purchase
+from tests.support import ADMIN_TOKEN, activity_deps
 
 ADDON = {"type": "addon", "tier": "sms-1000"}
 PACK = {"type": "credit_pack", "pack": "pack-500"}
@@ -131,3 +140,84 @@ def test_real_errors_keep_their_traceback(logs: Captured):
     lines = logs.lines()
     assert [line["level"] for line in lines] == ["WARNING"] * 3
     assert all("Traceback" in line["exc_info"] for line in lines)
+
+
+class CaptureThatSaysSo:
+    """The real capture, saying what it does in its own thread's log line; its first
+    attempt loses its answer (a retryable failure)."""
+
+    def __init__(self, real: PurchaseActivities) -> None:
+        self.real, self.attempts = real, 0
+
+    @activity.defn(name="capture_payment")
+    def capture_payment(self, request: CaptureRequest) -> CaptureResult:
+        self.attempts += 1
+        logging.getLogger("sms_addon.test.capture").info("capturing, attempt %d", self.attempts)
+        if self.attempts == 1:
+            raise TimeoutError("the answer was lost")
+        return self.real.capture_payment(request)
+
+
+async def test_the_worker_lines_of_a_purchase_carry_its_purchase_id(
+    logs: Captured,
+    dev_env: WorkflowEnvironment,
+    sqlite_sessions: sessionmaker[Session],
+    sqlite_url: str,
+):
+    """The lines of a purchase's own steps, and those of work done on its behalf by a
+    workflow whose id names no purchase (the reconciler settling one left behind)."""
+    async with open_shop(dev_env, sqlite_sessions, sqlite_url, worker=False) as shop:
+        deps = activity_deps(dev_env.client, sqlite_sessions)
+        capture = CaptureThatSaysSo(PurchaseActivities(deps))
+        stand_ins = [
+            capture.capture_payment,
+            refusing("grant_purchase"),
+            refusing("refund_payment", Fault.GATEWAY_REJECTED),
+        ]
+        async with worker.build_worker(dev_env.client, deps, shop.task_queue, stand_ins=stand_ins):
+            quote = (await shop.buy(ADDON)).json()
+            bought = await shop.confirm(quote["purchase_id"])
+        assert bought.json()["status"] == "needs_attention", bought.text
+        now = datetime.now(UTC)
+        left = stuck_purchase(
+            sqlite_sessions,
+            shop.account_id,
+            PurchaseStatus.PROCESSING,
+            now - LONG_AGO,
+            "pm_card_visa",
+        )
+        async with reconciling(dev_env.client, sqlite_sessions, shop.task_queue, refunds=False):
+            report = await reconcile(dev_env.client, shop.task_queue)
+        assert report.actions == {"purchase_needs_attention": 1}
+    lines = logs.lines()
+    own = [
+        line
+        for line in lines
+        if line["logger"]
+        in ("temporalio.activity", "temporalio.workflow", "sms_addon.test.capture")
+        and line.get("workflow_id", "").startswith("sms-purchase:")
+    ]
+    assert {line["logger"] for line in own} == {
+        "temporalio.activity",  # the lost answer, the refused grant and refund
+        "temporalio.workflow",  # the needs-attention alert
+        "sms_addon.test.capture",
+    }
+    for line in own:
+        assert (line["purchase_id"], line["account_id"]) == (quote["purchase_id"], shop.account_id)
+    on_behalf = [line for line in lines if left in line["message"]]
+    assert on_behalf, "the reconciler says which purchase needs attention"
+    for line in on_behalf:
+        assert line["workflow_id"].startswith("sms-reconciler-pass-")
+        assert (line["purchase_id"], line["account_id"]) == (left, shop.account_id)
+    passes = [line for line in lines if line.get("workflow_id", "").startswith("sms-reconciler")]
+    assert all(line.get("account_id") in (None, shop.account_id) for line in passes)
+
+
+def test_a_schedules_run_names_no_account():
+    run = "sms-reconciler-pass-2026-12-02T05:15:00Z"
+    assert ids_from_workflow_id(run) == {"workflow_id": run}
+    assert ids_from_workflow_id("sms-purchase:acme:pur_1") == {
+        "workflow_id": "sms-purchase:acme:pur_1",
+        "account_id": "acme",
+        "purchase_id": "pur_1",
+    }

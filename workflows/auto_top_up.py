@@ -6,12 +6,21 @@ can, under the caps (``store.balance_watch``)."""
 from __future__ import annotations
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.auto_top_up import AutoTopUpActivities
     from activities.events import EventActivities
     from boundary.options import DATABASE_WRITE, GATEWAY_CALL, TEMPORAL_CALL
-    from contracts.events import AUTO_TOP_UP_WORKFLOW, TopUpOutcome, TopUpSettlement, TopUpStart
+    from contracts.events import (
+        AUTO_TOP_UP_WORKFLOW,
+        TopUpCapture,
+        TopUpOutcome,
+        TopUpRefund,
+        TopUpSettlement,
+        TopUpStart,
+    )
+    from domain.events import TopUpStatus
     from domain.money import format_money
     from workflows.search_attributes import ACCOUNT_ID
 
@@ -20,29 +29,98 @@ with workflow.unsafe.imports_passed_through():
 class AutoTopUpWorkflow:
     @workflow.run
     async def run(self, start: TopUpStart) -> TopUpOutcome:
+        """Charge, settle, deliver. A charge refused for good settles as declined (auto
+        top-up off); credits that can never be granted are refunded first: the top-up
+        always ends recorded, never as a failed workflow."""
         workflow.upsert_search_attributes([ACCOUNT_ID.value_set(start.account_id)])
         workflow.set_current_details(f"Charging auto top-up {start.top_up_id}.")
-        capture = await workflow.execute_activity_method(
-            AutoTopUpActivities.capture_top_up,
-            start,
-            summary=f"charge {start.top_up_id}",
-            **GATEWAY_CALL,
-        )
+        try:
+            capture = await workflow.execute_activity_method(
+                AutoTopUpActivities.capture_top_up,
+                start,
+                summary=f"charge {start.top_up_id}",
+                **GATEWAY_CALL,
+            )
+        except ActivityError as error:
+            return await self._settle(start, None, f"The charge was refused: {error.cause}")
         money = format_money(capture.amount_minor, capture.currency)
-        outcome = await workflow.execute_activity_method(
-            AutoTopUpActivities.settle_auto_top_up,
-            TopUpSettlement(top_up_id=start.top_up_id, capture=capture, at=workflow.now()),
-            summary=f"grant {money} of credits" if capture.succeeded else "declined: turn off",
-            **DATABASE_WRITE,
-        )
-        await workflow.execute_activity_method(
-            EventActivities.dispatch_events,
-            start.account_id,
-            summary="deliver its events",
-            **TEMPORAL_CALL,
-        )
+        try:
+            outcome = await self._settle(start, capture)
+        except ActivityError as error:
+            why = f"The credits could not be granted ({error.cause})"
+            if capture.succeeded:
+                why = await self._give_back(start, capture, why)
+            return await self._settle(start, capture, why)
         workflow.set_current_details(
             f"Auto top-up {start.top_up_id} {outcome.status.value}: {money}, "
             f"{outcome.credits:,} credits; balance {outcome.balance:,}."
         )
         return outcome
+
+    async def _settle(
+        self, start: TopUpStart, capture: TopUpCapture | None, refused: str | None = None
+    ) -> TopUpOutcome:
+        """Settle (grant, or decline ``refused``), then start the deliveries of the
+        events it wrote. Only the first, plain settle raises: a refused one is the
+        last word, and is logged for an operator when it cannot be written either."""
+        settlement = TopUpSettlement(
+            top_up_id=start.top_up_id, capture=capture, at=workflow.now(), refused=refused
+        )
+        try:
+            outcome = await workflow.execute_activity_method(
+                AutoTopUpActivities.settle_auto_top_up,
+                settlement,
+                summary="grant its credits"
+                if refused is None and capture is not None and capture.succeeded
+                else "declined: turn off",
+                **DATABASE_WRITE,
+            )
+        except ActivityError as error:
+            if refused is None:
+                raise
+            workflow.logger.error(
+                "Auto top-up %s stays in flight: %s; it could not be settled: %s",
+                start.top_up_id,
+                refused,
+                error.cause,
+            )
+            outcome = TopUpOutcome(status=TopUpStatus.IN_FLIGHT, credits=0, balance=0)
+        await self._deliver_events(start)
+        if refused is not None:
+            workflow.set_current_details(f"Auto top-up {start.top_up_id} declined: {refused}")
+        return outcome
+
+    async def _give_back(self, start: TopUpStart, capture: TopUpCapture, why: str) -> str:
+        """Refund a charge whose credits can never be granted; why it settles declined."""
+        try:
+            await workflow.execute_activity_method(
+                AutoTopUpActivities.refund_top_up,
+                TopUpRefund(
+                    top_up_id=start.top_up_id, payment_id=capture.payment_id, at=workflow.now()
+                ),
+                summary="refund: the credits cannot be granted",
+                **GATEWAY_CALL,
+            )
+        except ActivityError as error:
+            workflow.logger.error(
+                "Auto top-up %s needs attention: %s and the refund of %s failed: %s",
+                start.top_up_id,
+                why,
+                capture.payment_id,
+                error.cause,
+            )
+            return f"{why}; the refund failed and an operator has been alerted."
+        return f"{why}; the charge was refunded."
+
+    async def _deliver_events(self, start: TopUpStart) -> None:
+        """Start the deliveries of the events the settlement wrote; the event sweep
+        starts any this could not."""
+        try:
+            await workflow.execute_activity_method(
+                EventActivities.dispatch_events,
+                start.account_id,
+                summary="deliver its events",
+                **TEMPORAL_CALL,
+            )
+        except ActivityError as error:
+            workflow.logger.warning("Its events wait for the sweep: %s", error.cause)

@@ -29,10 +29,12 @@ class OperatorRefundWorkflow:
     @workflow.init
     def __init__(self, start: OperatorRefundStart) -> None:
         self._done: RefundedPayment | None = None
-        self._refused: str | None = None
+        self._refused: str | None = None  # why no refund was settled, as the API answers
 
     @workflow.run
     async def run(self, start: OperatorRefundStart) -> RefundedPayment | None:
+        """Refund, then settle; a permanent failure of either ends the run with what
+        it means said and recorded where it can be, never as a failed workflow."""
         workflow.upsert_search_attributes([ACCOUNT_ID.value_set(start.account_id)])
         money = format_money(start.amount_minor, start.currency)
         workflow.set_current_details(f"Refunding {money} of {start.payment_id}")
@@ -45,40 +47,68 @@ class OperatorRefundWorkflow:
             )
         except ActivityError as error:
             found = refusal_of(error)
-            if found is None:
-                raise
+            if found is None:  # the outcome is not known: the amount stays held
+                return await self._needs_attention(start, f"the refund did not settle: {error}")
+            await self._release(start, found.message)
+            return await self._ended(
+                None, f"Refused by the provider at {moment(workflow.now())}: {found.message}"
+            )
+        try:
+            done: RefundedPayment = await workflow.execute_activity_method(
+                OperatorActivities.settle_operator_refund,
+                SettleRefund(
+                    request_id=start.request_id, refund_payment_id=refund_id, at=start.requested_at
+                ),
+                summary="record the refund, revoke credits, complete the audit",
+                **DATABASE_WRITE,
+            )
+        except ActivityError as error:
+            return await self._needs_attention(
+                start, f"refund {refund_id} was made but could not be recorded: {error.cause}"
+            )
+        self._done = done
+        return await self._ended(
+            done,
+            f"Refund {done.payment_id} {done.status.value}: {money} at {moment(workflow.now())}"
+            f", {done.credits_revoked:,} credits revoked",
+        )
+
+    @workflow.update
+    async def outcome(self) -> RefundedPayment:
+        """The refund once settled, or why not (409 ``conflict``)."""
+        await workflow.wait_condition(lambda: self._done is not None or self._refused is not None)
+        if self._done is None:
+            assert self._refused is not None
+            raise refusal(ErrorCode.CONFLICT, self._refused)
+        return self._done
+
+    async def _release(self, start: OperatorRefundStart, why: str) -> None:
+        """Nothing was refunded: free the request's amount, then answer."""
+        try:
             await workflow.execute_activity_method(
                 OperatorActivities.fail_operator_refund,
                 start.request_id,
                 summary="free the refused refund's amount",
                 **DATABASE_WRITE,
             )
-            self._refused = found.message
-            workflow.set_current_details(
-                f"Refused by the provider at {moment(workflow.now())}: {found.message}"
+        except ActivityError as error:
+            workflow.logger.error(
+                "Operator refund request %d stays requested: %s", start.request_id, error.cause
             )
-            await workflow.wait_condition(workflow.all_handlers_finished)
-            return None
-        done: RefundedPayment = await workflow.execute_activity_method(
-            OperatorActivities.settle_operator_refund,
-            SettleRefund(
-                request_id=start.request_id, refund_payment_id=refund_id, at=start.requested_at
-            ),
-            summary="record the refund, revoke credits, complete the audit",
-            **DATABASE_WRITE,
+        self._refused = f"The provider refused the refund: {why}"
+
+    async def _needs_attention(
+        self, start: OperatorRefundStart, why: str
+    ) -> RefundedPayment | None:
+        """The money may have gone back while the request says otherwise: the request
+        keeps its amount held and an operator is alerted (docs/runbook.md)."""
+        self._refused = f"The refund needs an operator's attention: {why}"
+        workflow.logger.error(
+            "Operator refund request %d needs attention: %s", start.request_id, why
         )
-        self._done = done
-        workflow.set_current_details(
-            f"Refund {done.payment_id} {done.status.value}: {money} at {moment(workflow.now())}"
-            f", {done.credits_revoked:,} credits revoked"
-        )
+        return await self._ended(None, f"Needs attention since {moment(workflow.now())}: {why}")
+
+    async def _ended(self, done: RefundedPayment | None, details: str) -> RefundedPayment | None:
+        workflow.set_current_details(details)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return done
-
-    @workflow.update
-    async def outcome(self) -> RefundedPayment:
-        """The refund once settled, or the provider's refusal (409 ``conflict``)."""
-        await workflow.wait_condition(lambda: self._done is not None or self._refused is not None)
-        if self._done is None:
-            raise refusal(ErrorCode.CONFLICT, f"The provider refused the refund: {self._refused}")
-        return self._done

@@ -18,7 +18,7 @@ from workflows.purchase_steps import PurchaseSteps
 
 with workflow.unsafe.imports_passed_through():
     from boundary.errors import Fault, refusal_of
-    from contracts.purchase import Decision, PurchaseInput, PurchaseView
+    from contracts.purchase import Decision, PaymentRef, PurchaseInput, PurchaseView
     from domain.enums import PurchaseStatus
     from domain.errors import ErrorCode
     from domain.money import format_money
@@ -73,7 +73,10 @@ class PurchaseWorkflow:
 
         capture = None
         if quote.due_now_minor > 0:  # a downgrade's quote of 0 charges nothing
-            capture = await self._steps.capture(quote)
+            try:
+                capture = await self._steps.capture(quote)
+            except (ActivityError, ApplicationError) as error:
+                return await self._capture_refused(error)
             if not capture.succeeded:
                 return await self._end(
                     PurchaseStatus.DECLINED,
@@ -84,19 +87,21 @@ class PurchaseWorkflow:
             await self._steps.grant(quote)
         except (ActivityError, ApplicationError) as error:  # a local activity's: its cause
             # Only a refusal means the credits can never be granted; anything else was
-            # retried until it stopped (the grant is idempotent), so it is not a refund.
+            # retried until it stopped (the grant is idempotent and may have committed).
             failure = refusal_of(error)
-            if failure is None or failure.type != Fault.GRANT_FAILED:
+            if failure is None:
                 raise
             if capture is None:  # nothing was charged: nothing to give back
-                return await self._end(PurchaseStatus.REJECTED, Fault.GRANT_FAILED, failure.message)
-            await self._steps.refund(capture.payment)
-            return await self._end(
-                PurchaseStatus.REFUNDED,
-                Fault.GRANT_FAILED,
-                "The credits could not be granted; the payment was refunded.",
-            )
-        await self._steps.reach_subscription(quote)
+                code = failure.type or Fault.GRANT_FAILED
+                return await self._end(PurchaseStatus.REJECTED, code, failure.message)
+            return await self._give_back(capture.payment, failure.message)
+        try:
+            await self._steps.reach_subscription(quote)
+        except (ActivityError, ApplicationError) as error:
+            # Paid and granted in one transaction, the purchase is complete; a missing
+            # subscription is started again by the reconciler, and a running one
+            # re-reads its lines at its next renewal.
+            workflow.logger.error("The purchase could not reach the subscription: %s", error)
         return await self._end(PurchaseStatus.COMPLETED, recorded=True)
 
     # -- messages -----------------------------------------------------------------
@@ -184,6 +189,50 @@ class PurchaseWorkflow:
                 "The purchase could not be checked in time; nothing was charged. Try again.",
             )
         raise error
+
+    async def _capture_refused(self, error: Refusal) -> PurchaseView:
+        """A capture that moved money answers a result, so a refused one took nothing:
+        ``failed`` when the provider refused the request itself (not the card), else
+        rejected as any other refusal before money moves. Anything else would leave
+        the outcome unknown (``GATEWAY_CALL`` retries until it settles), so it never
+        ends the purchase as if nothing was charged."""
+        failure = refusal_of(error)
+        if failure is None:
+            raise error
+        if failure.type == Fault.GATEWAY_REJECTED:
+            return await self._end(
+                PurchaseStatus.FAILED, ErrorCode.PAYMENT_PROVIDER_ERROR, failure.message
+            )
+        return await self._reject(error)
+
+    async def _give_back(self, payment: PaymentRef, why: str) -> PurchaseView:
+        """The money was taken and the credits can never be granted: refund it (keyed),
+        or, when the refund fails too, end ``needs_attention`` and alert an operator."""
+        try:
+            await self._steps.refund(payment)
+        except ActivityError as error:
+            refused = refusal_of(error)
+            reason = refused.message if refused is not None else str(error.cause or error)
+            money = format_money(payment.amount_minor, payment.currency)
+            workflow.logger.error(
+                "Purchase needs attention: %s captured as %s, the credits could not be "
+                "granted (%s) and the refund failed (%s)",
+                money,
+                payment.payment_id,
+                why,
+                reason,
+            )
+            return await self._end(
+                PurchaseStatus.NEEDS_ATTENTION,
+                Fault.REFUND_FAILED,
+                f"The credits could not be granted and the refund of {money} failed "
+                f"({reason}); an operator has been alerted.",
+            )
+        return await self._end(
+            PurchaseStatus.REFUNDED,
+            Fault.GRANT_FAILED,
+            f"The credits could not be granted ({why}); the payment was refunded.",
+        )
 
     async def _end(
         self,

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.purchase import PurchaseActivities
@@ -155,7 +156,7 @@ class PurchaseSteps:
 
     async def refund(self, payment: PaymentRef) -> None:
         """A regular activity: rare, and a gateway call worth its own task."""
-        workflow.set_current_details("The grant failed for good; refunding the payment.")
+        workflow.set_current_details("The credits cannot be granted; refunding the payment.")
         request = RefundRequest(
             account_id=self._request.account_id,
             purchase_id=self._request.purchase_id,
@@ -199,12 +200,16 @@ class PurchaseSteps:
         else:
             self._completed_at = workflow.now()
             # Record first, then publish: the API never shows a status the DB lacks.
-            await self._local(
-                PurchaseActivities.record_purchase,
-                self._recorded_as(status),
-                f"record {status.value}",
-                DATABASE_WRITE,
-            )
+            try:
+                await self._local(
+                    PurchaseActivities.record_purchase,
+                    self._recorded_as(status),
+                    f"record {status.value}",
+                    DATABASE_WRITE,
+                )
+            except (ActivityError, ApplicationError) as error:
+                # Refused for good (its row is gone): the run still ends, and says so.
+                workflow.logger.error("The purchase ended %s unrecorded: %s", status.value, error)
             self._publish(status)
         workflow.set_current_details(
             f"Ended {status.value} at {moment(self._completed_at)}."

@@ -14,7 +14,7 @@ import asyncio
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.registration import RegistrationActivities
@@ -52,21 +52,40 @@ class A2pRegistrationWorkflow:
         workflow.upsert_search_attributes(
             [search_attributes.ACCOUNT_ID.value_set(start.account_id)]
         )
-        details, submission = start.details, start.submission
-        approved_brand: BrandDetails | None = None
-        while True:
-            approved_brand = await self._review(start, details, submission, approved_brand)
-            if self._state.status is RegistrationStatus.APPROVED:
-                break
-            correction = await self._await_correction(start.decision_timeout)
-            if correction is None:
-                break
-            details, submission = correction, submission + 1
+        try:
+            await self._until_approved_or_closed(start)
+        except ActivityError as error:  # a record refused for good (a reminder never is)
+            self._unrecorded(error)
         workflow.set_current_details(
             f"Registration {self._state.status.value} at {moment(workflow.now())}."
         )
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
+
+    async def _until_approved_or_closed(self, start: RegistrationStart) -> None:
+        details, submission = start.details, start.submission
+        approved_brand: BrandDetails | None = None
+        while True:
+            approved_brand = await self._review(start, details, submission, approved_brand)
+            if self._state.status is RegistrationStatus.APPROVED:
+                return
+            correction = await self._await_correction(start.decision_timeout)
+            if correction is None:
+                return
+            details, submission = correction, submission + 1
+
+    def _unrecorded(self, error: ActivityError) -> None:
+        """The row cannot be written: the run ends ``failed`` and says why; the
+        account's next submission starts a new run."""
+        reason = f"The registration could not be recorded: {error.cause}"
+        workflow.logger.error("A2P 10DLC registration ends unrecorded: %s", reason)
+        self._closing = True
+        self._state = self._state.model_copy(
+            update={"status": RegistrationStatus.FAILED, "reason": reason}
+        )
+        workflow.upsert_search_attributes(
+            [search_attributes.A2P_REGISTRATION_STATUS.value_set(RegistrationStatus.FAILED.value)]
+        )
 
     @workflow.signal
     def decide(self, decision: CarrierDecision) -> None:
@@ -75,8 +94,8 @@ class A2pRegistrationWorkflow:
 
     @workflow.update
     async def submitted(self) -> RegistrationState:
-        """The state once this run's first submission is on record."""
-        await workflow.wait_condition(lambda: self._state.submission > 0)
+        """The state once this run's first submission is on record (or could not be)."""
+        await workflow.wait_condition(lambda: self._state.submission > 0 or self._closing)
         return self._state
 
     @workflow.update
@@ -85,7 +104,7 @@ class A2pRegistrationWorkflow:
         the new submission is on record."""
         self._correction = details
         target = self._state.submission + 1
-        await workflow.wait_condition(lambda: self._state.submission >= target)
+        await workflow.wait_condition(lambda: self._state.submission >= target or self._closing)
         return self._state
 
     @resubmit.validator
@@ -222,19 +241,25 @@ class A2pRegistrationWorkflow:
         number: int,
         since: datetime,
     ) -> None:
-        await workflow.execute_activity_method(
-            RegistrationActivities.remind,
-            RegistrationReminder(
-                account_id=account_id,
-                step=step,
-                submission=submission,
-                number=number,
-                waiting_since=since,
-                at=workflow.now(),
-            ),
-            summary=f"reminder {number} about the {step.value}",
-            **DATABASE_WRITE,
-        )
+        """A late decision's reminder is a log line: one that cannot be written is
+        skipped, never a reason to stop waiting for the carrier."""
+        try:
+            await workflow.execute_activity_method(
+                RegistrationActivities.remind,
+                RegistrationReminder(
+                    account_id=account_id,
+                    step=step,
+                    submission=submission,
+                    number=number,
+                    waiting_since=since,
+                    at=workflow.now(),
+                ),
+                summary=f"reminder {number} about the {step.value}",
+                **DATABASE_WRITE,
+            )
+        except ActivityError as error:
+            workflow.logger.warning("Reminder %d was not sent: %s", number, error.cause)
+            return
         self._state = self._state.model_copy(
             update={"reminders_sent": self._state.reminders_sent + 1}
         )

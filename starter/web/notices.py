@@ -96,6 +96,12 @@ NOTICES: dict[str, Notice] = {
             " purchase again."
         )
     ),
+    ErrorCode.PAYMENT_PROVIDER_ERROR: Notice(
+        N_(
+            "The payment provider refused the request, so nothing was charged and no"
+            " credits were added. We have been alerted; try again later."
+        )
+    ),
     ErrorCode.QUOTE_EXPIRED: Notice(
         N_(
             "This quote expired before it was confirmed, so nothing was charged."

@@ -84,6 +84,7 @@ def get_purchase(
         ErrorCode.ADDON_ALREADY_ACTIVE,
         ErrorCode.ADDON_NOT_ACTIVE,
         ErrorCode.PLAN_NOT_ELIGIBLE,
+        ErrorCode.PAYMENT_PROVIDER_ERROR,
         ErrorCode.SERVICE_UNAVAILABLE,
     ),
 )
