@@ -21,6 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine
 
 from tests.ports import free_port
+from tests.support import CARRIER_WEBHOOK_SECRET
 from tests.test_debit_fast_path import ledger
 from tests.test_usage import account_with_user, grant
 
@@ -49,7 +50,7 @@ def two_api_processes(
         **os.environ,
         "DATABASE_URL": database_url,
         "SMS_ADMIN_TOKEN": "test-admin-token-processes",
-        "SMS_WEBHOOK_SECRET": "test-webhook-secret-processes",
+        "SMS_WEBHOOK_SECRET": CARRIER_WEBHOOK_SECRET,
         "TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}",  # debits never reach Temporal
     }
     argv = [sys.executable, "-m", "starter.cli", "api", "--host", "127.0.0.1"]
