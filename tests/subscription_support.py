@@ -3,15 +3,16 @@ completed add-on purchase leaves behind), its running workflow, and DB readers."
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from temporalio.client import WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
@@ -236,3 +237,47 @@ async def subscribed(
     finally:
         with contextlib.suppress(RPCError):
             await subscription.latest_handle().terminate("test finished")
+
+
+# Real-time tests: an add-on activated this long ago has a renewal due when its
+# subscription starts.
+OVERDUE = timedelta(days=40)
+
+
+def renewal_due(sessions: sessionmaker[Session], prefix: str) -> tuple[str, Period]:
+    """An add-on activated ``OVERDUE`` ago (real time): its account and the credit month
+    its subscription renews into as soon as it starts."""
+    started = datetime.now(UTC) - OVERDUE
+    account_id = new_account_id(prefix)
+    activate(sessions, account_id, anchor=started.date(), at=started)
+    due = credit_month(started.date(), started).end
+    return account_id, credit_month(started.date(), due)
+
+
+async def start_subscription(
+    client: Client, account_id: str, queue: str
+) -> WorkflowHandle[object, AddonStatus]:
+    return await client.start_workflow(
+        SUBSCRIPTION_WORKFLOW,
+        SubscriptionStart(account_id=account_id, purchase_id="activated"),
+        id=subscription_workflow_id(account_id),
+        task_queue=queue,
+        result_type=AddonStatus,
+    )
+
+
+async def state_of(handle: WorkflowHandle[object, AddonStatus]) -> AddonState:
+    state: AddonState = await handle.query(STATE_QUERY, result_type=AddonState)
+    return state
+
+
+async def renewed(sessions: sessionmaker[Session], account_id: str, month_start: datetime) -> None:
+    """Wait (real time, a minute at most) until the renewal of ``month_start`` has
+    granted its credits."""
+    key = f"renewal:{account_id}:{month_start:%Y-%m-%d}"
+    for _ in range(600):
+        with sessions() as session:
+            if session.query(CreditGrant).filter_by(idempotency_key=key).count():
+                return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the renewal of {month_start:%Y-%m-%d} never granted")
