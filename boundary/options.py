@@ -78,10 +78,10 @@ GATEWAY_CALL = StepOptions(
 )
 
 # A renewal's charge stops retrying a provider that does not answer after this many
-# attempts, or this long, whichever comes first (backoff 1 s, 2 s, 4 s … so six attempts
-# refused at once take about 31 s; six that each hang until the Stripe client gives up
-# take about 90 s). Its outcome is then unknown: the payment janitor settles it against
-# the provider, and the renewal waits for that answer on durable timers, its lock free.
+# attempts (1, 2, 4, 8 and 16 s apart), or this long, whichever comes first: a provider
+# that answers nothing at all is not hammered, one that lets each attempt hang is not
+# waited on for ever. The outcome is then unknown: the payment janitor settles it
+# against the provider, and the renewal waits for that answer on durable timers.
 GATEWAY_ATTEMPTS = 6
 GATEWAY_PATIENCE = timedelta(minutes=2)
 BOUNDED_GATEWAY_CALL = StepOptions(
@@ -100,6 +100,16 @@ BOUNDED_GATEWAY_CALL = StepOptions(
 # the longest, so a short outage passes quickly and a long one costs a few tries an hour.
 OUTAGE_FIRST_PAUSE = timedelta(seconds=2)
 OUTAGE_LONGEST_PAUSE = timedelta(minutes=5)
+# A read such a step makes: three quick tries inside its workflow task (their backoff
+# stays below LOCAL_RETRY_THRESHOLD below, so no timer), then the pause above.
+DATABASE_READ = StepOptions(
+    start_to_close_timeout=timedelta(seconds=5),
+    retry_policy=RetryPolicy(
+        initial_interval=timedelta(milliseconds=200),
+        maximum_attempts=3,
+        non_retryable_error_types=list(PERMANENT_TYPES),
+    ),
+)
 
 # Starting or signalling another workflow: one RPC to the Temporal frontend.
 TEMPORAL_CALL = StepOptions(

@@ -22,7 +22,13 @@ with workflow.unsafe.imports_passed_through():
     from activities.operator import OperatorActivities
     from activities.subscription import SubscriptionActivities
     from boundary.errors import raise_refusal
-    from boundary.options import DATABASE_WRITE, GATEWAY_CALL, READ_CHECK
+    from boundary.options import (
+        DATABASE_READ,
+        DATABASE_WRITE,
+        GATEWAY_CALL,
+        READ_CHECK,
+        StepOptions,
+    )
     from contracts.operator import EndedNow, EndNowRefund, RefundedPayment
     from contracts.subscription import (
         AddonChange,
@@ -137,19 +143,21 @@ class AddonKeeper:
 
     # -- activities -----------------------------------------------------------------------
 
-    async def snapshot(self) -> AddonSnapshot | None:
+    async def snapshot(self, options: StepOptions = READ_CHECK) -> AddonSnapshot | None:
         """The account's terms and add-on; None when the account has no add-on row."""
         return await workflow.execute_local_activity_method(
             SubscriptionActivities.load_addon_snapshot,
             self._account_id,
             summary="read the account and its add-on",
-            **READ_CHECK,
+            **options,
         )
 
     async def step_snapshot(self) -> AddonSnapshot | None:
         """The snapshot a step of the main loop needs: a database outage is waited out
         (only a missing add-on answers None)."""
-        return await self.outage.waited_out(self.snapshot, "reading the add-on")
+        return await self.outage.waited_out(
+            lambda: self.snapshot(DATABASE_READ), "reading the add-on"
+        )
 
     async def charge(
         self, charge: BillingCharge, month: Period, attempt: int, at: datetime

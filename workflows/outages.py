@@ -1,6 +1,6 @@
 """Waiting out what a workflow depends on being down, on durable timers.
 
-A step that reads the database runs with a bounded budget (``READ_CHECK``); when the
+A step that reads the database makes a few quick tries (``DATABASE_READ``); when the
 database does not answer within it, the step is tried again after a pause that starts
 short and doubles (``OUTAGE_FIRST_PAUSE`` to ``OUTAGE_LONGEST_PAUSE``), however long
 the outage lasts. Meanwhile the workflow says why it cannot act, and its messages are

@@ -21,7 +21,7 @@ from workflows.outages import Outage, Pauses
 
 with workflow.unsafe.imports_passed_through():
     from activities.subscription import SubscriptionActivities
-    from boundary.options import BOUNDED_GATEWAY_CALL, GATEWAY_CALL, READ_CHECK
+    from boundary.options import BOUNDED_GATEWAY_CALL, DATABASE_READ, GATEWAY_CALL
     from contracts.subscription import ChargeOutcome, ChargeRequest, ChargeTerms, RecordedCharge
     from domain.billing import BillingCharge
     from domain.calendar import Period
@@ -69,7 +69,7 @@ class RenewalCharges:
                 SubscriptionActivities.price_renewal_charge,
                 request,
                 summary=f"price the charge for the month of {day(request.month_start)}",
-                **READ_CHECK,
+                **DATABASE_READ,
             )
 
         return await self._outage.waited_out(priced, "pricing a renewal's charge")
@@ -122,5 +122,5 @@ class RenewalCharges:
             SubscriptionActivities.find_renewal_charge,
             request,
             summary=f"read the charge for the month of {day(request.month_start)}",
-            **READ_CHECK,
+            **DATABASE_READ,
         )
