@@ -198,8 +198,7 @@ class SubscriptionActivities:
                 )
                 granted = grant.credits
             balance = lock_account(session, account_id).credit_balance
-            metrics.renewal(session, granted=renewal.grant)
-            renewal_event(
+            first = renewal_event(
                 session,
                 account_id=account_id,
                 month_start=month.start,
@@ -208,6 +207,8 @@ class SubscriptionActivities:
                 balance=balance,
                 at=renewal.at,
             )
+            if first:  # a rerun of this write (its answer lost) is the same renewal
+                metrics.renewal(session, granted=renewal.grant)
         return RenewalOutcome(expired=expired, granted=granted, balance=balance, totals=totals)
 
     @activity.defn
