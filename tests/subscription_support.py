@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
@@ -271,13 +271,47 @@ async def state_of(handle: WorkflowHandle[object, AddonStatus]) -> AddonState:
     return state
 
 
-async def renewed(sessions: sessionmaker[Session], account_id: str, month_start: datetime) -> None:
-    """Wait (real time, a minute at most) until the renewal of ``month_start`` has
-    granted its credits."""
+def renewal_soon(
+    sessions: sessionmaker[Session], prefix: str, seconds: float
+) -> tuple[str, Period]:
+    """An add-on whose credit month ends ``seconds`` from now (real time, its row moved
+    there): its account and the credit month it renews into then."""
+    account_id, _ = renewal_due(sessions, prefix)
+    boundary = datetime.now(UTC) + timedelta(seconds=seconds)
+    with transaction(sessions) as session:
+        addon = session.get(AddonSubscription, account_id)
+        account = session.get(Account, account_id)
+        assert addon is not None and account is not None
+        addon.period_end = addon.next_charge_at = boundary
+        anchor = account.billing_anchor
+    return account_id, credit_month(anchor, boundary)
+
+
+async def loaded(handle: WorkflowHandle[object, AddonStatus], within: float = 60) -> AddonState:
+    """The subscription's state once it has read its add-on (real time)."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        with contextlib.suppress(WorkflowQueryFailedError):
+            return await state_of(handle)
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{handle.id} never loaded its add-on")
+        await asyncio.sleep(0.2)
+
+
+def renewal_granted(
+    sessions: sessionmaker[Session], account_id: str, month_start: datetime
+) -> bool:
     key = f"renewal:{account_id}:{month_start:%Y-%m-%d}"
-    for _ in range(600):
-        with sessions() as session:
-            if session.query(CreditGrant).filter_by(idempotency_key=key).count():
-                return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"the renewal of {month_start:%Y-%m-%d} never granted")
+    with sessions() as session:
+        return session.query(CreditGrant).filter_by(idempotency_key=key).count() > 0
+
+
+async def renewed(
+    sessions: sessionmaker[Session], account_id: str, month_start: datetime, within: float = 60
+) -> None:
+    """Wait (real time) until the renewal of ``month_start`` has granted its credits."""
+    deadline = asyncio.get_running_loop().time() + within
+    while not renewal_granted(sessions, account_id, month_start):
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"the renewal of {month_start:%Y-%m-%d} never granted")
+        await asyncio.sleep(0.2)

@@ -3,7 +3,7 @@ of the add-on is waited out on durable timers, however long the outage lasts, an
 message meanwhile is refused at once with 503 ``service_unavailable`` (never 500).
 
 On the time-skipping server, so that the outage can outlast every retry budget (the
-real-time drill is tests/test_outage_drills.py); the read is a stand-in that fails as
+real-time drill is tests/test_outage_drill_database.py); the read is a stand-in that fails as
 the database driver does while ``down`` is set.
 """
 
