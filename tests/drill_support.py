@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
@@ -34,11 +34,11 @@ from application.context import Services
 from boundary.errors import error_code_of
 from config.settings import Settings
 from contracts.subscription import RESUME_UPDATE, ResumeAccepted, ResumeAddon
-from domain.enums import PaymentKind
 from starter.api.app import build_services
 from store.db import make_session_factory
 from store.models import Payment
 from tests.outage_support import LoopbackProxy, sqlite_unreachable, through
+from tests.subscription_support import captures
 from tests.support import (
     POSTGRES_URL,
     fresh_database,
@@ -155,16 +155,7 @@ async def running(handle: WorkflowHandle[Any, Any]) -> bool:
 
 
 def renewal_charges(sessions: sessionmaker[Session], account_id: str) -> list[Payment]:
-    with sessions() as session:
-        return list(
-            session.scalars(
-                select(Payment).where(
-                    Payment.account_id == account_id,
-                    Payment.kind == PaymentKind.CAPTURE.value,
-                    Payment.idempotency_key.like("renewal:%"),
-                )
-            )
-        )
+    return [c for c in captures(sessions, account_id) if c.idempotency_key.startswith("renewal:")]
 
 
 def succeeded(payments: list[Payment]) -> list[Payment]:

@@ -101,17 +101,7 @@ class Subscription:
             return addon
 
     def charges(self) -> list[Payment]:
-        with self.sessions() as session:
-            return list(
-                session.scalars(
-                    select(Payment)
-                    .where(
-                        Payment.account_id == self.account_id,
-                        Payment.kind == PaymentKind.CAPTURE.value,
-                    )
-                    .order_by(Payment.at, Payment.created_at)
-                )
-            )
+        return captures(self.sessions, self.account_id)
 
     def entries(self, kind: EntryKind) -> list[CreditEntry]:
         with self.sessions() as session:
@@ -150,13 +140,29 @@ class Subscription:
                 setattr(account, name, value)
 
     def add_pack(self, pack: RecurringItem, at: datetime) -> str:
-        """What a completed pack purchase writes; returns its purchase id."""
-        purchase_id = f"pur-{uuid.uuid4().hex[:10]}"
-        with transaction(self.sessions) as session:
-            add_credit_pack(
-                session, account_id=self.account_id, purchase_id=purchase_id, pack=pack, at=at
+        return add_pack(self.sessions, self.account_id, pack, at)
+
+
+def add_pack(
+    sessions: sessionmaker[Session], account_id: str, pack: RecurringItem, at: datetime
+) -> str:
+    """What a completed pack purchase writes; returns its purchase id (its line's id)."""
+    purchase_id = f"pur-{uuid.uuid4().hex[:10]}"
+    with transaction(sessions) as session:
+        add_credit_pack(session, account_id=account_id, purchase_id=purchase_id, pack=pack, at=at)
+    return purchase_id
+
+
+def captures(sessions: sessionmaker[Session], account_id: str) -> list[Payment]:
+    """Every capture of the account, in business-time order, whatever its status."""
+    with sessions() as session:
+        return list(
+            session.scalars(
+                select(Payment)
+                .where(Payment.account_id == account_id, Payment.kind == PaymentKind.CAPTURE.value)
+                .order_by(Payment.at, Payment.created_at)
             )
-        return purchase_id
+        )
 
 
 async def advance_to(env: WorkflowEnvironment, moment: datetime) -> None:

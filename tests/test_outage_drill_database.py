@@ -17,19 +17,7 @@ import pytest
 from temporalio.client import Client, WorkflowHandle
 
 from domain.enums import AddonStatus, Role
-from tests.drill_support import (
-    OUTAGE_SECONDS,
-    PROBE_EVERY_SECONDS,
-    RECOVERY_SECONDS,
-    RENEWAL_IN,
-    Answers,
-    Database,
-    databases,
-    during,
-    renewal_charges,
-    running,
-    succeeded,
-)
+from tests import drill_support as harness
 from tests.invariants import check_money
 from tests.operator_support import admin_post
 from tests.subscription_support import (
@@ -48,7 +36,7 @@ pytestmark = pytest.mark.drill
 
 @dataclass
 class DatabaseDrill:
-    database: Database
+    database: harness.Database
     queue: str
     api: httpx.AsyncClient
     token: str
@@ -56,7 +44,7 @@ class DatabaseDrill:
     renewing: WorkflowHandle[Any, Any]  # it renews during the outage
     renewing_id: str
     month_start: datetime
-    answers: Answers = field(default_factory=Answers)
+    answers: harness.Answers = field(default_factory=harness.Answers)
 
     @property
     def starting_id(self) -> str:
@@ -71,7 +59,7 @@ class DatabaseDrill:
 
 
 async def database_drill(
-    stack: contextlib.AsyncExitStack, database: Database, client: Client
+    stack: contextlib.AsyncExitStack, database: harness.Database, client: Client
 ) -> DatabaseDrill:
     """A worker and the API on ``database``; a subscription renewing soon, loaded, and
     one about to start."""
@@ -83,7 +71,9 @@ async def database_drill(
     starting_id = new_account_id(f"start-{database.kind}")
     activate(database.sessions, starting_id, anchor=now.date(), at=now)
     token = create_user(database.sessions, starting_id, "ana", role=Role.PRIMARY_ADMIN, now=now)
-    renewing_id, month = renewal_soon(database.sessions, f"renew-{database.kind}", RENEWAL_IN)
+    renewing_id, month = renewal_soon(
+        database.sessions, f"renew-{database.kind}", harness.RENEWAL_IN
+    )
     renewing = await start_subscription(client, renewing_id, queue)
     await loaded(renewing)
     starting = client.get_workflow_handle(f"sms-subscription:{starting_id}")
@@ -94,7 +84,7 @@ async def test_the_database_refuses_connections_for_a_minute(dev_env, tmp_path):
     """One subscription starts while the database is out, another renews: both wait
     it out; meanwhile the API answers 503 and the workflows refuse messages at once."""
     client = dev_env.client
-    with databases(tmp_path, proxied=True) as found:
+    with harness.databases(tmp_path, proxied=True) as found:
         async with contextlib.AsyncExitStack() as stack:
             drills = [await database_drill(stack, database, client) for database in found]
             for drill in drills:  # the renewals fall inside the outage
@@ -105,19 +95,23 @@ async def test_the_database_refuses_connections_for_a_minute(dev_env, tmp_path):
                     outages.enter_context(drill.database.outage())
                 for drill in drills:
                     await start_subscription(client, drill.starting_id, drill.queue)
-                await asyncio.sleep(PROBE_EVERY_SECONDS)  # the first reads have failed
-                await during(OUTAGE_SECONDS, *(drill.probe for drill in drills))
+                await asyncio.sleep(harness.PROBE_EVERY_SECONDS)  # the first reads have failed
+                await harness.during(harness.OUTAGE_SECONDS, *(drill.probe for drill in drills))
             for drill in drills:
-                started = await loaded(drill.starting, RECOVERY_SECONDS)
+                started = await loaded(drill.starting, harness.RECOVERY_SECONDS)
                 assert started.status is AddonStatus.ACTIVE
                 sessions = drill.database.sessions
-                await renewed(sessions, drill.renewing_id, drill.month_start, RECOVERY_SECONDS)
-                assert await running(drill.starting) and await running(drill.renewing)
+                await renewed(
+                    sessions, drill.renewing_id, drill.month_start, harness.RECOVERY_SECONDS
+                )
+                assert await harness.running(drill.starting) and await harness.running(
+                    drill.renewing
+                )
         for drill in drills:
             sessions = drill.database.sessions
             assert set(drill.answers.statuses) == {503}, drill.answers.statuses
             assert "service_unavailable" in drill.answers.refusals, drill.answers.refusals
             assert set(drill.answers.refusals) <= {"service_unavailable", "addon_not_cancelling"}
-            assert len(succeeded(renewal_charges(sessions, drill.renewing_id))) == 1
+            assert len(harness.succeeded(harness.renewal_charges(sessions, drill.renewing_id))) == 1
             check_money(sessions, drill.starting_id)
             check_money(sessions, drill.renewing_id)

@@ -20,18 +20,7 @@ from temporalio.client import Client, ScheduleActionStartWorkflow, WorkflowHandl
 
 from config.payment_janitor import janitor_schedule
 from payments.stripe_outcomes import NEVER_CREATED
-from tests.drill_support import (
-    ANSWER_WITHIN,
-    RECOVERY_SECONDS,
-    RENEWAL_IN,
-    Answers,
-    Database,
-    databases,
-    during,
-    renewal_charges,
-    running,
-    succeeded,
-)
+from tests import drill_support as harness
 from tests.invariants import check_money
 from tests.operator_support import admin_post
 from tests.outage_support import LoopbackProxy
@@ -59,34 +48,35 @@ JANITOR_AFTER_SECONDS = 35
 
 @dataclass
 class ProviderDrill:
-    database: Database
+    database: harness.Database
     api: httpx.AsyncClient
     subscription: WorkflowHandle[Any, Any]
     account_id: str
     month_start: datetime
-    answers: Answers = field(default_factory=Answers)
+    answers: harness.Answers = field(default_factory=harness.Answers)
 
     async def probe(self) -> None:
         """Goodwill is granted at once; ending now is refused at once while the
         renewal's charge is out (it would pay for an ended add-on)."""
         goodwill = {"credits": 10, "reason": "outage", "request_id": uuid.uuid4().hex[:12]}
         granted = await asyncio.wait_for(
-            admin_post(self.api, self.account_id, "/goodwill", goodwill), ANSWER_WITHIN
+            admin_post(self.api, self.account_id, "/goodwill", goodwill), harness.ANSWER_WITHIN
         )
         assert granted.status_code == 201, granted.text
-        state = await asyncio.wait_for(state_of(self.subscription), ANSWER_WITHIN)
+        state = await asyncio.wait_for(state_of(self.subscription), harness.ANSWER_WITHIN)
         if state.charging is None:
             return
         end_now = {"when": "now", "refund": "prorated", "reason": "outage"}
         key = uuid.uuid4().hex
         ended = await asyncio.wait_for(
-            admin_post(self.api, self.account_id, "/addon/cancel", end_now, key), ANSWER_WITHIN
+            admin_post(self.api, self.account_id, "/addon/cancel", end_now, key),
+            harness.ANSWER_WITHIN,
         )
         self.answers.api(ended)
 
 
 async def provider_drill(
-    stack: contextlib.AsyncExitStack, database: Database, client: Client, stripe_base: str
+    stack: contextlib.AsyncExitStack, database: harness.Database, client: Client, stripe_base: str
 ) -> ProviderDrill:
     """A Stripe worker, the API and the payment janitor's schedule on ``database``; a
     subscription renewing soon, loaded."""
@@ -103,7 +93,9 @@ async def provider_drill(
     janitor.action.id = f"drill-janitor-{queue}"
     schedule = await client.create_schedule(f"drill-janitor-{queue}", janitor)
     stack.push_async_callback(schedule.delete)
-    account_id, month = renewal_soon(database.sessions, f"provider-{database.kind}", RENEWAL_IN)
+    account_id, month = renewal_soon(
+        database.sessions, f"provider-{database.kind}", harness.RENEWAL_IN
+    )
     subscription = await start_subscription(client, account_id, queue)
     await loaded(subscription)
     return ProviderDrill(database, api, subscription, account_id, month.start)
@@ -115,7 +107,7 @@ async def test_the_provider_is_unreachable_across_a_renewal(dev_env, tmp_path, l
     back. Meanwhile messages are answered."""
     client, stripe = dev_env.client, make_url(localstripe)
     with (
-        databases(tmp_path) as found,
+        harness.databases(tmp_path) as found,
         LoopbackProxy(stripe.host or "", stripe.port or 80) as provider,
     ):
         base = f"http://{HOST}:{provider.port}"
@@ -125,16 +117,18 @@ async def test_the_provider_is_unreachable_across_a_renewal(dev_env, tmp_path, l
                 sessions = drill.database.sessions
                 assert not renewal_granted(sessions, drill.account_id, drill.month_start)
             with provider.down():
-                await during(PROVIDER_OUTAGE_SECONDS, *(drill.probe for drill in drills))
+                await harness.during(PROVIDER_OUTAGE_SECONDS, *(drill.probe for drill in drills))
             for drill in drills:
                 sessions = drill.database.sessions
-                await renewed(sessions, drill.account_id, drill.month_start, RECOVERY_SECONDS)
-                assert await running(drill.subscription)
+                await renewed(
+                    sessions, drill.account_id, drill.month_start, harness.RECOVERY_SECONDS
+                )
+                assert await harness.running(drill.subscription)
         for drill in drills:
             sessions = drill.database.sessions
             assert drill.answers.statuses and set(drill.answers.statuses) == {503}
-            charges = renewal_charges(sessions, drill.account_id)
-            (paid,) = succeeded(charges)
+            charges = harness.renewal_charges(sessions, drill.account_id)
+            (paid,) = harness.succeeded(charges)
             assert paid.idempotency_key.endswith(":resend-1"), paid.idempotency_key
             assert any(c.decline_reason == NEVER_CREATED for c in charges)  # the janitor's
             intents = intents_of(localstripe, drill.account_id)

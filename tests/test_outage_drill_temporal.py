@@ -17,18 +17,7 @@ import pytest
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from tests.drill_support import (
-    OUTAGE_SECONDS,
-    RECOVERY_SECONDS,
-    RENEWAL_IN,
-    Answers,
-    Database,
-    databases,
-    during,
-    renewal_charges,
-    running,
-    succeeded,
-)
+from tests import drill_support as harness
 from tests.invariants import check_money
 from tests.operator_support import admin_post
 from tests.outage_support import RestartableTemporal
@@ -48,7 +37,7 @@ ADDON = {"type": "addon", "tier": "sms-1000"}
 
 @dataclass
 class TemporalDrill:
-    database: Database
+    database: harness.Database
     shop: Shop  # quoted before the outage, confirmed during it
     racing: Shop  # confirmed as Temporal stops
     waiting_id: str
@@ -56,7 +45,7 @@ class TemporalDrill:
     renewing: WorkflowHandle[Any, Any]
     renewing_id: str
     month_start: datetime
-    answers: Answers = field(default_factory=Answers)
+    answers: harness.Answers = field(default_factory=harness.Answers)
 
     async def probe(self) -> None:
         """The API reads what the database holds, and answers 503 for what needs Temporal."""
@@ -70,7 +59,7 @@ class TemporalDrill:
 
 
 async def temporal_drill(
-    stack: contextlib.AsyncExitStack, database: Database, env: WorkflowEnvironment
+    stack: contextlib.AsyncExitStack, database: harness.Database, env: WorkflowEnvironment
 ) -> TemporalDrill:
     """Two shops with a quote each and a subscription renewing soon, on ``database``."""
     shops = []
@@ -82,7 +71,9 @@ async def temporal_drill(
         assert quote.status_code == 201, quote.text
         shops.append((shop, quote.json()["purchase_id"]))
     (shop, waiting_id), (racing, racing_id) = shops
-    renewing_id, month = renewal_soon(database.sessions, f"temporal-{database.kind}", RENEWAL_IN)
+    renewing_id, month = renewal_soon(
+        database.sessions, f"temporal-{database.kind}", harness.RENEWAL_IN
+    )
     renewing = await start_subscription(env.client, renewing_id, shop.task_queue)
     await loaded(renewing)
     return TemporalDrill(
@@ -97,7 +88,7 @@ async def test_temporal_is_stopped_for_a_minute(tmp_path):
     temporal = RestartableTemporal(tmp_path / "temporal")
     client = await temporal.start()
     try:
-        with databases(tmp_path) as found:
+        with harness.databases(tmp_path) as found:
             env = WorkflowEnvironment.from_client(client)
             async with contextlib.AsyncExitStack() as stack:
                 drills = [await temporal_drill(stack, database, env) for database in found]
@@ -108,7 +99,7 @@ async def test_temporal_is_stopped_for_a_minute(tmp_path):
                     asyncio.create_task(drill.racing.confirm(drill.racing_id)) for drill in drills
                 ]
                 temporal.stop()
-                await during(OUTAGE_SECONDS, *(drill.probe for drill in drills))
+                await harness.during(harness.OUTAGE_SECONDS, *(drill.probe for drill in drills))
                 await temporal.start()  # the clients and workers reconnect by themselves
                 for drill, confirming in zip(drills, racing, strict=True):
                     raced = await confirming
@@ -116,16 +107,21 @@ async def test_temporal_is_stopped_for_a_minute(tmp_path):
                     await completed(drill.shop, drill.waiting_id)
                     await completed(drill.racing, drill.racing_id)
                     sessions = drill.database.sessions
-                    await renewed(sessions, drill.renewing_id, drill.month_start, RECOVERY_SECONDS)
-                    assert await running(drill.renewing)
+                    await renewed(
+                        sessions, drill.renewing_id, drill.month_start, harness.RECOVERY_SECONDS
+                    )
+                    assert await harness.running(drill.renewing)
                     for shop in (drill.shop, drill.racing):
-                        assert await running(
+                        assert await harness.running(
                             env.client.get_workflow_handle(f"sms-subscription:{shop.account_id}")
                         )
                 for drill in drills:
                     assert drill.answers.statuses and set(drill.answers.statuses) == {503}
                     sessions = drill.database.sessions
-                    assert len(succeeded(renewal_charges(sessions, drill.renewing_id))) == 1
+                    assert (
+                        len(harness.succeeded(harness.renewal_charges(sessions, drill.renewing_id)))
+                        == 1
+                    )
                     check_money(sessions, drill.renewing_id)
                     for shop in (drill.shop, drill.racing):
                         assert check_money(sessions, shop.account_id) == {"completed": 1}
@@ -136,7 +132,7 @@ async def test_temporal_is_stopped_for_a_minute(tmp_path):
 
 async def completed(shop: Shop, purchase_id: str) -> None:
     """Confirm again (it is idempotent) until the purchase answers completed."""
-    deadline = asyncio.get_running_loop().time() + RECOVERY_SECONDS
+    deadline = asyncio.get_running_loop().time() + harness.RECOVERY_SECONDS
     while True:
         done = await shop.confirm(purchase_id)
         if done.status_code == 200 and done.json()["status"] == "completed":

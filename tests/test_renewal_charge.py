@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-import uuid
 from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
@@ -49,13 +48,14 @@ from payments.sandbox import DECLINING_METHOD
 from payments.stripe_outcomes import NEVER_CREATED
 from store.db import transaction
 from store.models import Account, CreditGrant, Payment
-from store.subscriptions import add_credit_pack
 from tests.invariants import check_money
 from tests.operator_support import admin_post
 from tests.subscription_support import (
     PACK,
     TIER,
     Subscription,
+    add_pack,
+    captures,
     renewal_due,
     renewed,
     start_subscription,
@@ -101,17 +101,8 @@ async def charging(handle) -> datetime:
     raise AssertionError("the renewal never started its charge")
 
 
-def captures(sessions: sessionmaker[Session], account_id: str, status: str) -> list[Payment]:
-    with sessions() as session:
-        return list(
-            session.scalars(
-                select(Payment).where(
-                    Payment.account_id == account_id,
-                    Payment.kind == PaymentKind.CAPTURE.value,
-                    Payment.status == status,
-                )
-            )
-        )
+def captured(sessions: sessionmaker[Session], account_id: str, status: str) -> list[Payment]:
+    return [c for c in captures(sessions, account_id) if c.status == status]
 
 
 def new_grants(
@@ -121,20 +112,6 @@ def new_grants(
     with sessions() as session:
         grants = session.scalars(select(CreditGrant).where(CreditGrant.account_id == account_id))
         return {g.source: g for g in grants if as_utc(g.granted_at) >= since}
-
-
-def bought_pack(sessions: sessionmaker[Session], account_id: str) -> str:
-    """What a pack purchase commits now; its purchase id (the line's id)."""
-    purchase_id = f"pur-{uuid.uuid4().hex[:10]}"
-    with transaction(sessions) as session:
-        add_credit_pack(
-            session,
-            account_id=account_id,
-            purchase_id=purchase_id,
-            pack=PACK,
-            at=datetime.now(UTC),
-        )
-    return purchase_id
 
 
 async def test_messages_are_answered_while_the_renewal_charge_is_out(
@@ -153,7 +130,7 @@ async def test_messages_are_answered_while_the_renewal_charge_is_out(
             await charging(handle)
             # A pack bought while the charge is out: its purchase grants and charges its
             # own share; the renewal's charge stays what it was priced at.
-            pack = bought_pack(sqlite_sessions, account_id)
+            pack = add_pack(sqlite_sessions, account_id, PACK, datetime.now(UTC))
             change = AllotmentChanged(account_id=account_id, purchase_id=pack)
             await answered(handle.signal(ALLOTMENT_CHANGED_SIGNAL, change))
             body = {"credits": 300, "reason": "provider outage", "request_id": "gw-out"}
@@ -177,7 +154,7 @@ async def test_messages_are_answered_while_the_renewal_charge_is_out(
             refused = await answered(admin_post(api, account_id, "/addon/cancel", end_now, "e1"))
             assert refused.status_code == 503, refused.text
             assert "being collected" in refused.json()["error"]["message"]
-            assert not captures(sqlite_sessions, account_id, "succeeded")
+            assert not captured(sqlite_sessions, account_id, "succeeded")
 
             provider.out.clear()
             await renewed(sqlite_sessions, account_id, month.start)
@@ -186,7 +163,7 @@ async def test_messages_are_answered_while_the_renewal_charge_is_out(
         finally:
             await handle.terminate("test finished")
     assert (state.status, state.charging, state.month) == (AddonStatus.ACTIVE, None, month)
-    (charge,) = captures(sqlite_sessions, account_id, "succeeded")
+    (charge,) = captured(sqlite_sessions, account_id, "succeeded")
     assert charge.amount_minor == TIER.price_minor(BillingCycle.MONTHLY)
     assert charge.idempotency_key == f"renewal:{account_id}:{month.start:%Y-%m-%d}:attempt-1"
     grants = new_grants(sqlite_sessions, account_id, month.start)
@@ -235,14 +212,14 @@ async def test_a_cancel_while_the_charge_is_out_follows_its_outcome(
     if method == DECLINING_METHOD:
         assert (state.status, state.dunning, state.month) == (AddonStatus.CANCELLED, None, month)
         assert state.ends_at is not None and state.ends_at <= month.start + timedelta(minutes=1)
-        assert not captures(sqlite_sessions, account_id, "succeeded")
+        assert not captured(sqlite_sessions, account_id, "succeeded")
     else:
         assert (state.status, state.ends_at, state.paid_through) == (
             AddonStatus.CANCELLING,
             paid_until,
             paid_until,
         )
-        assert len(captures(sqlite_sessions, account_id, "succeeded")) == 1
+        assert len(captured(sqlite_sessions, account_id, "succeeded")) == 1
     check_money(sqlite_sessions, account_id)
 
 
@@ -315,7 +292,7 @@ async def test_an_unknown_outcome_waits_for_the_payment_janitor(
         state = await sub.state()
         await keep_history(sub.handle, f"subscription/charge-outside-lock/janitor_{janitor_finds}")
     await assert_renewed_once(sub, state.status)
-    (paid,) = captures(sqlite_sessions, sub.account_id, "succeeded")
+    (paid,) = captured(sqlite_sessions, sub.account_id, "succeeded")
     resent = janitor_finds == "never_sent"
     assert paid.idempotency_key.endswith(":resend-1") is resent
 
