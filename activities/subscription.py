@@ -19,9 +19,11 @@ from contracts.subscription import (
     AddonSnapshot,
     ChargeOutcome,
     ChargeRequest,
+    ChargeTerms,
     GoodwillGranted,
     GoodwillRequest,
     LineEnd,
+    RecordedCharge,
     Renewal,
     RenewalOutcome,
 )
@@ -30,6 +32,8 @@ from domain.calendar import Period
 from domain.enums import AddonStatus, BillingCycle, GrantSource, Plan
 from domain.receipts import ReceiptLine
 from observability import metrics
+from payments import attempts
+from payments.gateway import PaymentResult
 from store.db import read_only, transaction
 from store.fact_events import renewal_event, suspended_event
 from store.fact_mail import addon_ended_mail, renewal_declined_mail
@@ -40,7 +44,19 @@ from store.subscriptions import addon_totals, save_addon
 
 
 def renewal_charge_key(request: ChargeRequest) -> str:
-    return f"renewal:{request.account_id}:{request.month_start:%Y-%m-%d}:attempt-{request.attempt}"
+    key = f"renewal:{request.account_id}:{request.month_start:%Y-%m-%d}:attempt-{request.attempt}"
+    return f"{key}:resend-{request.resend}" if request.resend else key
+
+
+def charge_outcome(result: PaymentResult) -> ChargeOutcome:
+    return ChargeOutcome(
+        payment_id=result.payment_id,
+        succeeded=result.succeeded,
+        amount_minor=result.amount_minor,
+        currency=result.currency,
+        decline_reason=result.decline_reason,
+        unsent=attempts.never_sent(result),
+    )
 
 
 def renewal_grant_key(account_id: str, month: Period) -> str:
@@ -84,21 +100,37 @@ class SubscriptionActivities:
             )
 
     @activity.defn
+    def price_renewal_charge(self, request: ChargeRequest) -> ChargeTerms:
+        """Read-only (run as a local activity, its answer recorded once): what the charge
+        asks for and what its month grants, from the lines in force at ``request.at``."""
+        with read_only(self._sessions) as session:
+            totals = addon_totals(session, request.account_id, request.at)
+        return ChargeTerms(
+            amount_minor=request.charge.amount_minor(totals),
+            monthly_credits=totals.monthly_credits,
+        )
+
+    @activity.defn
     def charge_addon_renewal(self, request: ChargeRequest) -> ChargeOutcome:
-        """Charge the account's payment method for ``request.charge``, priced from the
-        active lines. Key: ``renewal:{account_id}:{month_start:%Y-%m-%d}:attempt-{n}``;
-        a lost answer raises and the retry gets the first result, never a second charge.
+        """Charge the account's payment method ``request.amount_minor`` (or, for a
+        request without it, the price of the active lines). Key:
+        ``renewal:{account_id}:{month_start:%Y-%m-%d}:attempt-{n}[:resend-{k}]``; a lost
+        answer raises and the retry gets the first result, never a second charge.
         A declined retry queues its mail (keyed by the attempt)."""
         with read_only(self._sessions) as session:
             account = session.get(Account, request.account_id)
             addon = session.get(AddonSubscription, request.account_id)
             if account is None or addon is None:
                 raise LookupError(f"Account {request.account_id} has no add-on to charge.")
-            totals = addon_totals(session, request.account_id, request.at)
+            amount = request.amount_minor
+            if amount is None:
+                amount = request.charge.amount_minor(
+                    addon_totals(session, request.account_id, request.at)
+                )
             # The lines' prices are in the currency the add-on was bought in, which is
             # the account's for life.
             payment_method, currency = account.payment_method, addon.currency
-        amount, period = request.charge.amount_minor(totals), request.charge.period
+        period = request.charge.period
         renewal = f"SMS add-on renewal, {period.start:%Y-%m-%d} to {period.end:%Y-%m-%d}"
         result = self._gateway.capture(
             account_id=request.account_id,
@@ -110,7 +142,8 @@ class SubscriptionActivities:
             at=request.at,
             lines=[ReceiptLine(description=renewal, amount_minor=amount)],
         )
-        if not result.succeeded and request.attempt > 1:
+        outcome = charge_outcome(result)
+        if not outcome.succeeded and not outcome.unsent and request.attempt > 1:
             # A dunning retry declined (the first decline is mailed with the renewal it
             # leaves unpaid). Keyed by the attempt: a retried activity mails it once.
             with transaction(self._sessions) as session:
@@ -123,13 +156,19 @@ class SubscriptionActivities:
                     currency=currency,
                     at=request.at,
                 )
-        return ChargeOutcome(
-            payment_id=result.payment_id,
-            succeeded=result.succeeded,
-            amount_minor=result.amount_minor,
-            currency=result.currency,
-            decline_reason=result.decline_reason,
-        )
+        return outcome
+
+    @activity.defn
+    def find_renewal_charge(self, request: ChargeRequest) -> RecordedCharge | None:
+        """Read-only (a local activity): what the payments table holds under the
+        request's key, for a charge whose answer never came. None: nothing was
+        recorded, so nothing can have been charged under it."""
+        payment = attempts.by_key(self._sessions, renewal_charge_key(request))
+        if payment is None:
+            return None
+        if not attempts.is_settled(payment):
+            return RecordedCharge()
+        return RecordedCharge(outcome=charge_outcome(attempts.result_of(payment)))
 
     @activity.defn
     def renew_addon_credits(self, renewal: Renewal) -> RenewalOutcome:
@@ -151,7 +190,7 @@ class SubscriptionActivities:
                     session,
                     account_id=account_id,
                     source=GrantSource.RENEWAL,
-                    credits=totals.monthly_credits,
+                    credits=totals.monthly_credits if renewal.credits is None else renewal.credits,
                     expires_at=month.end,
                     at=renewal.at,
                     reference=f"renewal {month.start:%Y-%m-%d}",
@@ -159,8 +198,7 @@ class SubscriptionActivities:
                 )
                 granted = grant.credits
             balance = lock_account(session, account_id).credit_balance
-            metrics.renewal(session, granted=renewal.grant)
-            renewal_event(
+            first = renewal_event(
                 session,
                 account_id=account_id,
                 month_start=month.start,
@@ -169,6 +207,8 @@ class SubscriptionActivities:
                 balance=balance,
                 at=renewal.at,
             )
+            if first:  # a rerun of this write (its answer lost) is the same renewal
+                metrics.renewal(session, granted=renewal.grant)
         return RenewalOutcome(expired=expired, granted=granted, balance=balance, totals=totals)
 
     @activity.defn
@@ -231,7 +271,9 @@ def subscription_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:
     subscription = SubscriptionActivities(deps)
     return [
         subscription.load_addon_snapshot,
+        subscription.price_renewal_charge,
         subscription.charge_addon_renewal,
+        subscription.find_renewal_charge,
         subscription.renew_addon_credits,
         subscription.save_addon_state,
         subscription.end_addon,

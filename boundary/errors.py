@@ -79,14 +79,22 @@ def _is_database_outage(error: Exception) -> bool:
 
 def refusal_of(error: BaseException | None) -> ApplicationError | None:
     """The permanent, typed ApplicationError behind ``error`` (an ActivityError, an
-    update or workflow failure), or None when the failure was not one."""
+    update or workflow failure), or None when the failure was not one. A workflow that
+    cannot act now (its database is out) refuses as ``service_unavailable``: a refusal
+    too, whose caller tries again later."""
     while error is not None:
-        if isinstance(error, ApplicationError) and error.type in PERMANENT_TYPES:
+        if isinstance(error, ApplicationError) and _is_refusal(error):
             return error
         if not isinstance(error, FailureError):
             return None
         error = error.cause
     return None
+
+
+def _is_refusal(error: ApplicationError) -> bool:
+    if error.type == ErrorCode.SERVICE_UNAVAILABLE.value:
+        return error.non_retryable
+    return error.type in PERMANENT_TYPES
 
 
 def raise_refusal(error: FailureError) -> NoReturn:

@@ -77,6 +77,40 @@ GATEWAY_CALL = StepOptions(
     retry_policy=_retry(timedelta(seconds=30)),
 )
 
+# A renewal's charge stops retrying a provider that does not answer after this many
+# attempts (1, 2, 4, 8 and 16 s apart), or this long, whichever comes first: a provider
+# that answers nothing at all is not hammered, one that lets each attempt hang is not
+# waited on for ever. The outcome is then unknown: the payment janitor settles it
+# against the provider, and the renewal waits for that answer on durable timers.
+GATEWAY_ATTEMPTS = 6
+GATEWAY_PATIENCE = timedelta(minutes=2)
+BOUNDED_GATEWAY_CALL = StepOptions(
+    start_to_close_timeout=timedelta(seconds=10),
+    schedule_to_close_timeout=GATEWAY_PATIENCE,
+    retry_policy=RetryPolicy(
+        initial_interval=timedelta(seconds=1),
+        maximum_interval=timedelta(seconds=30),
+        maximum_attempts=GATEWAY_ATTEMPTS,
+        non_retryable_error_types=list(PERMANENT_TYPES),
+    ),
+)
+
+# While a step waits out an outage (the database does not answer, a payment's outcome
+# is unknown), it tries again after a durable timer: first this long, doubling up to
+# the longest, so a short outage passes quickly and a long one costs a few tries an hour.
+OUTAGE_FIRST_PAUSE = timedelta(seconds=2)
+OUTAGE_LONGEST_PAUSE = timedelta(minutes=5)
+# A read such a step makes: three quick tries inside its workflow task (their backoff
+# stays below LOCAL_RETRY_THRESHOLD below, so no timer), then the pause above.
+DATABASE_READ = StepOptions(
+    start_to_close_timeout=timedelta(seconds=5),
+    retry_policy=RetryPolicy(
+        initial_interval=timedelta(milliseconds=200),
+        maximum_attempts=3,
+        non_retryable_error_types=list(PERMANENT_TYPES),
+    ),
+)
+
 # Starting or signalling another workflow: one RPC to the Temporal frontend.
 TEMPORAL_CALL = StepOptions(
     start_to_close_timeout=timedelta(seconds=5),

@@ -170,6 +170,19 @@ class ChargeRequest(BaseModel):
     charge: BillingCharge
     attempt: int
     at: datetime
+    # As priced when the charge started (``ChargeTerms``); None: the charge prices it
+    # (requests scheduled before the price was recorded first).
+    amount_minor: int | None = None
+    # Sent again under a new key after the provider never saw the earlier one.
+    resend: int = 0
+
+
+class ChargeTerms(BaseModel):
+    """What a charge asks for and what its month grants, read once as it starts, so a
+    change of the lines while it is outstanding applies from the next renewal."""
+
+    amount_minor: int
+    monthly_credits: int
 
 
 class ChargeOutcome(BaseModel):
@@ -179,6 +192,17 @@ class ChargeOutcome(BaseModel):
     # What the charge was in (histories recorded before it was kept: dollars).
     currency: str = "USD"
     decline_reason: str | None = None
+    # Settled without the card ever being asked (the provider never saw the attempt,
+    # or it was abandoned unconfirmed): nothing was charged, and sending the charge
+    # again under a new key cannot charge twice.
+    unsent: bool = False
+
+
+class RecordedCharge(BaseModel):
+    """What the payments table holds under a charge's key: its outcome, or None while
+    it is pending (the payment janitor settles it against the provider)."""
+
+    outcome: ChargeOutcome | None = None
 
 
 class Renewal(BaseModel):
@@ -189,6 +213,9 @@ class Renewal(BaseModel):
     grant: bool
     at: datetime
     row: AddonRow
+    # The allotment the month's charge paid for (``ChargeTerms``); None: the lines in
+    # force at ``at`` (a renewal that charged nothing, or recorded before the terms were).
+    credits: int | None = None
 
 
 class RenewalOutcome(BaseModel):

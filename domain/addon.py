@@ -8,7 +8,6 @@ side effects (charges, grants, row writes) as activities.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel
@@ -19,6 +18,9 @@ from domain.addon_outlook import addon_outlook
 from domain.billing import AddonTotals as AddonTotals
 from domain.billing import BillingCharge as BillingCharge
 from domain.calendar import Period, billing_period
+from domain.charges import ChargeInFlight as ChargeInFlight
+from domain.charges import Dunning as Dunning
+from domain.charges import RetryAttempt as RetryAttempt
 from domain.enums import AddonStatus, BillingCycle, Currency
 from domain.money import format_money
 
@@ -43,30 +45,6 @@ def currency_locked(current: Currency, wanted: Currency, has_bought: bool) -> bo
     return wanted is not current and has_bought
 
 
-class Dunning(BaseModel):
-    """A renewal charge that was declined and is being retried."""
-
-    month: Period  # the credit month whose allotment waits for the payment
-    charge: BillingCharge
-    failed_at: datetime
-    attempts: int  # charge attempts so far; numbers the idempotency keys
-    retries_done: int = 0  # scheduled retries already made
-
-    def next_retry_at(self, retry_days: list[int]) -> datetime:
-        return self.failed_at + timedelta(days=retry_days[self.retries_done])
-
-
-@dataclass(frozen=True)
-class RetryAttempt:
-    """One retry of a declined renewal charge."""
-
-    month: Period
-    charge: BillingCharge
-    number: int
-    at: datetime
-    scheduled: bool
-
-
 class AddonState(BaseModel):
     """Every field the subscription workflow keeps; carried whole across continue-as-new."""
 
@@ -85,6 +63,7 @@ class AddonState(BaseModel):
     retry_requested: bool = False
     dunning_retry_days: list[int]
     renewals_this_run: int = 0
+    charging: ChargeInFlight | None = None
 
     # -- what is due --------------------------------------------------------------
 
@@ -122,6 +101,17 @@ class AddonState(BaseModel):
             return None
         return self.charge_due(self.paid_through)
 
+    def renews_at(self) -> datetime:
+        """The next renewal: the end of the month a charge in flight pays for, else
+        the end of this one."""
+        return (self.charging.month if self.charging is not None else self.month).end
+
+    def paid_until(self) -> datetime:
+        """The end of the paid period, counting a charge in flight as paid."""
+        if self.charging is not None:
+            return self.charging.charge.period.end
+        return self.paid_through
+
     def next_charge_at(self) -> datetime | None:
         if self.dunning is not None:
             return self.dunning.next_retry_at(self.dunning_retry_days)
@@ -129,8 +119,12 @@ class AddonState(BaseModel):
 
     # -- transitions ----------------------------------------------------------------
 
+    def charge_started(self, month: Period, charge: BillingCharge, amount_minor: int) -> None:
+        self.charging = ChargeInFlight(month=month, charge=charge, amount_minor=amount_minor)
+
     def renewed(self, month: Period, paid: BillingCharge | None) -> None:
         """A new credit month began; ``paid`` is the charge collected for it, if any."""
+        self.charging = None
         if paid is not None:
             self.paid(paid)
         self.month = month
@@ -144,9 +138,11 @@ class AddonState(BaseModel):
 
     def fell_past_due(self, month: Period, charge: BillingCharge, at: datetime) -> None:
         """The renewal charge was declined: the month starts without credits."""
-        self.status = AddonStatus.PAST_DUE
         self.month = month
         self.renewals_this_run += 1
+        if self._cancelled_while_charged(at):
+            return
+        self.status = AddonStatus.PAST_DUE
         self.dunning = Dunning(month=month, charge=charge, failed_at=at, attempts=1)
 
     def retry_started(self, now: datetime) -> RetryAttempt:
@@ -166,17 +162,37 @@ class AddonState(BaseModel):
         )
 
     def recovered(self) -> None:
+        """The past-due charge was paid; a cancel made meanwhile still ends the add-on
+        with the period it paid for."""
         assert self.dunning is not None
+        self.charging = None
         self.paid(self.dunning.charge)
         self.dunning = None
-        self.status = AddonStatus.ACTIVE
+        self.retry_requested = False
+        if self.status is AddonStatus.PAST_DUE:
+            self.status = AddonStatus.ACTIVE
 
-    def retry_failed(self, scheduled: bool) -> bool:
-        """Record a declined retry; True when it was the last scheduled one."""
+    def retry_failed(self, scheduled: bool, at: datetime) -> bool:
+        """Record a declined retry; True when it was the last scheduled one. A cancel
+        made while it was charged ends the add-on at once instead."""
         assert self.dunning is not None
+        if self._cancelled_while_charged(at):
+            return False
         if scheduled:
             self.dunning.retries_done += 1
         return self.dunning.retries_done >= len(self.dunning_retry_days)
+
+    def _cancelled_while_charged(self, at: datetime) -> bool:
+        """A declined charge ends the charge in flight. A cancel made while it was
+        charged counted on it being paid; nothing is, so the add-on ends at once, as
+        a past-due one's cancel does. True when that is so."""
+        self.charging = None
+        if self.status is not AddonStatus.CANCELLING:
+            return False
+        self.ends_at = at
+        self.dunning = None
+        self.retry_requested = False
+        return True
 
     def request_retry(self) -> bool:
         """Ask for a charge retry now (payment method changed, operator); False when
@@ -188,13 +204,18 @@ class AddonState(BaseModel):
 
     def schedule_end(self, now: datetime) -> bool:
         """Cancel at the end of the paid period; past due, nothing is paid, so at once.
-        False when there was nothing to change (ended, or already cancelling)."""
+        While a charge is in flight, at the end of the period it pays for (its outcome
+        decides the rest). False when there was nothing to change (ended, or already
+        cancelling)."""
         if not self.live or self.status is AddonStatus.CANCELLING:
             return False
-        self.ends_at = now if self.dunning is not None else self.paid_through
+        if self.charging is not None:
+            self.ends_at = self.paid_until()
+        else:
+            self.ends_at = now if self.dunning is not None else self.paid_through
+            self.dunning = None
+            self.retry_requested = False
         self.status = AddonStatus.CANCELLING
-        self.dunning = None
-        self.retry_requested = False
         self.pending_billing_cycle = None
         return True
 
@@ -213,7 +234,8 @@ class AddonState(BaseModel):
         False when it is not cancelling (or its end has come)."""
         if self.status is not AddonStatus.CANCELLING or self.ends_by(now):
             return False
-        self.status = AddonStatus.ACTIVE
+        # Only a cancel made while a past-due charge was being retried leaves dunning.
+        self.status = AddonStatus.PAST_DUE if self.dunning is not None else AddonStatus.ACTIVE
         self.ends_at = None
         return True
 
@@ -228,6 +250,7 @@ class AddonState(BaseModel):
         return True
 
     def ended(self, status: AddonStatus, at: datetime) -> None:
+        self.charging = None
         self.status = status
         self.ends_at = at
         self.dunning = None
@@ -262,6 +285,9 @@ class AddonState(BaseModel):
     def details(self) -> str:
         """The operator's one line, e.g. "renews 2026-12-26, charges $18.00": the
         figures the billing page shows (``domain.addon_outlook``)."""
+        if self.charging is not None:
+            money = format_money(self.charging.amount_minor, self.currency)
+            return f"collecting {money} for the month from {self.charging.month.start:%Y-%m-%d}"
         outlook = addon_outlook(self.row(), self.currency, self.totals.billed_lines())
         renews = f"{self.month.end:%Y-%m-%d}"
         charge = outlook.next_charge

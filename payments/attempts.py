@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.enums import PaymentKind, PaymentStatus
 from domain.receipts import BilledParty, ReceiptLine
 from payments.gateway import PaymentResult
+from payments.stripe_outcomes import ABANDONED, NEVER_CREATED
 from store.db import transaction
 from store.models import Payment, ProviderCustomer
 from store.receipts import issue_receipt
@@ -50,6 +51,16 @@ def is_settled(payment: Payment) -> bool:
     return payment.status != PENDING
 
 
+# What an attempt is settled with when the card was never asked: nothing was charged.
+_NEVER_SENT = frozenset({NEVER_CREATED, ABANDONED})
+
+
+def never_sent(result: PaymentResult) -> bool:
+    """Declined without reaching the card (the provider never saw the attempt, or it
+    was abandoned before its confirmation): a new attempt cannot charge twice."""
+    return result.status is PaymentStatus.DECLINED and result.decline_reason in _NEVER_SENT
+
+
 def open_attempt(sessions: sessionmaker[Session], attempt: Payment) -> Payment:
     """Record ``attempt`` as pending under its key, or return what the key recorded first."""
     key = attempt.idempotency_key
@@ -71,6 +82,12 @@ def open_attempt(sessions: sessionmaker[Session], attempt: Payment) -> Payment:
             if winner is None:
                 raise
             return winner
+
+
+def by_key(sessions: sessionmaker[Session], key: str) -> Payment | None:
+    """The attempt recorded under ``key``, settled or pending; None if none was."""
+    with sessions() as session:
+        return _by_key(session, key)
 
 
 def find(sessions: sessionmaker[Session], payment_id: str) -> Payment | None:

@@ -62,9 +62,7 @@ def record_event(
 ) -> AccountEvent:
     """Write the event unless ``key`` was written already (a retried fact writes
     nothing twice); it waits for delivery when the account has a webhook now."""
-    key = f"event:{key}"
-    existing = session.scalars(select(AccountEvent).where(AccountEvent.idempotency_key == key))
-    found = existing.first()
+    found = _by_fact(session, key)
     if found is not None:
         return found
     settings = alert_settings(session, account_id)
@@ -75,7 +73,7 @@ def record_event(
         type=type_.value,
         data=data,
         at=at,
-        idempotency_key=key,
+        idempotency_key=f"event:{key}",
         delivery_status=DeliveryStatus.PENDING.value if deliver else None,
     )
     session.add(row)
@@ -83,6 +81,16 @@ def record_event(
     if deliver:
         follow_up(session, FollowUp("event", account_id, row.event_id))
     return row
+
+
+def recorded(session: Session, key: str) -> bool:
+    """Whether the event of the fact ``key`` (as ``record_event`` takes it) is written."""
+    return _by_fact(session, key) is not None
+
+
+def _by_fact(session: Session, key: str) -> AccountEvent | None:
+    found = select(AccountEvent).where(AccountEvent.idempotency_key == f"event:{key}")
+    return session.scalars(found).first()
 
 
 def latest_events(session: Session, account_id: str, limit: int) -> list[AccountEvent]:

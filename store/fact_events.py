@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from domain.events import EventType
-from store.events import record_event
+from store.events import record_event, recorded
 from store.fact_mail import past_due_mail
 
 
@@ -22,21 +22,26 @@ def renewal_event(
     granted: int,
     balance: int,
     at: datetime,
-) -> None:
+) -> bool:
     """``renewal.completed`` when the month's allotment was granted, else ``renewal.declined``
-    (the charge failed: past due, no credits until a retry succeeds)."""
+    (the charge failed: past due, no credits until a retry succeeds). True when this
+    wrote it; a rerun of the renewal finds it written and writes nothing."""
     month = f"{month_start:%Y-%m-%d}"
     type_ = EventType.RENEWAL_COMPLETED if paid else EventType.RENEWAL_DECLINED
+    key = f"{type_.value}:{account_id}:{month}"
+    if recorded(session, key):
+        return False
     record_event(
         session,
         account_id=account_id,
         type_=type_,
         data={"month_start": month, "credits_granted": granted, "balance": balance},
         at=at,
-        key=f"{type_.value}:{account_id}:{month}",
+        key=key,
     )
     if not paid:
         past_due_mail(session, account_id=account_id, month_start=month_start, at=at)
+    return True
 
 
 def suspended_event(session: Session, *, account_id: str, at: datetime) -> None:

@@ -3,15 +3,16 @@ completed add-on purchase leaves behind), its running workflow, and DB readers."
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from temporalio.client import WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
@@ -100,17 +101,7 @@ class Subscription:
             return addon
 
     def charges(self) -> list[Payment]:
-        with self.sessions() as session:
-            return list(
-                session.scalars(
-                    select(Payment)
-                    .where(
-                        Payment.account_id == self.account_id,
-                        Payment.kind == PaymentKind.CAPTURE.value,
-                    )
-                    .order_by(Payment.at, Payment.created_at)
-                )
-            )
+        return captures(self.sessions, self.account_id)
 
     def entries(self, kind: EntryKind) -> list[CreditEntry]:
         with self.sessions() as session:
@@ -149,13 +140,29 @@ class Subscription:
                 setattr(account, name, value)
 
     def add_pack(self, pack: RecurringItem, at: datetime) -> str:
-        """What a completed pack purchase writes; returns its purchase id."""
-        purchase_id = f"pur-{uuid.uuid4().hex[:10]}"
-        with transaction(self.sessions) as session:
-            add_credit_pack(
-                session, account_id=self.account_id, purchase_id=purchase_id, pack=pack, at=at
+        return add_pack(self.sessions, self.account_id, pack, at)
+
+
+def add_pack(
+    sessions: sessionmaker[Session], account_id: str, pack: RecurringItem, at: datetime
+) -> str:
+    """What a completed pack purchase writes; returns its purchase id (its line's id)."""
+    purchase_id = f"pur-{uuid.uuid4().hex[:10]}"
+    with transaction(sessions) as session:
+        add_credit_pack(session, account_id=account_id, purchase_id=purchase_id, pack=pack, at=at)
+    return purchase_id
+
+
+def captures(sessions: sessionmaker[Session], account_id: str) -> list[Payment]:
+    """Every capture of the account, in business-time order, whatever its status."""
+    with sessions() as session:
+        return list(
+            session.scalars(
+                select(Payment)
+                .where(Payment.account_id == account_id, Payment.kind == PaymentKind.CAPTURE.value)
+                .order_by(Payment.at, Payment.created_at)
             )
-        return purchase_id
+        )
 
 
 async def advance_to(env: WorkflowEnvironment, moment: datetime) -> None:
@@ -236,3 +243,81 @@ async def subscribed(
     finally:
         with contextlib.suppress(RPCError):
             await subscription.latest_handle().terminate("test finished")
+
+
+# Real-time tests: an add-on activated this long ago has a renewal due when its
+# subscription starts.
+OVERDUE = timedelta(days=40)
+
+
+def renewal_due(sessions: sessionmaker[Session], prefix: str) -> tuple[str, Period]:
+    """An add-on activated ``OVERDUE`` ago (real time): its account and the credit month
+    its subscription renews into as soon as it starts."""
+    started = datetime.now(UTC) - OVERDUE
+    account_id = new_account_id(prefix)
+    activate(sessions, account_id, anchor=started.date(), at=started)
+    due = credit_month(started.date(), started).end
+    return account_id, credit_month(started.date(), due)
+
+
+async def start_subscription(
+    client: Client, account_id: str, queue: str
+) -> WorkflowHandle[object, AddonStatus]:
+    return await client.start_workflow(
+        SUBSCRIPTION_WORKFLOW,
+        SubscriptionStart(account_id=account_id, purchase_id="activated"),
+        id=subscription_workflow_id(account_id),
+        task_queue=queue,
+        result_type=AddonStatus,
+    )
+
+
+async def state_of(handle: WorkflowHandle[object, AddonStatus]) -> AddonState:
+    state: AddonState = await handle.query(STATE_QUERY, result_type=AddonState)
+    return state
+
+
+def renewal_soon(
+    sessions: sessionmaker[Session], prefix: str, seconds: float
+) -> tuple[str, Period]:
+    """An add-on whose credit month ends ``seconds`` from now (real time, its row moved
+    there): its account and the credit month it renews into then."""
+    account_id, _ = renewal_due(sessions, prefix)
+    boundary = datetime.now(UTC) + timedelta(seconds=seconds)
+    with transaction(sessions) as session:
+        addon = session.get(AddonSubscription, account_id)
+        account = session.get(Account, account_id)
+        assert addon is not None and account is not None
+        addon.period_end = addon.next_charge_at = boundary
+        anchor = account.billing_anchor
+    return account_id, credit_month(anchor, boundary)
+
+
+async def loaded(handle: WorkflowHandle[object, AddonStatus], within: float = 60) -> AddonState:
+    """The subscription's state once it has read its add-on (real time)."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        with contextlib.suppress(WorkflowQueryFailedError):
+            return await state_of(handle)
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{handle.id} never loaded its add-on")
+        await asyncio.sleep(0.2)
+
+
+def renewal_granted(
+    sessions: sessionmaker[Session], account_id: str, month_start: datetime
+) -> bool:
+    key = f"renewal:{account_id}:{month_start:%Y-%m-%d}"
+    with sessions() as session:
+        return session.query(CreditGrant).filter_by(idempotency_key=key).count() > 0
+
+
+async def renewed(
+    sessions: sessionmaker[Session], account_id: str, month_start: datetime, within: float = 60
+) -> None:
+    """Wait (real time) until the renewal of ``month_start`` has granted its credits."""
+    deadline = asyncio.get_running_loop().time() + within
+    while not renewal_granted(sessions, account_id, month_start):
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"the renewal of {month_start:%Y-%m-%d} never granted")
+        await asyncio.sleep(0.2)

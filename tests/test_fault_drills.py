@@ -33,11 +33,11 @@ from contracts.subscription import (
 )
 from domain.calendar import credit_month
 from domain.enums import AddonStatus
-from store.models import CreditGrant, Purchase
+from store.models import Purchase
 from tests.crashing_worker import READY
 from tests.invariants import check_money
 from tests.purchase_support import open_shop
-from tests.subscription_support import activate
+from tests.subscription_support import activate, renewed
 from tests.support import running_worker
 
 ADDON = {"type": "addon", "tier": "sms-1000"}
@@ -149,17 +149,6 @@ def _quote_recorded(shop) -> bool:
     with shop.sessions() as session:
         recorded: int = session.query(Purchase).filter(Purchase.quote.is_not(None)).count()
         return recorded > 0
-
-
-async def renewed(sessions, account_id: str, month_start: datetime) -> None:
-    """Wait (real time) until the renewal of ``month_start`` has granted its credits."""
-    key = f"renewal:{account_id}:{month_start:%Y-%m-%d}"
-    for _ in range(600):
-        with sessions() as session:
-            if session.query(CreditGrant).filter_by(idempotency_key=key).count():
-                return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"the renewal of {month_start:%Y-%m-%d} never granted")
 
 
 @pytest.mark.parametrize(("step", "when"), RENEWAL_DRILLS, ids=lambda v: str(v))

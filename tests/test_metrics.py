@@ -10,14 +10,19 @@ import pytest
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.orm import Session, sessionmaker
+from temporalio import activity
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+import worker
+from activities.subscription import SubscriptionActivities
+from contracts.subscription import Renewal, RenewalOutcome
 from observability.worker_metrics import WorkerMetrics, worker_metrics
 from tests.ports import free_port
 from tests.purchase_support import open_shop
-from tests.support import api_client, bearer, running_worker, settings_for
+from tests.subscription_support import subscribed, task_queue
+from tests.support import activity_deps, api_client, bearer, running_worker, settings_for
 from tests.test_usage import account_with_user, grant
 
 SEND = {"country": "BR", "recipients": 10, "text": "Sale ends tonight!"}
@@ -135,3 +140,34 @@ async def test_the_worker_endpoint_serves_sdk_and_business_metrics(
     assert "temporal_request_total" in names
     assert "sms_credits_granted_total" in scraped.text
     assert "sms_payments_total" in scraped.text
+
+
+class RenewalWriteLosesItsAnswer:
+    """The renewal's write commits, then its answer is lost once: it runs again."""
+
+    def __init__(self, real: SubscriptionActivities) -> None:
+        self.real, self.runs = real, 0
+
+    @activity.defn(name="renew_addon_credits")
+    def renew_addon_credits(self, renewal: Renewal) -> RenewalOutcome:
+        outcome = self.real.renew_addon_credits(renewal)
+        self.runs += 1
+        if self.runs == 1:
+            raise TimeoutError("the worker lost the answer after the commit")
+        return outcome
+
+
+async def test_a_renewal_is_counted_once_however_often_its_write_runs(
+    time_skipping_env: WorkflowEnvironment, sqlite_sessions: sessionmaker[Session]
+):
+    env, queue = time_skipping_env, task_queue()
+    deps = activity_deps(env.client, sqlite_sessions)
+    write = RenewalWriteLosesItsAnswer(SubscriptionActivities(deps))
+    before = value("sms_renewals_total", outcome="renewed")
+    async with (
+        subscribed(env, sqlite_sessions, "counted", queue=queue, with_worker=False) as sub,
+        worker.build_worker(env.client, deps, queue, stand_ins=[write.renew_addon_credits]),
+    ):
+        await sub.after_boundary(1)
+    assert write.runs == 2
+    assert value("sms_renewals_total", outcome="renewed") - before == 1

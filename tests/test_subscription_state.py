@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from contracts.subscription import SubscriptionStart
-from domain.addon import AddonState, AddonTotals, BillingCharge, Dunning
+from domain.addon import AddonState, AddonTotals, BillingCharge, ChargeInFlight, Dunning
 from domain.calendar import Period, credit_month
 from domain.enums import AddonStatus, BillingCycle
 from domain.money import format_money
@@ -45,6 +45,7 @@ def test_continue_as_new_input_carries_every_field():
         retry_requested=True,
         dunning_retry_days=[2, 5],
         renewals_this_run=12,
+        charging=ChargeInFlight(month=month, charge=charge, amount_minor=32400),
     )
     defaults = {
         name: f.default for name, f in AddonState.model_fields.items() if not f.is_required()

@@ -117,6 +117,13 @@ async def test_a_permanent_error_inside_the_subscription_never_holds_a_cancel(
         with pytest.raises(WorkflowUpdateFailedError) as refused:
             await asyncio.wait_for(cancel, timeout=30)
         assert error_code_of(refused.value.cause) is ErrorCode.ADDON_NOT_ACTIVE
+        # Neither refused write left its change behind in the workflow's state.
+        state = await sub.state()
+        assert (state.status, state.ends_at, state.pending_billing_cycle) == (
+            AddonStatus.ACTIVE,
+            None,
+            None,
+        )
 
 
 async def loaded(sub) -> None:

@@ -1,8 +1,8 @@
 """The add-on as its subscription workflow keeps it: the state (``domain.addon``),
-the lock that lets one step run at a time, the wake-up a message gives the main
-loop, every activity that reads or writes the add-on, and what operators see of it.
-The workflow (``workflows/subscription.py``) constructs one and orders its calls
-into the product's steps and messages."""
+the lock that lets one change of it run at a time, the wake-up a message gives the
+main loop, every activity that reads or writes the add-on, the outage it may be
+waiting out, and what operators see of it. The workflow (``workflows/subscription.py``)
+constructs one and orders its calls into the product's steps and messages."""
 
 from __future__ import annotations
 
@@ -14,18 +14,28 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from workflows.addon_snapshot import activated_state
+from workflows.outages import Outage
+from workflows.renewal_charge import RenewalCharges
+
 with workflow.unsafe.imports_passed_through():
     from activities.operator import OperatorActivities
     from activities.subscription import SubscriptionActivities
     from boundary.errors import raise_refusal
-    from boundary.options import DATABASE_WRITE, GATEWAY_CALL, READ_CHECK
+    from boundary.options import (
+        DATABASE_READ,
+        DATABASE_WRITE,
+        GATEWAY_CALL,
+        READ_CHECK,
+        StepOptions,
+    )
     from contracts.operator import EndedNow, EndNowRefund, RefundedPayment
     from contracts.subscription import (
         AddonChange,
         AddonLine,
         AddonSnapshot,
         ChargeOutcome,
-        ChargeRequest,
+        ChargeTerms,
         GoodwillGranted,
         GoodwillRequest,
         GrantGoodwill,
@@ -43,25 +53,23 @@ with workflow.unsafe.imports_passed_through():
 # The renewal's expire-and-grant runs as a local activity (added after histories were
 # recorded): its marker.
 RENEWAL_WRITE_LOCAL_PATCH = "renewal-credits-local"
-
-
-def apply_account_terms(state: AddonState, snapshot: AddonSnapshot, now: datetime) -> None:
-    """The account row is the truth for plan and cycle; the messages only bring a
-    change forward, so one lost in transit still applies at the next boundary."""
-    if not snapshot.plan_eligible:
-        state.schedule_end(now)
-    state.change_billing_cycle(snapshot.account_billing_cycle)
-    state.totals = snapshot.totals
+# A charge priced when it starts, sent without the lock, its retry bounded and an
+# unknown outcome left to the payment janitor (added after histories were recorded).
+CHARGE_OUTSIDE_LOCK_PATCH = "charge-outside-lock"
 
 
 class AddonKeeper:
     def __init__(self, account_id: str) -> None:
         self._account_id = account_id
         self._state: AddonState | None = None  # until the run has loaded it
-        # One step at a time: a message never interleaves with a renewal's writes.
+        # One change of the add-on at a time: a message never interleaves with a
+        # renewal's writes. A renewal's charge runs without it (``charge``).
         self.lock = asyncio.Lock()
         self._woken = False
         self._published_status: AddonStatus | None = None
+        self._note: str | None = None  # beside the details line, e.g. a payment left open
+        self.outage = Outage()
+        self._charges = RenewalCharges(account_id, self.outage, self._noted)
 
     @property
     def loaded(self) -> bool:
@@ -84,45 +92,31 @@ class AddonKeeper:
 
     async def _activated_state(self, start: SubscriptionStart) -> AddonState | None:
         try:
-            snapshot = await self.snapshot()
+            snapshot = await self.step_snapshot()
         except (ActivityError, ApplicationError):  # a local activity's failure can be either
-            return None
-        if (
-            snapshot is None
-            or snapshot.status is not AddonStatus.ACTIVE
-            or snapshot.next_charge_at is None
-        ):
-            return None
-        state = AddonState(
-            account_id=start.account_id,
-            purchase_id=start.purchase_id,
-            status=snapshot.status,
-            anchor=snapshot.anchor,
-            currency=snapshot.currency,
-            billing_cycle=snapshot.addon_billing_cycle,
-            totals=snapshot.totals,
-            month=snapshot.month,
-            paid_through=snapshot.next_charge_at,
-            dunning_retry_days=snapshot.dunning_retry_days,
-        )
-        apply_account_terms(state, snapshot, workflow.now())
-        return state
+            return None  # a refusal; before outages were waited out, any failure
+        return activated_state(start, snapshot, workflow.now())
 
     # -- between steps ------------------------------------------------------------------
 
     async def apply(self, change: Callable[[AddonState], bool]) -> None:
-        """Apply a message's change between steps; record it and wake the main loop
-        when it changed anything. A permanent failure of the write is raised as its
-        typed refusal (an update answers it) and never holds the lock."""
+        """Apply a message's change between changes of the add-on, to a copy that
+        replaces the state once it is saved; wake the main loop when it changed
+        anything. A permanent failure of the write is raised as its typed refusal (an
+        update answers it), leaves the state as it was and never holds the lock."""
         await workflow.wait_condition(lambda: self.loaded)
         async with self.lock:
-            if self.state.live and change(self.state):
-                try:
-                    await self.save()
-                except ActivityError as error:
-                    raise_refusal(error)
-                finally:
-                    self._woken = True
+            changed = self.state.model_copy(deep=True)
+            if not (changed.live and change(changed)):
+                return
+            try:
+                await self._save(changed)
+            except ActivityError as error:
+                raise_refusal(error)
+            finally:
+                self._woken = True
+            self._state = changed
+            self._publish()
 
     async def apply_signal(self, change: Callable[[AddonState], bool]) -> None:
         """A signal has nobody to answer: a refused change is logged, and the row is
@@ -149,34 +143,54 @@ class AddonKeeper:
 
     # -- activities -----------------------------------------------------------------------
 
-    async def snapshot(self) -> AddonSnapshot | None:
+    async def snapshot(self, options: StepOptions = READ_CHECK) -> AddonSnapshot | None:
         """The account's terms and add-on; None when the account has no add-on row."""
         return await workflow.execute_local_activity_method(
             SubscriptionActivities.load_addon_snapshot,
             self._account_id,
             summary="read the account and its add-on",
-            **READ_CHECK,
+            **options,
+        )
+
+    async def step_snapshot(self) -> AddonSnapshot | None:
+        """The snapshot a step of the main loop needs: a database outage is waited out
+        (only a missing add-on answers None)."""
+        return await self.outage.waited_out(
+            lambda: self.snapshot(DATABASE_READ), "reading the add-on"
         )
 
     async def charge(
         self, charge: BillingCharge, month: Period, attempt: int, at: datetime
-    ) -> ChargeOutcome:
-        request = ChargeRequest(
-            account_id=self._account_id,
-            month_start=month.start,
-            charge=charge,
-            attempt=attempt,
-            at=at,
-        )
-        return await workflow.execute_activity_method(
-            SubscriptionActivities.charge_addon_renewal,
-            request,
-            summary=f"charge for the month of {day(month.start)}, attempt {attempt}",
-            **GATEWAY_CALL,
-        )
+    ) -> tuple[ChargeOutcome, ChargeTerms | None]:
+        """Collect ``charge`` for ``month``, paid or declined; with the price and allotment
+        it was charged for, read as it started. The caller holds the lock, which is free
+        for messages while the charge is out: the caller reads ``state`` afresh after."""
+        request = self._charges.request(charge, month, attempt, at)
+        if not workflow.patched(CHARGE_OUTSIDE_LOCK_PATCH):
+            return await self._charges.send_holding_lock(request), None
+        terms = await self._charges.price(request)
+        self.state.charge_started(month, charge, terms.amount_minor)
+        self._publish()
+        self.lock.release()
+        try:
+            payment = await self._charges.collect(
+                request.model_copy(update={"amount_minor": terms.amount_minor})
+            )
+        finally:
+            await self.lock.acquire()
+        return payment, terms
 
-    async def renew_credits(self, month: Period, *, grant: bool, at: datetime) -> None:
-        renewal = Renewal(month=month, grant=grant, at=at, row=self.state.row())
+    async def renew_credits(
+        self, month: Period, *, grant: bool, at: datetime, terms: ChargeTerms | None = None
+    ) -> None:
+        """``terms``: what the month's charge paid for, granted as it was priced."""
+        renewal = Renewal(
+            month=month,
+            grant=grant,
+            at=at,
+            row=self.state.row(),
+            credits=None if terms is None else terms.monthly_credits,
+        )
         summary = f"renewal of {day(month.start)}" + ("" if grant else " (no credits: unpaid)")
         # A local activity, in the task that got the charge's answer: one workflow task and
         # one activity task fewer per renewal. It may run again if its task is lost; the
@@ -194,14 +208,17 @@ class AddonKeeper:
         self._publish()
 
     async def save(self) -> None:
+        await self._save(self.state)
+        self._publish()
+
+    async def _save(self, state: AddonState) -> None:
         totals: AddonTotals = await workflow.execute_activity_method(
             SubscriptionActivities.save_addon_state,
-            AddonChange(at=workflow.now(), row=self.state.row()),
-            summary=f"save the add-on ({self.state.status.value})",
+            AddonChange(at=workflow.now(), row=state.row()),
+            summary=f"save the add-on ({state.status.value})",
             **DATABASE_WRITE,
         )
-        self.state.totals = totals
-        self._publish()
+        state.totals = totals
 
     async def end(self, status: AddonStatus, at: datetime) -> int:
         """Cancelled or suspended: the balance goes to 0 and nothing is charged again.
@@ -216,29 +233,35 @@ class AddonKeeper:
         self._publish()
         return expired
 
-    async def end_now(self, prorated: bool, now: datetime) -> EndedNow:
-        """End at once (credits expire, cancelled); with ``prorated``, refund the unused
-        days of the paid period (domain.refunds). The caller holds the lock."""
+    async def end_now(self, prorated: bool, now: datetime) -> tuple[EndedNow, EndNowRefund | None]:
+        """End at once (credits expire, cancelled). The caller holds the lock. With
+        ``prorated``, also the refund of the unused days of the paid period
+        (domain.refunds) it owes, for ``refund`` to send once the lock is free."""
         state = self.state
         period = state.unused_paid_period(now)
         recurring = state.totals.recurring_minor(state.billing_cycle)
         expired = await self.end(AddonStatus.CANCELLED, now)
         self._woken = True
-        refunds: list[RefundedPayment] = []
-        if prorated and period is not None:
-            refunds = await workflow.execute_activity_method(
-                OperatorActivities.refund_unused_period,
-                EndNowRefund(
-                    account_id=self._account_id,
-                    period_start=period.start,
-                    period_end=period.end,
-                    recurring_minor=recurring,
-                    at=now,
-                ),
-                summary=f"prorated refund of the period to {day(period.end)}",
-                **GATEWAY_CALL,
-            )
-        return EndedNow(status=state.status, ends_at=now, credits_expired=expired, refunds=refunds)
+        ended = EndedNow(status=state.status, ends_at=now, credits_expired=expired, refunds=[])
+        if not prorated or period is None:
+            return ended, None
+        refund = EndNowRefund(
+            account_id=self._account_id,
+            period_start=period.start,
+            period_end=period.end,
+            recurring_minor=recurring,
+            at=now,
+        )
+        return ended, refund
+
+    async def refund(self, refund: EndNowRefund) -> list[RefundedPayment]:
+        refunds: list[RefundedPayment] = await workflow.execute_activity_method(
+            OperatorActivities.refund_unused_period,
+            refund,
+            summary=f"prorated refund of the period to {day(refund.period_end)}",
+            **GATEWAY_CALL,
+        )
+        return refunds
 
     async def end_credit_pack(self, line_id: str) -> AddonLine:
         """End a pack at the next renewal that charges (an annual account keeps its
@@ -246,7 +269,7 @@ class AddonKeeper:
         end = LineEnd(
             account_id=self._account_id,
             line_id=line_id,
-            ends_at=max(self.state.month.end, self.state.paid_through),
+            ends_at=max(self.state.renews_at(), self.state.paid_until()),
             at=workflow.now(),
         )
         line: AddonLine = await workflow.execute_activity_method(
@@ -262,10 +285,14 @@ class AddonKeeper:
         """Credits until the next renewal. The caller holds the lock."""
         return await workflow.execute_activity_method(
             SubscriptionActivities.grant_goodwill_credits,
-            GoodwillRequest(grant=grant, expires_at=self.state.month.end, at=workflow.now()),
+            GoodwillRequest(grant=grant, expires_at=self.state.renews_at(), at=workflow.now()),
             summary=f"goodwill {grant.credits:,} credits",
             **DATABASE_WRITE,
         )
+
+    def _noted(self, note: str | None) -> None:
+        self._note = note
+        self._publish()
 
     def _publish(self) -> None:
         """Search attribute and details line, for operators in the Temporal UI."""
@@ -273,4 +300,5 @@ class AddonKeeper:
         if state.status is not self._published_status:
             workflow.upsert_search_attributes([SMS_ADDON_STATUS.value_set(state.status.value)])
             self._published_status = state.status
-        workflow.set_current_details(state.details())
+        note = "" if self._note is None else f"; {self._note}"
+        workflow.set_current_details(state.details() + note)

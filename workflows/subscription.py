@@ -5,6 +5,8 @@ credits and grant the new allotment (one transaction keyed by the month). A
 declined charge makes it past due and retries on the dunning schedule; a cancel
 or a downgrade ends it at the end of the paid period. The rules live in
 ``domain.addon``; this module orders the steps and runs their side effects.
+A step holds the add-on's lock except while a charge is out, so messages are
+answered meanwhile (docs/design.md, "Failure policy").
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from datetime import datetime
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from workflows.addon_keeper import AddonKeeper, apply_account_terms
+from workflows.addon_keeper import AddonKeeper
+from workflows.addon_snapshot import apply_account_terms
+from workflows.outages import unavailable
 
 with workflow.unsafe.imports_passed_through():
     from boundary.errors import raise_refusal, refusal
@@ -54,6 +58,8 @@ with workflow.unsafe.imports_passed_through():
 
 # The operator's end_now update (added after histories were recorded): its marker.
 END_NOW_PATCH = "operator-end-now"
+# Past due: a cancel came while a past-due charge was retried, and was taken back.
+RESUMED_STATUSES = (AddonStatus.ACTIVE, AddonStatus.PAST_DUE)
 # Continue as new at least once a year, so that new code reaches every subscription.
 RENEWALS_PER_RUN = 12
 
@@ -81,24 +87,24 @@ class SmsSubscriptionWorkflow:
     @workflow.run
     async def run(self, start: SubscriptionStart) -> AddonStatus:
         workflow.upsert_search_attributes([ACCOUNT_ID.value_set(start.account_id)])
-        state = await self._addon.load(start)
-        if state is None:
+        if await self._addon.load(start) is None:
             return AddonStatus.INACTIVE
-        while state.live:
-            if self._time_for_new_run(state):
+        # Read afresh each time: a message replaces the state when it changes it.
+        while self._addon.state.live:
+            if self._time_for_new_run(self._addon.state):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(
                     SubscriptionStart(
                         account_id=start.account_id,
                         purchase_id=start.purchase_id,
-                        carried=state.for_next_run(),
+                        carried=self._addon.state.for_next_run(),
                     )
                 )
             await self._addon.sleep_until_next_step()
             async with self._addon.lock:
                 await self._take_due_step()
         await workflow.wait_condition(workflow.all_handlers_finished)
-        return state.status
+        return self._addon.state.status
 
     @staticmethod
     def _time_for_new_run(state: AddonState) -> bool:
@@ -125,7 +131,7 @@ class SmsSubscriptionWorkflow:
     async def _renew(self, boundary: datetime) -> None:
         """A new credit month: charge if billing is due, then expire and grant."""
         state = self._addon.state
-        snapshot = await self._addon.snapshot()
+        snapshot = await self._addon.step_snapshot()
         if snapshot is None:  # the add-on row is gone: nothing is left to renew or charge
             await self._addon.end(AddonStatus.CANCELLED, boundary)
             return
@@ -136,27 +142,31 @@ class SmsSubscriptionWorkflow:
             return
         month = credit_month(state.anchor, boundary)
         charge = state.charge_due(boundary)
-        if charge is not None:
-            payment = await self._addon.charge(charge, month, attempt=1, at=boundary)
-            if not payment.succeeded:
-                state.fell_past_due(month, charge, boundary)
-                await self._addon.renew_credits(month, grant=False, at=boundary)
-                return
+        if charge is None:
+            state.renewed(month, paid=None)
+            await self._addon.renew_credits(month, grant=True, at=boundary)
+            return
+        payment, terms = await self._addon.charge(charge, month, attempt=1, at=boundary)
+        state = self._addon.state
+        if not payment.succeeded:
+            state.fell_past_due(month, charge, boundary)
+            await self._addon.renew_credits(month, grant=False, at=boundary)
+            return
         state.renewed(month, paid=charge)
-        await self._addon.renew_credits(month, grant=True, at=boundary)
+        await self._addon.renew_credits(month, grant=True, at=boundary, terms=terms)
 
     async def _retry_charge(self, now: datetime) -> None:
         """Dunning: a retry that succeeds grants the month's allotment at once; the
         last scheduled one that fails suspends the add-on."""
-        state = self._addon.state
-        attempt = state.retry_started(now)
-        payment = await self._addon.charge(
+        attempt = self._addon.state.retry_started(now)
+        payment, terms = await self._addon.charge(
             attempt.charge, attempt.month, attempt.number, at=attempt.at
         )
+        state = self._addon.state
         if payment.succeeded:
             state.recovered()
-            await self._addon.renew_credits(attempt.month, grant=True, at=attempt.at)
-        elif state.retry_failed(attempt.scheduled):
+            await self._addon.renew_credits(attempt.month, grant=True, at=attempt.at, terms=terms)
+        elif state.retry_failed(attempt.scheduled, attempt.at):
             await self._addon.end(AddonStatus.SUSPENDED, attempt.at)
         else:
             await self._addon.save()
@@ -200,6 +210,7 @@ class SmsSubscriptionWorkflow:
 
     @cancel.validator
     def _validate_cancel(self, request: CancelAddon) -> None:
+        self._addon.outage.refuse_meanwhile()
         if self._addon.loaded and self._addon.state.status not in CANCELLABLE_STATUSES:
             raise not_active()
 
@@ -207,7 +218,10 @@ class SmsSubscriptionWorkflow:
     async def resume(self, request: ResumeAddon) -> ResumeAccepted:
         """Take back a cancel before it takes effect; nothing is charged until the end
         of the paid period. The account's plan must still allow the add-on."""
-        snapshot = await self._addon.snapshot()
+        try:
+            snapshot = await self._addon.snapshot()
+        except (ActivityError, ApplicationError) as error:  # a local activity's: either
+            raise unavailable("reading the account's plan") from error
         if snapshot is not None and not snapshot.plan_eligible:
             raise refusal(
                 ErrorCode.PLAN_NOT_ELIGIBLE,
@@ -222,12 +236,13 @@ class SmsSubscriptionWorkflow:
             return True
 
         await self._addon.apply(resumed)
-        if self._addon.state.status is not AddonStatus.ACTIVE:
+        if self._addon.state.status not in RESUMED_STATUSES:
             raise not_cancelling()
         return ResumeAccepted(status=self._addon.state.status)
 
     @resume.validator
     def _validate_resume(self, request: ResumeAddon) -> None:
+        self._addon.outage.refuse_meanwhile()
         if self._addon.loaded and self._addon.state.status is not AddonStatus.CANCELLING:
             raise not_cancelling()
 
@@ -268,15 +283,32 @@ class SmsSubscriptionWorkflow:
         async with self._addon.lock:
             now = workflow.now()
             self._refuse_unless_live()
-            return await self._addon.end_now(request.prorated, now)
+            self._refuse_while_charging()
+            ended, refund = await self._addon.end_now(request.prorated, now)
+        if refund is None:
+            return ended
+        # Ended, nothing else changes it: the gateway is called without the lock.
+        return ended.model_copy(update={"refunds": await self._addon.refund(refund)})
 
     @end_now.validator
     def _validate_end_now(self, request: EndNow) -> None:
         self._refuse_unless_live()
+        self._refuse_while_charging()
 
     def _refuse_unless_live(self) -> None:
+        """Validators call it first: a message is refused at once while the add-on
+        cannot be read or written (503), or once it has ended."""
+        self._addon.outage.refuse_meanwhile()
         if self._addon.loaded and not self._addon.state.live:
             raise not_active()
+
+    def _refuse_while_charging(self) -> None:
+        """Ending now would leave a charge in flight paying for an ended add-on."""
+        if self._addon.loaded and self._addon.state.charging is not None:
+            raise refusal(
+                ErrorCode.SERVICE_UNAVAILABLE,
+                "A renewal payment is being collected; end the add-on once it has settled.",
+            )
 
     @workflow.query(name=STATE_QUERY)
     def current_state(self) -> AddonState:

@@ -1,0 +1,126 @@
+"""A renewal's charge as the subscription sends it, outside its lock (docs/design.md,
+"Failure policy"): exactly one charge per renewal however long the provider is out.
+
+The price is read once, when the charge starts (``price``), and every send asks for
+that amount. The gateway is retried within a bound (``BOUNDED_GATEWAY_CALL``); past it
+the outcome is unknown and the payment janitor settles the attempt against the
+provider, while this waits for its answer on durable timers, reading the attempt by
+its key. An attempt the provider never saw is sent again under a new key (``resend``);
+one nothing was recorded for is sent again under its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError
+
+from workflows.outages import Outage, Pauses
+
+with workflow.unsafe.imports_passed_through():
+    from activities.subscription import SubscriptionActivities
+    from boundary.options import BOUNDED_GATEWAY_CALL, DATABASE_READ, GATEWAY_CALL
+    from contracts.subscription import ChargeOutcome, ChargeRequest, ChargeTerms, RecordedCharge
+    from domain.billing import BillingCharge
+    from domain.calendar import Period
+    from workflows.summaries import day, moment
+
+
+def charge_summary(request: ChargeRequest) -> str:
+    """E.g. "charge for the month of 2026-12-26, attempt 1" (".2": its second resend)."""
+    resend = f".{request.resend}" if request.resend else ""
+    return f"charge for the month of {day(request.month_start)}, attempt {request.attempt}{resend}"
+
+
+class RenewalCharges:
+    def __init__(self, account_id: str, outage: Outage, note: Callable[[str | None], None]) -> None:
+        self._account_id = account_id
+        self._outage = outage
+        self._note = note  # a line for operators beside the add-on's details, or None
+
+    def request(
+        self, charge: BillingCharge, month: Period, attempt: int, at: datetime
+    ) -> ChargeRequest:
+        return ChargeRequest(
+            account_id=self._account_id,
+            month_start=month.start,
+            charge=charge,
+            attempt=attempt,
+            at=at,
+        )
+
+    async def send_holding_lock(self, request: ChargeRequest) -> ChargeOutcome:
+        """The charge as it was sent before it left the lock: priced by the activity,
+        retried until the provider answered (the histories recorded before)."""
+        return await workflow.execute_activity_method(
+            SubscriptionActivities.charge_addon_renewal,
+            request,
+            summary=charge_summary(request),
+            **GATEWAY_CALL,
+        )
+
+    async def price(self, request: ChargeRequest) -> ChargeTerms:
+        """What the charge asks for and grants, read once as it starts."""
+
+        async def priced() -> ChargeTerms:
+            return await workflow.execute_local_activity_method(
+                SubscriptionActivities.price_renewal_charge,
+                request,
+                summary=f"price the charge for the month of {day(request.month_start)}",
+                **DATABASE_READ,
+            )
+
+        return await self._outage.waited_out(priced, "pricing a renewal's charge")
+
+    async def collect(self, request: ChargeRequest) -> ChargeOutcome:
+        """The charge's outcome: paid or declined by the card, never unknown. Run
+        without the subscription's lock, the charge marked in flight first."""
+        pauses = Pauses()
+        while True:
+            outcome = await self._send(request)
+            if outcome is None:
+                outcome = await self._settled(request)
+            if outcome is not None and not outcome.unsent:
+                self._note(None)
+                return outcome
+            if outcome is not None:  # the provider never saw it: a new key cannot charge twice
+                request = request.model_copy(update={"resend": request.resend + 1})
+            await pauses.wait(f"send the charge for {day(request.month_start)} again")
+
+    async def _send(self, request: ChargeRequest) -> ChargeOutcome | None:
+        """The gateway's answer within its bound; None when it gave none. A refusal of
+        the request itself (a provider's configuration) leaves the outcome to the
+        janitor as well: the attempt it recorded is settled as never sent."""
+        try:
+            return await workflow.execute_activity_method(
+                SubscriptionActivities.charge_addon_renewal,
+                request,
+                summary=charge_summary(request),
+                **BOUNDED_GATEWAY_CALL,
+            )
+        except ActivityError as error:
+            workflow.logger.warning("The renewal's charge has no outcome yet: %s", error)
+            return None
+
+    async def _settled(self, request: ChargeRequest) -> ChargeOutcome | None:
+        """The outcome recorded under the request's key, once the janitor (or a late
+        answer) has settled it; None when nothing was recorded under it."""
+        pauses = Pauses()
+        self._note(f"payment outcome unknown since {moment(workflow.now())}, left to the janitor")
+        while True:
+            recorded = await self._outage.waited_out(
+                lambda: self._recorded(request), "reading a payment's outcome"
+            )
+            if recorded is None or recorded.outcome is not None:
+                return None if recorded is None else recorded.outcome
+            await pauses.wait("wait for the payment janitor to settle the charge")
+
+    async def _recorded(self, request: ChargeRequest) -> RecordedCharge | None:
+        return await workflow.execute_local_activity_method(
+            SubscriptionActivities.find_renewal_charge,
+            request,
+            summary=f"read the charge for the month of {day(request.month_start)}",
+            **DATABASE_READ,
+        )
