@@ -15,8 +15,8 @@ from temporalio.exceptions import ApplicationError
 from activities.deps import ActivityDeps
 from contracts.events import DeliveryAttempt, DeliveryRecord, EventDelivery, SweepReport
 from domain.events import WEBHOOK_REFUSED, DeliveryStatus, webhook_body
-from domain.webhook_signing import signature_headers
 from outbound.follow_ups import start_follow_ups
+from outbound.webhook_signing import signature_headers
 from outbound.webhooks import WebhookNotAccepted, WebhookRefused, post_signed
 from store.balance_watch import in_flight_top_ups
 from store.db import read_only, transaction

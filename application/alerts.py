@@ -18,8 +18,8 @@ from domain.enums import AddonStatus, Currency
 from domain.errors import ErrorCode
 from domain.events import DeliveryState, delivery_state
 from domain.inputs import Id, InputModel
-from domain.webhook_signing import new_secret
 from outbound.address_safety import AddressRefused, check_webhook_url
+from outbound.webhook_signing import new_secret
 from store.db import read_only, transaction
 from store.event_models import AccountEvent, AlertSettings
 from store.events import latest_events

@@ -25,7 +25,7 @@ from config.settings import Settings
 from devstack.children import STOP_GRACE_SECONDS, Children
 from devstack.dev import DEV_NAMESPACE, DevStack
 from domain.enums import AddonStatus, BillingCycle, GrantSource
-from domain.webhook_signing import new_secret
+from outbound.webhook_signing import new_secret
 from store.db import make_engine, make_session_factory, transaction
 from store.ledger import grant_credits
 from store.migrate import upgrade_to_head

@@ -15,9 +15,9 @@ from domain.addon import DEFAULT_DUNNING_RETRY_DAYS
 from domain.billing_details import Address, BillingDetails
 from domain.catalogue import DEFAULT_CATALOGUE_PATH
 from domain.receipts import BilledParty
-from domain.webhook_signing import is_secret
 from outbound.mail_message import sender_domain
 from outbound.smtp import Mailer, SmtpServer
+from outbound.webhook_signing import is_secret
 
 # Who issues the receipts until SMS_SELLER names the real seller: a demo company
 # (the CNPJ is a well-known valid example, no real company's).

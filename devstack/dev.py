@@ -40,8 +40,8 @@ from devstack.demo import (
 )
 from devstack.dev_ports import DEV_HOST, PortUnavailable, check_ports, clash_in_log, dev_ports
 from devstack.private_files import persistent_secret
-from domain.webhook_signing import is_secret, new_secret
 from observability.logs import quiet_http_client
+from outbound.webhook_signing import is_secret, new_secret
 from store.db import make_engine
 from store.migrate import upgrade_to_head
 from workflows import search_attributes

@@ -1,6 +1,6 @@
 """Events of an account (API.md "Alerts, events and auto top-up"): their types, the
 webhook message and where its delivery stands. Pure: no I/O. Signing:
-domain/webhook_signing.py; the workflows' messages: contracts/events.py."""
+outbound/webhook_signing.py; the workflows' messages: contracts/events.py."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from domain.enums import BillingCycle, Currency
-from domain.webhook_signing import is_secret
+from outbound.webhook_signing import is_secret
 from store.models import Account
 from tests.event_support import active_account, events, put_settings, send, top_up
 from tests.support import api_client, catalogue, settings_for

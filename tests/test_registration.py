@@ -8,7 +8,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from contracts.registration import RegistrationStep
-from domain.webhook_signing import new_secret
+from outbound.webhook_signing import new_secret
 from store.models import A2pRegistration
 from tests.registration_support import (
     DETAILS,

@@ -13,8 +13,8 @@ from ipaddress import IPv4Address, IPv6Address
 import pytest
 import trustme
 
-from domain.webhook_signing import new_secret, signature_headers
 from outbound.address_safety import IPAddress
+from outbound.webhook_signing import new_secret, signature_headers
 from outbound.webhooks import WebhookNotAccepted, WebhookRefused, post_signed
 from tests.event_support import FOREVER, receiver
 from tests.ports import HOST

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from standardwebhooks import Webhook
 
 from config.settings import Settings
-from domain.webhook_signing import is_secret, new_secret, signature_headers, verified
+from outbound.webhook_signing import is_secret, new_secret, signature_headers, verified
 from store.db import make_engine
 from store.migrate import alembic_config, upgrade_to_head
 

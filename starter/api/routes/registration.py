@@ -17,7 +17,7 @@ from contracts.registration import CarrierDecision, DecisionSource, Registration
 from domain.errors import ErrorCode
 from domain.inputs import Choice, Id, InputModel
 from domain.registration import RegistrationDetails
-from domain.webhook_signing import WEBHOOK_ID, WEBHOOK_SIGNATURE, WEBHOOK_TIMESTAMP, verified
+from outbound.webhook_signing import WEBHOOK_ID, WEBHOOK_SIGNATURE, WEBHOOK_TIMESTAMP, verified
 from starter.api.deps import AccountIdPath, ServicesDep, allowed
 from starter.api.errors import ErrorBody, error_responses
 from starter.api.webhook_docs import header
