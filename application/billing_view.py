@@ -31,8 +31,9 @@ from domain.enums import (
 )
 from domain.errors import ErrorCode
 from store.db import read_only
+from store.ledger_models import CreditEntry
 from store.lines import addon_line
-from store.models import Account, AddonSubscription, CreditEntry, Payment
+from store.models import Account, AddonSubscription, Payment
 from store.outlook import outlook_of
 
 DEFAULT_LIMIT = 50

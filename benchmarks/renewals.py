@@ -54,7 +54,8 @@ from contracts.subscription import (
 from domain.calendar import boundary, credit_month
 from domain.enums import AddonStatus
 from store.db import make_session_factory, read_only
-from store.models import CreditGrant, Payment
+from store.ledger_models import CreditGrant
+from store.models import Payment
 from tests.subscription_support import activate
 from tests.support import TEMPORAL_TEST_SERVER
 
