@@ -25,8 +25,9 @@ from domain.addon import anchor_locked, currency_locked
 from domain.enums import AddonStatus, BillingCycle, Currency, Locale, Plan, Role
 from domain.errors import ErrorCode
 from domain.inputs import Choice, Email, Id, InputModel, IsoDate, Name
+from store.caller_models import ApiToken
 from store.db import transaction
-from store.models import Account, AddonSubscription, ApiToken, User
+from store.models import Account, AddonSubscription, User
 from store.purchases import has_bought
 
 DEFAULT_PAYMENT_METHOD = "pm_card_visa"

@@ -1,6 +1,6 @@
-"""What the billing data shows (``GET …/sms``, offers, the ledger, payments) and the
-billing page with it: the add-on and credits, what the catalogue offers the account's
-plan, and its recent credit and payment history."""
+"""What the billing data shows (``GET …/sms``, ``GET …/sms/offers``) and the billing page
+with it: the add-on and credits, what the catalogue offers the account's plan, and its
+recent credit and payment history (``application.billing_history``)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from application import purchases
 from application.authorization import Action, Permit
+from application.billing_history import LedgerEntryOut, PaymentOut, ledger_of, payments_of
 from application.context import Services
 from application.errors import ApiError
 from contracts.purchase import PurchaseView
@@ -20,23 +20,12 @@ from contracts.subscription import AddonLine
 from domain.addon_outlook import LIVE_STATUSES, PendingChange
 from domain.catalogue import Catalogue, CatalogueItem
 from domain.eligibility import plan_refusal
-from domain.enums import (
-    AddonStatus,
-    BillingCycle,
-    Currency,
-    EntryKind,
-    PaymentKind,
-    PaymentStatus,
-    Plan,
-)
+from domain.enums import AddonStatus, BillingCycle, Currency, Plan
 from domain.errors import ErrorCode
 from store.db import read_only
 from store.lines import addon_line
-from store.models import Account, AddonSubscription, CreditEntry, Payment
+from store.models import Account, AddonSubscription
 from store.outlook import outlook_of
-
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 500
 
 
 class AddonOut(BaseModel):
@@ -96,34 +85,6 @@ class Offers(BaseModel):
     credit_packs: list[Offer]
     eligible: bool
     ineligible_reason: IneligibleReason | None
-
-
-class LedgerEntryOut(BaseModel):
-    at: datetime
-    kind: EntryKind
-    credits: int
-    balance_after: int
-    reference: str
-
-
-class Ledger(BaseModel):
-    entries: list[LedgerEntryOut]
-
-
-class PaymentOut(BaseModel):
-    payment_id: str
-    at: datetime
-    kind: PaymentKind
-    amount_minor: int
-    currency: str
-    status: PaymentStatus
-    reference: str
-    decline_reason: str | None = None
-    provider_ref: str | None = None  # the provider's id (Stripe pi_…/re_…); null for the sandbox
-
-
-class Payments(BaseModel):
-    payments: list[PaymentOut]
 
 
 def _account(session: Session, account_id: str) -> Account:
@@ -207,53 +168,6 @@ def _offers(session: Session, catalogue: Catalogue, account_id: str) -> Offers:
     )
 
 
-def _ledger(session: Session, account_id: str, limit: int) -> Ledger:
-    rows = session.scalars(
-        select(CreditEntry)
-        .where(CreditEntry.account_id == account_id)
-        .order_by(CreditEntry.id.desc())
-        .limit(limit)
-    )
-    return Ledger(
-        entries=[
-            LedgerEntryOut(
-                at=e.at,
-                kind=EntryKind(e.kind),
-                credits=e.credits,
-                balance_after=e.balance_after,
-                reference=e.reference,
-            )
-            for e in rows
-        ]
-    )
-
-
-def _payments(session: Session, account_id: str, limit: int) -> Payments:
-    rows = session.scalars(
-        select(Payment)
-        .where(Payment.account_id == account_id)
-        .where(Payment.status.in_([s.value for s in PaymentStatus]))  # not attempts in flight
-        .order_by(Payment.at.desc(), Payment.created_at.desc())
-        .limit(limit)
-    )
-    return Payments(
-        payments=[
-            PaymentOut(
-                payment_id=p.payment_id,
-                at=p.at,
-                kind=PaymentKind(p.kind),
-                amount_minor=p.amount_minor,
-                currency=p.currency,
-                status=PaymentStatus(p.status),
-                reference=p.reference,
-                decline_reason=p.decline_reason,
-                provider_ref=p.provider_ref,
-            )
-            for p in rows
-        ]
-    )
-
-
 def billing(services: Services, permit: Permit) -> BillingPage:
     """``GET …/sms``: the add-on, the credits and whether the plan may buy."""
     permit.require(Action.READ_BILLING)
@@ -266,20 +180,6 @@ def offers(services: Services, permit: Permit) -> Offers:
     permit.require(Action.READ_BILLING)
     with read_only(services.sessions) as session:
         return _offers(session, services.catalogue, permit.account_id)
-
-
-def ledger(services: Services, permit: Permit, limit: int = DEFAULT_LIMIT) -> Ledger:
-    """The credit ledger, newest first."""
-    permit.require(Action.READ_BILLING)
-    with read_only(services.sessions) as session:
-        return _ledger(session, permit.account_id, limit)
-
-
-def payments(services: Services, permit: Permit, limit: int = DEFAULT_LIMIT) -> Payments:
-    """Every charge, decline and refund, newest first."""
-    permit.require(Action.READ_BILLING)
-    with read_only(services.sessions) as session:
-        return _payments(session, permit.account_id, limit)
 
 
 @dataclass(frozen=True)
@@ -307,7 +207,7 @@ def overview(services: Services, permit: Permit, purchase_id: str | None, recent
         return Overview(
             billing=_billing(session, catalogue, account_id),
             offers=_offers(session, catalogue, account_id),
-            ledger=_ledger(session, account_id, recent).entries,
-            payments=_payments(session, account_id, recent).payments,
+            ledger=ledger_of(session, account_id, recent).entries,
+            payments=payments_of(session, account_id, recent).payments,
             purchase=shown,
         )

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from domain.enums import Role
 from domain.purchase import may_buy
-from store.models import ApiToken, User
+from store.caller_models import ApiToken
+from store.models import User
 
 
 @dataclass(frozen=True)

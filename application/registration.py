@@ -23,7 +23,7 @@ from domain.enums import RegistrationStatus
 from domain.errors import ErrorCode
 from domain.registration import RegistrationDetails, resubmit_refusal
 from store.db import read_only
-from store.models import A2pRegistration
+from store.registration_models import A2pRegistration
 
 
 class RegistrationOut(BaseModel):

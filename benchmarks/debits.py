@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, func, or_, select
 
 from benchmarks.load import Measured, closed_loop, lean_client
-from store.models import Account, CreditEntry, CreditGrant
+from store.ledger_models import CreditEntry, CreditGrant
+from store.models import Account
 
 CLIENTS = 16
 ACCOUNTS = 20

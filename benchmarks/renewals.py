@@ -23,17 +23,12 @@ is committed. Checks: each renewal charged once, the gateway called once per ren
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import sys
-import time
-import urllib.request
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -43,7 +38,8 @@ from benchmarks.bare_renewal import READY_LINE as BARE_READY_LINE
 from benchmarks.bare_renewal import WORKFLOW as BARE_WORKFLOW
 from benchmarks.bare_renewal import BareStart, create_schema
 from benchmarks.bare_renewal import renewed as bare_renewed
-from benchmarks.stack import Stack, migrated, process_cpu_seconds
+from benchmarks.stack import Stack, migrated
+from benchmarks.storm_measures import activity_executions, rss_mb, run_workers
 from boundary.options import WORKFLOW_TASK_TIMEOUT
 from config.temporal import ensure_search_attributes
 from contracts.subscription import (
@@ -54,7 +50,8 @@ from contracts.subscription import (
 from domain.calendar import boundary, credit_month
 from domain.enums import AddonStatus
 from store.db import make_session_factory, read_only
-from store.models import CreditGrant, Payment
+from store.ledger_models import CreditGrant
+from store.models import Payment
 from tests.subscription_support import activate
 from tests.support import TEMPORAL_TEST_SERVER
 
@@ -113,44 +110,12 @@ def _count(sessions: sessionmaker[Session], model: type[CreditGrant] | type[Paym
         )
 
 
-def _rss_mb(pid: int, field: str) -> float:
-    """``VmRSS`` (now) or ``VmHWM`` (peak) of process ``pid``, in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(f"{field}:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def _bytecode_cached(folder: Path) -> dict[str, str]:
     """Let the workers keep compiled bytecode (in the run's folder), as an installed
     package has it: the workflow sandbox imports the workflow's modules afresh for
     every workflow it loads, and without a bytecode cache each of those imports
     compiles the source again (over half the cost of loading a workflow)."""
     return {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(folder / "pycache")}
-
-
-def _test_server_pid() -> int:
-    """The time-skipping test server the SDK started as a child of this process."""
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError):
-            name, rest = stat.read_text().rsplit(")", 1)
-            if "temporal-test" in name and int(rest.split()[1]) == os.getpid():
-                return int(stat.parent.name)
-    raise LookupError("the time-skipping test server is not a child of this process")
-
-
-def _executions(metrics_url: str, activity_type: str) -> int:
-    """How many times the worker ran ``activity_type`` (the SDK's execution latency count)."""
-    with urllib.request.urlopen(metrics_url, timeout=5.0) as answer:
-        text = answer.read().decode()
-    return sum(
-        int(sample.value)
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-        if sample.name.startswith("temporal_activity_execution_latency")
-        and sample.name.endswith("_count")
-        and sample.labels.get("activity_type") == activity_type
-    )
 
 
 async def _in_chunks(starts: Iterable[Awaitable[object]]) -> None:
@@ -191,48 +156,6 @@ async def renewal_storm(folder: Path, count: int, workers: int) -> Storms:
         await env.shutdown()
 
 
-@dataclass
-class _Run:
-    renewed: int
-    seconds: float
-    worker_cpu_ms: float
-    server_cpu_ms: float
-
-
-async def _run_workers(
-    stack: Stack,
-    names: list[str],
-    ready_line: str,
-    count: int,
-    renewed: Callable[[], int],
-    time_limit: float,
-) -> _Run:
-    """Clock and CPU from the first worker's ready line until ``renewed()`` reaches
-    ``count`` (or ``time_limit`` passes)."""
-    while not any(stack.says(name, ready_line) for name in names):
-        stack.children.check()
-        await asyncio.sleep(0.05)
-    started = time.monotonic()
-    worker_cpu = sum(stack.cpu_seconds(name) for name in names)  # less their start-up
-    server = _test_server_pid()
-    server_cpu = process_cpu_seconds(server)
-    done = 0
-    while time.monotonic() - started < time_limit:
-        stack.children.check()
-        done = renewed()
-        if done >= count:
-            break
-        await asyncio.sleep(0.25)
-    seconds = time.monotonic() - started
-    per = max(1, done) / 1000
-    return _Run(
-        renewed=done,
-        seconds=seconds,
-        worker_cpu_ms=(sum(stack.cpu_seconds(name) for name in names) - worker_cpu) / per,
-        server_cpu_ms=(process_cpu_seconds(server) - server_cpu) / per,
-    )
-
-
 async def _bare_storm(
     env: WorkflowEnvironment, stack: Stack, database: Path, count: int, workers: int
 ) -> Storm:
@@ -255,7 +178,7 @@ async def _bare_storm(
         stack.start_worker(
             "", name, BARE_WORKER, SMS_TASK_QUEUE=queue, BARE_RENEWAL_DB=str(database)
         )
-    run = await _run_workers(
+    run = await run_workers(
         stack, names, BARE_READY_LINE, count, lambda: bare_renewed(database)[0], BARE_TIME_LIMIT
     )
     payments = bare_renewed(database)[1]
@@ -268,8 +191,8 @@ async def _bare_storm(
         gateway_calls=payments,  # the reference's payment is its write: no gateway
         worker_cpu_ms=run.worker_cpu_ms,
         server_cpu_ms=run.server_cpu_ms,
-        peak_rss_mb=max(_rss_mb(stack.pid(name), "VmHWM") for name in names),
-        rss_mb=max(_rss_mb(stack.pid(name), "VmRSS") for name in names),
+        peak_rss_mb=max(rss_mb(stack.pid(name), "VmHWM") for name in names),
+        rss_mb=max(rss_mb(stack.pid(name), "VmRSS") for name in names),
     )
 
 
@@ -293,7 +216,7 @@ async def _storm(
     names = [f"storm-worker-{n}" for n in range(workers)]
     for name in names:
         stack.start_worker(url, name, WORKER, **_bytecode_cached(stack.folder))
-    run = await _run_workers(
+    run = await run_workers(
         stack, names, READY_LINE, count, lambda: _count(sessions, CreditGrant), time_limit
     )
     storm = Storm(
@@ -303,12 +226,12 @@ async def _storm(
         seconds=run.seconds,
         charges=_count(sessions, Payment),
         gateway_calls=sum(
-            _executions(stack.worker_metrics_url(name), CHARGE_ACTIVITY) for name in names
+            activity_executions(stack.worker_metrics_url(name), CHARGE_ACTIVITY) for name in names
         ),
         worker_cpu_ms=run.worker_cpu_ms,
         server_cpu_ms=run.server_cpu_ms,
-        peak_rss_mb=max(_rss_mb(stack.pid(name), "VmHWM") for name in names),
-        rss_mb=max(_rss_mb(stack.pid(name), "VmRSS") for name in names),
+        peak_rss_mb=max(rss_mb(stack.pid(name), "VmHWM") for name in names),
+        rss_mb=max(rss_mb(stack.pid(name), "VmRSS") for name in names),
     )
     engine.dispose()
     return storm

@@ -23,7 +23,7 @@ from temporalio.client import Client
 
 from config.settings import Settings
 from devstack.children import STOP_GRACE_SECONDS, Children
-from devstack.dev import DEV_NAMESPACE, DevStack
+from devstack.layout import DEV_NAMESPACE, DevStack
 from domain.enums import AddonStatus, BillingCycle, GrantSource
 from outbound.webhook_signing import new_secret
 from store.db import make_engine, make_session_factory, transaction

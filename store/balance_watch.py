@@ -35,7 +35,8 @@ from store.events import (
     started_after_commit,
 )
 from store.fact_mail import low_balance_mail
-from store.models import Account, AddonSubscription, CreditEntry
+from store.ledger_models import CreditEntry
+from store.models import Account, AddonSubscription
 
 # Whether the account has alert settings at all; the debit fast path reads it with
 # the rest of the account's state, in one statement (store/debits.py).

@@ -9,7 +9,9 @@ from sqlalchemy import Table, bindparam, func, insert, or_, select, update
 
 from store.balance_watch import WATCHED
 from store.idempotency import REMEMBERED
-from store.models import A2pRegistration, Account, AddonSubscription, CreditEntry, CreditGrant
+from store.ledger_models import CreditEntry, CreditGrant
+from store.models import Account, AddonSubscription
+from store.registration_models import A2pRegistration
 
 _accounts = cast(Table, Account.__table__)
 _grants = cast(Table, CreditGrant.__table__)

@@ -19,8 +19,9 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
+from store.caller_models import RequestFingerprint
 from store.db import transaction
-from store.models import KEY, RequestFingerprint
+from store.models import KEY
 
 # API.md: "Keys are kept at least 24 hours". Rows are never deleted before that.
 RETENTION = timedelta(hours=24)

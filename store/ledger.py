@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from domain.enums import EntryKind, GrantSource
 from domain.errors import DomainError, ErrorCode
 from observability import metrics
-from store.models import Account, CreditEntry, CreditGrant
+from store.ledger_models import CreditEntry, CreditGrant
+from store.models import Account
 
 
 def lock_account(session: Session, account_id: str) -> Account:

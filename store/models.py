@@ -1,5 +1,7 @@
-"""The schema (DESIGN.md §4). Every idempotency key is unique in the database,
-so a retried write finds its first result instead of writing twice."""
+"""The schema (DESIGN.md §4): its base, and the tables of the account and what it buys
+and pays: its users, purchases, the add-on and its recurring lines, payments and the
+payment provider's customer. Every idempotency key is unique in the database, so a
+retried write finds its first result instead of writing twice."""
 
 from __future__ import annotations
 
@@ -13,7 +15,6 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
-    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -83,20 +84,6 @@ class User(Base):
     created_at: Mapped[datetime]
 
 
-class ApiToken(Base):
-    """A bearer token, kept only as its SHA-256 digest."""
-
-    __tablename__ = "api_tokens"
-    __table_args__ = (
-        ForeignKeyConstraint(["account_id", "user_id"], ["users.account_id", "users.user_id"]),
-    )
-
-    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    account_id: Mapped[str] = mapped_column(ID)
-    user_id: Mapped[str] = mapped_column(ID)
-    created_at: Mapped[datetime]
-
-
 class AddonSubscription(Base):
     """The add-on of one account as the billing page shows it; the subscription
     workflow keeps it current."""
@@ -141,46 +128,6 @@ class SubscriptionItem(Base):
     # ends_at (a downgraded tier or an ended pack, at the next renewal); null: no bound.
     starts_at: Mapped[datetime | None]
     ends_at: Mapped[datetime | None]
-
-
-class CreditGrant(Base):
-    """A block of credits with its own expiry; debits spend the soonest-expiring first."""
-
-    __tablename__ = "credit_grants"
-    __table_args__ = (
-        CheckConstraint("remaining >= 0 AND remaining <= credits", name="ck_grants_remaining"),
-        Index("ix_grants_spendable", "account_id", "expires_at"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    account_id: Mapped[str] = mapped_column(ID, ForeignKey("accounts.id"))
-    source: Mapped[str] = mapped_column(String(16))
-    credits: Mapped[int] = mapped_column(Integer)
-    remaining: Mapped[int] = mapped_column(Integer)
-    granted_at: Mapped[datetime]
-    expires_at: Mapped[datetime | None]
-    reference: Mapped[str] = mapped_column(String(255))
-    idempotency_key: Mapped[str] = mapped_column(KEY, unique=True)
-
-
-class CreditEntry(Base):
-    """The append-only ledger: signed credits with the balance after each entry."""
-
-    __tablename__ = "credit_entries"
-    __table_args__ = (
-        CheckConstraint("balance_after >= 0", name="ck_entries_balance"),
-        Index("ix_entries_account_at", "account_id", "id"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    account_id: Mapped[str] = mapped_column(ID, ForeignKey("accounts.id"))
-    grant_id: Mapped[int | None] = mapped_column(ForeignKey("credit_grants.id"))
-    kind: Mapped[str] = mapped_column(String(16))
-    credits: Mapped[int] = mapped_column(Integer)
-    balance_after: Mapped[int] = mapped_column(Integer)
-    at: Mapped[datetime]
-    reference: Mapped[str] = mapped_column(String(255))
-    idempotency_key: Mapped[str] = mapped_column(KEY, unique=True)
 
 
 class Payment(Base):
@@ -255,54 +202,15 @@ class Purchase(Base):
     updated_at: Mapped[datetime]
 
 
-class A2pRegistration(Base):
-    """A2P 10DLC registration of an account for US sending."""
-
-    __tablename__ = "a2p_registrations"
-
-    account_id: Mapped[str] = mapped_column(ID, ForeignKey("accounts.id"), primary_key=True)
-    status: Mapped[str] = mapped_column(String(32))
-    reason: Mapped[str | None] = mapped_column(Text)
-    brand: Mapped[dict[str, Any]]
-    campaign: Mapped[dict[str, Any]]
-    submission: Mapped[int] = mapped_column(Integer, default=1)
-    submitted_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
-
-
-class RequestFingerprint(Base):
-    """The request an ``Idempotency-Key`` was first used for, so that the same key
-    with another request answers 409 instead of the first result. The key is kept
-    only as its SHA-256 digest: any key up to 255 characters fits, and none is shown."""
-
-    __tablename__ = "request_fingerprints"
-
-    # The account (or ``admin:{account}``) whose key it is: keys of two accounts never meet.
-    scope: Mapped[str] = mapped_column(String(80), primary_key=True)
-    key_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
-    method: Mapped[str] = mapped_column(String(8))
-    path: Mapped[str] = mapped_column(String(255))
-    fingerprint: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(index=True)
-
-
-class BillingPageSession(Base):
-    """A sign-in to the billing page. The browser holds a random id; only its digest
-    is kept here, with the digest of the API token it was opened with, so a revoked
-    token ends the session too."""
-
-    __tablename__ = "billing_page_sessions"
-
-    session_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    token_hash: Mapped[str] = mapped_column(String(64), index=True)
-    csrf_token: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime]
-    expires_at: Mapped[datetime]
-
-
-# The tables of alerts, events and auto top-up, of mail, of operator actions, and of
-# billing details and receipts, live in modules of their own.
+# The tables of the credit ledger, of callers (tokens, sign-ins, request keys), of the
+# A2P registration, of alerts, events and auto top-up, of mail, of operator actions, and
+# of billing details and receipts live in modules of their own. Importing them here
+# registers every table on Base whichever module is imported first: a foreign key's
+# table must be known when a session flushes.
+from store import caller_models as _caller_models  # noqa: E402, F401
 from store import event_models as _event_models  # noqa: E402, F401
+from store import ledger_models as _ledger_models  # noqa: E402, F401
 from store import mail_models as _mail_models  # noqa: E402, F401
 from store import operator_models as _operator_models  # noqa: E402, F401
 from store import receipt_models as _receipt_models  # noqa: E402, F401
+from store import registration_models as _registration_models  # noqa: E402, F401

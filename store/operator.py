@@ -21,7 +21,8 @@ from domain.enums import EntryKind, PaymentKind, PaymentStatus
 from domain.errors import DomainError, ErrorCode
 from domain.refunds import check_refund, credits_to_revoke
 from store.ledger import append_entry, find_entry, lock_account
-from store.models import CreditGrant, Payment
+from store.ledger_models import CreditGrant
+from store.models import Payment
 from store.operator_models import AuditRecord, RefundRequest
 from store.subscriptions import purchase_grant_key
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from contracts.registration import RegistrationRecord
-from store.models import A2pRegistration
+from store.registration_models import A2pRegistration
 
 
 def save_registration(session: Session, record: RegistrationRecord) -> None:

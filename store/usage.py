@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from domain.calendar import Period, as_utc
 from domain.enums import EntryKind
 from domain.usage import Debit, MonthUsage, month_usage
-from store.models import CreditEntry
+from store.ledger_models import CreditEntry
 
 
 def usage_in(session: Session, account_id: str, month: Period) -> MonthUsage:

@@ -25,7 +25,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.purchase import payment_key, refund_key
-from store.models import Account, CreditEntry, CreditGrant, Payment, Purchase
+from store.ledger_models import CreditEntry, CreditGrant
+from store.models import Account, Payment, Purchase
 from store.operator_models import RefundRequest
 from store.receipt_models import ReceiptRow
 from store.subscriptions import purchase_grant_key

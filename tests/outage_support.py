@@ -29,7 +29,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from config.temporal import ensure_search_attributes
 from devstack.children import Children
-from devstack.dev import DevStack
+from devstack.layout import DevStack
 from tests.ports import HOST, free_port, start_on_reserved_ports_async
 from tests.support import settings_for
 

@@ -18,7 +18,8 @@ from temporalio.testing import WorkflowEnvironment
 from contracts.purchase import purchase_workflow_id
 from domain.enums import BillingCycle, Plan, Role
 from domain.purchase import PurchaseItem
-from store.models import Account, CreditEntry, Payment, Purchase
+from store.ledger_models import CreditEntry
+from store.models import Account, Payment, Purchase
 from tests.support import (
     api_client,
     bearer,

@@ -27,7 +27,8 @@ from domain.calendar import Period, boundary, credit_month
 from domain.catalogue import RecurringItem
 from domain.enums import AddonStatus, BillingCycle, Currency, EntryKind, PaymentKind, Plan
 from store.db import transaction
-from store.models import Account, AddonSubscription, CreditEntry, CreditGrant, Payment
+from store.ledger_models import CreditEntry, CreditGrant
+from store.models import Account, AddonSubscription, Payment
 from store.subscriptions import activate_addon, add_credit_pack
 from tests.support import catalogue, create_account, running_worker, send_credits
 

@@ -33,10 +33,11 @@ from domain.receipts import BilledParty
 from payments.gateway import PaymentResult
 from payments.sandbox import SandboxGateway
 from starter.api.app import build_services, create_app
+from store.caller_models import ApiToken
 from store.db import make_engine, make_session_factory
 from store.debits import Message, Outcome, spend
 from store.migrate import upgrade_to_head
-from store.models import Account, AddonSubscription, ApiToken, User
+from store.models import Account, AddonSubscription, User
 from tests.ports import free_port
 
 BIN = Path(sys.executable).parent

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from application.security import hash_token
+from store.caller_models import ApiToken
 from store.db import make_engine, make_session_factory
-from store.models import ApiToken
 from tests.support import ADMIN_TOKEN, api_client, bearer, settings_for
 
 ACME = {

@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 
 from application.security import hash_token
 from starter.web.i18n import LOCALES_DIR
-from store.models import BillingPageSession, Purchase
+from store.caller_models import BillingPageSession
+from store.models import Purchase
 from tests.purchase_support import open_shop
 from tests.support import settings_for
 

@@ -19,8 +19,9 @@ from store.event_models import AlertSettings, AutoTopUp
 from store.events import FollowUp
 from store.group_commit import GroupCommitter
 from store.idempotency import FirstRequest
+from store.ledger_models import CreditEntry, CreditGrant
 from store.loop_commit import LoopGroupCommitter
-from store.models import Account, CreditEntry, CreditGrant
+from store.models import Account
 from tests.test_usage import account_with_user, grant
 
 THREADS = 16

@@ -29,8 +29,9 @@ from sqlalchemy import select
 
 from application.security import hash_token
 from devstack.demo import DEMO_ACCOUNTS, MAIN_ACCOUNT
+from store.caller_models import ApiToken
 from store.db import make_engine, make_session_factory
-from store.models import Account, ApiToken, User
+from store.models import Account, User
 from tests import walkthrough
 from tests.mail_support import parse
 from tests.ports import start_on_reserved_ports

@@ -11,7 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.enums import Role
-from store.models import Account, CreditEntry, Purchase, RequestFingerprint, User
+from store.caller_models import RequestFingerprint
+from store.ledger_models import CreditEntry
+from store.models import Account, Purchase, User
 from tests.support import ADMIN_TOKEN, api_client, bearer, settings_for
 from tests.test_usage import account_with_user, balance_and_debits, grant
 

@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from domain.enums import Role
+from store.caller_models import RequestFingerprint
 from store.db import make_session_factory
 from store.idempotency import KeyUse, same_request
-from store.models import RequestFingerprint
 from tests.operator_support import ops_post
 from tests.purchase_support import Shop, open_shop
 from tests.support import (

@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 
 from config.settings import DEFAULTS
-from devstack.demo import DEMO_ACCOUNTS, DemoState, token_key, walkthrough
-from devstack.dev import DevStack, banner
+from devstack.demo import DEMO_ACCOUNTS, DemoState, token_key
+from devstack.layout import DevStack
+from devstack.walkthrough import walkthrough
+from devstack.welcome import banner
 from starter.cli import build_parser
 from starter.cli.ops import build_ops_parser
 from tests import walkthrough as paste

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from contracts.registration import RegistrationStep
 from outbound.webhook_signing import new_secret
-from store.models import A2pRegistration
+from store.registration_models import A2pRegistration
 from tests.registration_support import (
     DETAILS,
     WEBHOOK,

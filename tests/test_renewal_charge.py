@@ -47,7 +47,8 @@ from payments.gateway import GatewayUnavailable, PaymentUnknown
 from payments.sandbox import DECLINING_METHOD
 from payments.stripe_outcomes import NEVER_CREATED
 from store.db import transaction
-from store.models import Account, CreditGrant, Payment
+from store.ledger_models import CreditGrant
+from store.models import Account, Payment
 from tests.invariants import check_money
 from tests.operator_support import admin_post
 from tests.subscription_support import (

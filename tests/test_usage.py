@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.enums import EntryKind, GrantSource, RegistrationStatus, Role
 from store.db import transaction
 from store.ledger import grant_credits
-from store.models import A2pRegistration, Account, CreditEntry, CreditGrant
+from store.ledger_models import CreditEntry, CreditGrant
+from store.models import Account
+from store.registration_models import A2pRegistration
 from tests.support import (
     add_addon_row,
     api_client,

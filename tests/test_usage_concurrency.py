@@ -12,7 +12,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.debits import Message, Outcome, spend
-from store.models import Account, CreditEntry, CreditGrant
+from store.ledger_models import CreditEntry, CreditGrant
+from store.models import Account
 from tests.support import api_client, bearer, settings_for
 from tests.test_usage import account_with_user, grant
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from store.db import make_engine, make_session_factory
-from store.models import CreditEntry
+from store.ledger_models import CreditEntry
 
 README = Path(__file__).parents[1] / "README.md"
 TOKENS_HEADING = "paste these lines into another shell:"

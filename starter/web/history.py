@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from application.billing_view import LedgerEntryOut, PaymentOut
+from application.billing_history import LedgerEntryOut, PaymentOut
 from contracts.purchase import PurchaseView
 from domain.enums import EntryKind, ItemType, PaymentKind
 from domain.pricing import TierDirection

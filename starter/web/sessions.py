@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from application.callers import Caller, caller_for_token_hash
 from application.security import hash_token
-from store.models import BillingPageSession
+from store.caller_models import BillingPageSession
 
 SESSION_COOKIE = "sms_billing_session"
 # Before sign-in there is no session: the sign-in form's CSRF token is a double-submit cookie.

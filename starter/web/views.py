@@ -1,7 +1,7 @@
 """What the billing page shows, read through the same application functions that answer
-the JSON API (application/billing_view.py, receipts.py and billing_details.py), and
-what the signed-in user may do there (application/authorization.py), so the page and
-the API cannot disagree."""
+the JSON API (application/billing_view.py, billing_history.py, receipts.py and
+billing_details.py), and what the signed-in user may do there
+(application/authorization.py), so the page and the API cannot disagree."""
 
 from __future__ import annotations
 
@@ -12,14 +12,9 @@ from babel.support import Translations
 
 from application import billing_details, receipts
 from application.authorization import Action, allowed_actions, authorize
+from application.billing_history import LedgerEntryOut, PaymentOut
 from application.billing_page import PageExtras, page_extras
-from application.billing_view import (
-    BillingPage,
-    LedgerEntryOut,
-    Offers,
-    PaymentOut,
-    overview,
-)
+from application.billing_view import BillingPage, Offers, overview
 from application.callers import Caller
 from application.context import Services
 from contracts.purchase import PurchaseView

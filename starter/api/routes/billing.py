@@ -6,9 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from application import billing_view
+from application import billing_history, billing_view
 from application.authorization import Action, Permit
-from application.billing_view import DEFAULT_LIMIT, MAX_LIMIT, BillingPage, Ledger, Offers, Payments
+from application.billing_history import DEFAULT_LIMIT, MAX_LIMIT, Ledger, Payments
+from application.billing_view import BillingPage, Offers
 from starter.api.deps import ServicesDep, allowed
 
 router = APIRouter(prefix="/v1/accounts/{account_id}/sms", tags=["billing"])
@@ -31,11 +32,11 @@ def offers(account_id: str, permit: Reader, services: ServicesDep) -> Offers:
 def ledger(
     account_id: str, permit: Reader, services: ServicesDep, limit: Limit = DEFAULT_LIMIT
 ) -> Ledger:
-    return billing_view.ledger(services, permit, limit)
+    return billing_history.ledger(services, permit, limit)
 
 
 @router.get("/payments")
 def payments(
     account_id: str, permit: Reader, services: ServicesDep, limit: Limit = DEFAULT_LIMIT
 ) -> Payments:
-    return billing_view.payments(services, permit, limit)
+    return billing_history.payments(services, permit, limit)
