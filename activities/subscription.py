@@ -33,7 +33,7 @@ from domain.enums import AddonStatus, BillingCycle, GrantSource, Plan
 from domain.receipts import ReceiptLine
 from observability import metrics
 from payments import attempts
-from payments.gateway import PaymentResult
+from payments.gateway import GatewayRejected, PaymentResult
 from store.db import read_only, transaction
 from store.fact_events import renewal_event, suspended_event
 from store.fact_mail import addon_ended_mail, renewal_declined_mail
@@ -130,18 +130,29 @@ class SubscriptionActivities:
             # The lines' prices are in the currency the add-on was bought in, which is
             # the account's for life.
             payment_method, currency = account.payment_method, addon.currency
-        period = request.charge.period
+        period, key = request.charge.period, renewal_charge_key(request)
         renewal = f"SMS add-on renewal, {period.start:%Y-%m-%d} to {period.end:%Y-%m-%d}"
-        result = self._gateway.capture(
-            account_id=request.account_id,
-            amount_minor=amount,
-            currency=currency,
-            payment_method=payment_method,
-            idempotency_key=renewal_charge_key(request),
-            reference=f"SMS add-on renewal {request.month_start:%Y-%m-%d}",
-            at=request.at,
-            lines=[ReceiptLine(description=renewal, amount_minor=amount)],
-        )
+        try:
+            result = self._gateway.capture(
+                account_id=request.account_id,
+                amount_minor=amount,
+                currency=currency,
+                payment_method=payment_method,
+                idempotency_key=key,
+                reference=f"SMS add-on renewal {request.month_start:%Y-%m-%d}",
+                at=request.at,
+                lines=[ReceiptLine(description=renewal, amount_minor=amount)],
+            )
+        except GatewayRejected as refusal:
+            metrics.RENEWAL_CHARGES_REFUSED.inc()
+            activity.logger.error(
+                "The payment provider refused the renewal charge %s itself, not the card: "
+                "%s. Nothing was charged; it is sent again until the configuration is fixed "
+                '(docs/runbook.md, "Renewal charge refused by the provider").',
+                key,
+                refusal,
+            )
+            raise
         outcome = charge_outcome(result)
         if not outcome.succeeded and not outcome.unsent and request.attempt > 1:
             # A dunning retry declined (the first decline is mailed with the renewal it

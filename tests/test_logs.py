@@ -19,6 +19,7 @@ import worker
 from activities.purchase import PurchaseActivities
 from application.security import new_token
 from boundary.errors import Fault
+from config.settings import Settings, secrets_of
 from contracts.purchase import CaptureRequest, CaptureResult
 from domain.enums import PurchaseStatus
 from domain.errors import ErrorCode
@@ -117,13 +118,22 @@ def test_tokens_and_secrets_are_redacted(logs: Captured):
     log.info("Authorization: Basic dXNlcjpwYXNz")
     log.warning("a token pasted into a message: %s", token)
     log.info("the admin token is %s", ADMIN_TOKEN)
+    stripe_key = "sk_live_51Hx" + "Q" * 24
+    log.error("Stripe refused: Invalid API Key provided: %s", stripe_key)
     log.info("metric sms_http_request_duration_seconds and logger sms_addon.api stay")
     assert token not in logs.text
     assert token.removeprefix("sms_")[:20] not in logs.text
     assert ADMIN_TOKEN not in logs.text
     assert "dXNlcjpwYXNz" not in logs.text
+    assert stripe_key not in logs.text and "sk_live_[redacted]" in logs.text
     assert "sms_http_request_duration_seconds" in logs.text and "sms_addon.api" in logs.text
-    assert logs.text.count("[redacted]") >= 4
+    assert logs.text.count("[redacted]") >= 5
+
+
+def test_the_stripe_key_is_a_secret_of_the_logs():
+    """Whatever its shape (one no pattern knows), the configured key is redacted."""
+    key = "sk_org_0123456789abcdef"
+    assert key in secrets_of(Settings(sms_payment_gateway="stripe", stripe_api_key=key))
 
 
 def test_real_errors_keep_their_traceback(logs: Captured):
