@@ -154,32 +154,38 @@ class SubscriptionActivities:
             )
             raise
         outcome = charge_outcome(result)
-        if not outcome.succeeded and not outcome.unsent and request.attempt > 1:
-            # A dunning retry declined (the first decline is mailed with the renewal it
-            # leaves unpaid). Keyed by the attempt: a retried activity mails it once.
-            with transaction(self._sessions) as session:
-                renewal_declined_mail(
-                    session,
-                    account_id=request.account_id,
-                    month_start=request.month_start,
-                    attempt=request.attempt,
-                    amount_minor=result.amount_minor,
-                    currency=currency,
-                    at=request.at,
-                )
+        self._mail_declined_retry(request, outcome)
         return outcome
 
     @activity.defn
     def find_renewal_charge(self, request: ChargeRequest) -> RecordedCharge | None:
-        """Read-only (a local activity): what the payments table holds under the
-        request's key, for a charge whose answer never came. None: nothing was
-        recorded, so nothing can have been charged under it."""
+        """A local activity: what the payments table holds under the request's key, for
+        a charge whose answer never came (None: nothing was recorded, so nothing was
+        charged under it). A retry the janitor settled as declined is mailed here."""
         payment = attempts.by_key(self._sessions, renewal_charge_key(request))
         if payment is None:
             return None
         if not attempts.is_settled(payment):
             return RecordedCharge()
-        return RecordedCharge(outcome=charge_outcome(attempts.result_of(payment)))
+        outcome = charge_outcome(attempts.result_of(payment))
+        self._mail_declined_retry(request, outcome)
+        return RecordedCharge(outcome=outcome)
+
+    def _mail_declined_retry(self, request: ChargeRequest, outcome: ChargeOutcome) -> None:
+        """A dunning retry declined (the first decline is mailed with the renewal it
+        leaves unpaid). Keyed by the attempt: mailed once, by whichever path it is read."""
+        if outcome.succeeded or outcome.unsent or request.attempt <= 1:
+            return
+        with transaction(self._sessions) as session:
+            renewal_declined_mail(
+                session,
+                account_id=request.account_id,
+                month_start=request.month_start,
+                attempt=request.attempt,
+                amount_minor=outcome.amount_minor,
+                currency=outcome.currency,
+                at=request.at,
+            )
 
     @activity.defn
     def renew_addon_credits(self, renewal: Renewal) -> RenewalOutcome:
