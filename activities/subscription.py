@@ -33,7 +33,7 @@ from domain.enums import AddonStatus, BillingCycle, GrantSource, Plan
 from domain.receipts import ReceiptLine
 from observability import metrics
 from payments import attempts
-from payments.gateway import PaymentResult
+from payments.gateway import GatewayRejected, PaymentResult
 from store.db import read_only, transaction
 from store.fact_events import renewal_event, suspended_event
 from store.fact_mail import addon_ended_mail, renewal_declined_mail
@@ -130,45 +130,62 @@ class SubscriptionActivities:
             # The lines' prices are in the currency the add-on was bought in, which is
             # the account's for life.
             payment_method, currency = account.payment_method, addon.currency
-        period = request.charge.period
+        period, key = request.charge.period, renewal_charge_key(request)
         renewal = f"SMS add-on renewal, {period.start:%Y-%m-%d} to {period.end:%Y-%m-%d}"
-        result = self._gateway.capture(
-            account_id=request.account_id,
-            amount_minor=amount,
-            currency=currency,
-            payment_method=payment_method,
-            idempotency_key=renewal_charge_key(request),
-            reference=f"SMS add-on renewal {request.month_start:%Y-%m-%d}",
-            at=request.at,
-            lines=[ReceiptLine(description=renewal, amount_minor=amount)],
-        )
+        try:
+            result = self._gateway.capture(
+                account_id=request.account_id,
+                amount_minor=amount,
+                currency=currency,
+                payment_method=payment_method,
+                idempotency_key=key,
+                reference=f"SMS add-on renewal {request.month_start:%Y-%m-%d}",
+                at=request.at,
+                lines=[ReceiptLine(description=renewal, amount_minor=amount)],
+            )
+        except GatewayRejected as refusal:
+            metrics.RENEWAL_CHARGES_REFUSED.inc()
+            activity.logger.error(
+                "The payment provider refused the renewal charge %s itself, not the card: "
+                "%s. Nothing was charged; it is sent again until the configuration is fixed "
+                '(docs/runbook.md, "Renewal charge refused by the provider").',
+                key,
+                refusal,
+            )
+            raise
         outcome = charge_outcome(result)
-        if not outcome.succeeded and not outcome.unsent and request.attempt > 1:
-            # A dunning retry declined (the first decline is mailed with the renewal it
-            # leaves unpaid). Keyed by the attempt: a retried activity mails it once.
-            with transaction(self._sessions) as session:
-                renewal_declined_mail(
-                    session,
-                    account_id=request.account_id,
-                    month_start=request.month_start,
-                    attempt=request.attempt,
-                    amount_minor=result.amount_minor,
-                    currency=currency,
-                    at=request.at,
-                )
+        self._mail_declined_retry(request, outcome)
         return outcome
 
     @activity.defn
     def find_renewal_charge(self, request: ChargeRequest) -> RecordedCharge | None:
-        """Read-only (a local activity): what the payments table holds under the
-        request's key, for a charge whose answer never came. None: nothing was
-        recorded, so nothing can have been charged under it."""
+        """A local activity: what the payments table holds under the request's key, for
+        a charge whose answer never came (None: nothing was recorded, so nothing was
+        charged under it). A retry the janitor settled as declined is mailed here."""
         payment = attempts.by_key(self._sessions, renewal_charge_key(request))
         if payment is None:
             return None
         if not attempts.is_settled(payment):
             return RecordedCharge()
-        return RecordedCharge(outcome=charge_outcome(attempts.result_of(payment)))
+        outcome = charge_outcome(attempts.result_of(payment))
+        self._mail_declined_retry(request, outcome)
+        return RecordedCharge(outcome=outcome)
+
+    def _mail_declined_retry(self, request: ChargeRequest, outcome: ChargeOutcome) -> None:
+        """A dunning retry declined (the first decline is mailed with the renewal it
+        leaves unpaid). Keyed by the attempt: mailed once, by whichever path it is read."""
+        if outcome.succeeded or outcome.unsent or request.attempt <= 1:
+            return
+        with transaction(self._sessions) as session:
+            renewal_declined_mail(
+                session,
+                account_id=request.account_id,
+                month_start=request.month_start,
+                attempt=request.attempt,
+                amount_minor=outcome.amount_minor,
+                currency=outcome.currency,
+                at=request.at,
+            )
 
     @activity.defn
     def renew_addon_credits(self, renewal: Renewal) -> RenewalOutcome:

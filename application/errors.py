@@ -40,3 +40,9 @@ class ApiError(Exception):
     @property
     def status_code(self) -> int:
         return HTTP_STATUS[self.code]
+
+
+class WorkflowRefusal(ApiError):
+    """A refusal a workflow answered itself (an update's validator or handler), with its
+    own code: an answer, not a failure of Temporal, even when it is 503 (a subscription
+    waiting out a database outage, or collecting a renewal's payment)."""

@@ -3,7 +3,9 @@ goes through :func:`answer`, which bounds it by ``SMS_API_WAIT_SECONDS`` and map
 what can go wrong to API.md's errors, in one place:
 
 - the workflow refused (an update's validator or handler, a typed failure)
-  → the refusal's own code (``boundary.errors.error_code_of``), e.g. 409;
+  → the refusal's own code (``boundary.errors.error_code_of``), e.g. 409, raised as
+  :class:`~application.errors.WorkflowRefusal` (the access log names the code, not
+  Temporal, even for a 503 the workflow answered);
 - no answer within the wait (no worker polling, a slow step) → 503
   ``service_unavailable``; the work goes on and can be read again;
 - Temporal unreachable or refusing the request → 503 ``service_unavailable``;
@@ -22,7 +24,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from application.context import Services
-from application.errors import ApiError
+from application.errors import ApiError, WorkflowRefusal
 from boundary.errors import error_code_of, refusal_of
 from domain.errors import ErrorCode
 
@@ -49,7 +51,8 @@ async def answer(services: Services, call: Awaitable[T], pending: str, **details
         if code is None:
             raise
         found = refusal_of(exc.cause)
-        raise ApiError(code, found.message if found else str(exc.cause), **details) from exc
+        message = found.message if found else str(exc.cause)
+        raise WorkflowRefusal(code, message, **details) from exc
     except WorkflowAlreadyStartedError as exc:
         raise WorkflowGone() from exc
     except RPCError as exc:

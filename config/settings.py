@@ -249,5 +249,6 @@ def secrets_of(settings: Settings) -> list[str]:
         settings.sms_admin_token.get_secret_value(),
         settings.sms_webhook_secret.get_secret_value(),
         settings.sms_smtp_url.get_secret_value(),
+        settings.stripe_api_key.get_secret_value(),
         *(server.password for server in [settings.smtp_server] if server and server.password),
     ]

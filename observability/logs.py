@@ -13,7 +13,8 @@ Every record passes three steps on the root handler:
   business refusal (``ApplicationError`` with a ``domain.errors.ErrorCode`` type)
   into one info line without a traceback; real errors keep theirs;
 - the formatter's output is redacted: bearer tokens, ``Authorization`` values,
-  ``sms_…`` API tokens and the configured secrets never reach the log.
+  ``sms_…`` API tokens, Stripe secret keys and the configured secrets never reach
+  the log.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ _REDACTIONS = (
     # API tokens are "sms_" + 43 url-safe characters; metric and logger names are
     # lower-case words and never match.
     (re.compile(r"\bsms_(?=[A-Za-z0-9_-]*[A-Z0-9])[A-Za-z0-9_-]{32,}"), f"sms_{REDACTED}"),
+    # Stripe's secret and restricted keys, e.g. quoted back in a refusal's message.
+    (re.compile(r"\b(sk|rk)_(live|test)_[A-Za-z0-9*]+"), rf"\1_\2_{REDACTED}"),
 )
 # The workflow ids "<kind>:<account_id>[:...]" (contracts/*.py); a schedule's runs
 # ("sms-reconciler-pass-<time>") name no account.

@@ -38,6 +38,11 @@ RENEWALS = Counter(
 ADDONS_ENDED = Counter(
     "sms_addons_ended", "Add-ons ended, by status (cancelled, suspended).", ["status"]
 )
+RENEWAL_CHARGES_REFUSED = Counter(
+    "sms_renewal_charges_refused",
+    "Renewal charges the payment provider refused itself, not the card (its key, a "
+    "parameter): each is sent again, so a blocked renewal keeps counting.",
+)
 RECONCILER_ACTIONS = Counter(
     "sms_reconciler_actions",
     "What the reconciler settled that a lost workflow left behind, by action.",

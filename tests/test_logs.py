@@ -19,14 +19,18 @@ import worker
 from activities.purchase import PurchaseActivities
 from application.security import new_token
 from boundary.errors import Fault
+from config.settings import Settings, secrets_of
 from contracts.purchase import CaptureRequest, CaptureResult
 from domain.enums import PurchaseStatus
 from domain.errors import ErrorCode
 from observability.logs import ids_from_workflow_id, install_filters, make_formatter
+from payments.sandbox import REFUSED_METHOD
 from tests.failure_support import refusing
+from tests.operator_support import admin_post
 from tests.purchase_support import open_shop
 from tests.reconciler_support import LONG_AGO, reconcile, reconciling, stuck_purchase
-from tests.support import ADMIN_TOKEN, activity_deps
+from tests.subscription_support import subscribed, task_queue
+from tests.support import ADMIN_TOKEN, activity_deps, api_client, running_worker, settings_for
 
 ADDON = {"type": "addon", "tier": "sms-1000"}
 PACK = {"type": "credit_pack", "pack": "pack-500"}
@@ -110,6 +114,48 @@ async def test_the_request_id_is_echoed_and_a_sane_incoming_one_kept(
     assert made.headers["X-Request-ID"] != replaced.headers["X-Request-ID"]
 
 
+async def test_a_503_the_workflow_answered_is_logged_by_its_code_and_temporals_as_temporal(
+    logs: Captured,
+    time_skipping_env: WorkflowEnvironment,
+    sqlite_sessions: sessionmaker[Session],
+    sqlite_url: str,
+):
+    """Ending the add-on now while its renewal's charge is out (the provider refusing
+    it, so it stays out) is the subscription's own 503 refusal: the access line names
+    its code and why. A 503 because no worker answered names Temporal."""
+    env, queue = time_skipping_env, task_queue()
+    end_now = {"when": "now", "refund": "prorated", "reason": "goodbye"}
+    async with (
+        subscribed(
+            env,
+            sqlite_sessions,
+            "refusing",
+            queue=queue,
+            with_worker=False,
+            payment_method=REFUSED_METHOD,
+        ) as sub,
+        api_client(settings_for(sqlite_url, sms_api_wait_seconds=2), env.client) as api,
+    ):
+        async with running_worker(env.client, sqlite_sessions, queue):
+            await sub.after_boundary(1)
+            refused = await admin_post(api, sub.account_id, "/addon/cancel", end_now, "now-1")
+        unanswered = await admin_post(api, sub.account_id, "/addon/cancel", end_now, "now-2")
+    assert (refused.status_code, unanswered.status_code) == (503, 503)
+    assert refused.json()["error"]["code"] == "service_unavailable"
+    path = f"/v1/admin/accounts/{sub.account_id}/sms/addon/cancel"
+    workflows, temporals = [
+        line for line in logs.lines() if line.get("path") == path and line["status"] == 503
+    ]
+    assert (workflows["level"], workflows["fault"]) == (
+        "WARNING",
+        "workflow: service_unavailable: A renewal payment is being collected; end the "
+        "add-on once it has settled.",
+    )
+    assert workflows["fault"] in workflows["message"]
+    assert temporals["level"] == "WARNING"
+    assert temporals["fault"].startswith("temporal: "), temporals["fault"]
+
+
 def test_tokens_and_secrets_are_redacted(logs: Captured):
     token = new_token()
     log = logging.getLogger("sms_addon.test")
@@ -117,13 +163,22 @@ def test_tokens_and_secrets_are_redacted(logs: Captured):
     log.info("Authorization: Basic dXNlcjpwYXNz")
     log.warning("a token pasted into a message: %s", token)
     log.info("the admin token is %s", ADMIN_TOKEN)
+    stripe_key = "sk_live_51Hx" + "Q" * 24
+    log.error("Stripe refused: Invalid API Key provided: %s", stripe_key)
     log.info("metric sms_http_request_duration_seconds and logger sms_addon.api stay")
     assert token not in logs.text
     assert token.removeprefix("sms_")[:20] not in logs.text
     assert ADMIN_TOKEN not in logs.text
     assert "dXNlcjpwYXNz" not in logs.text
+    assert stripe_key not in logs.text and "sk_live_[redacted]" in logs.text
     assert "sms_http_request_duration_seconds" in logs.text and "sms_addon.api" in logs.text
-    assert logs.text.count("[redacted]") >= 4
+    assert logs.text.count("[redacted]") >= 5
+
+
+def test_the_stripe_key_is_a_secret_of_the_logs():
+    """Whatever its shape (one no pattern knows), the configured key is redacted."""
+    key = "sk_org_0123456789abcdef"
+    assert key in secrets_of(Settings(sms_payment_gateway="stripe", stripe_api_key=key))
 
 
 def test_real_errors_keep_their_traceback(logs: Captured):

@@ -24,7 +24,7 @@ from temporalio import activity
 from temporalio.client import WorkflowQueryFailedError
 
 import worker
-from activities.subscription import SubscriptionActivities, renewal_charge_key
+from activities.subscription import SubscriptionActivities
 from contracts.subscription import (
     ALLOTMENT_CHANGED_SIGNAL,
     CANCEL_UPDATE,
@@ -41,9 +41,8 @@ from contracts.subscription import (
     ResumeAddon,
 )
 from domain.calendar import as_utc
-from domain.enums import AddonStatus, BillingCycle, GrantSource, PaymentKind, PaymentStatus
-from payments import attempts
-from payments.gateway import GatewayUnavailable, PaymentUnknown
+from domain.enums import AddonStatus, BillingCycle, GrantSource, PaymentStatus
+from payments.gateway import GatewayUnavailable
 from payments.sandbox import DECLINING_METHOD
 from payments.stripe_outcomes import NEVER_CREATED
 from store.db import transaction
@@ -64,7 +63,8 @@ from tests.subscription_support import (
     subscribed,
     task_queue,
 )
-from tests.support import SELLER, activity_deps, api_client, keep_history, settings_for
+from tests.support import activity_deps, api_client, keep_history, settings_for
+from tests.unknown_outcome_support import OutcomeUnknown, settle_as_janitor
 
 T = TypeVar("T")
 # The promise: a message is answered within this while a renewal's charge is out.
@@ -224,43 +224,6 @@ async def test_a_cancel_while_the_charge_is_out_follows_its_outcome(
     check_money(sqlite_sessions, account_id)
 
 
-class OutcomeUnknown:
-    """A provider that takes the charge but never answers (as Stripe behind a network
-    fault): each attempt is recorded pending under its key, for the payment janitor to
-    settle. A resend (a new key) goes through."""
-
-    def __init__(self, sessions: sessionmaker[Session], real: SubscriptionActivities) -> None:
-        self.sessions, self.real = sessions, real
-
-    @activity.defn(name="charge_addon_renewal")
-    def charge_addon_renewal(self, request: ChargeRequest) -> ChargeOutcome:
-        if request.resend:
-            return self.real.charge_addon_renewal(request)
-        assert request.amount_minor is not None
-        attempts.open_attempt(
-            self.sessions,
-            Payment(
-                account_id=request.account_id,
-                kind=PaymentKind.CAPTURE.value,
-                amount_minor=request.amount_minor,
-                currency="USD",
-                payment_method="pm_card_visa",
-                reference="renewal",
-                idempotency_key=renewal_charge_key(request),
-                at=request.at,
-            ),
-        )
-        raise PaymentUnknown("the provider took the request and never answered")
-
-
-def pending_attempt(sessions: sessionmaker[Session], account_id: str) -> Payment:
-    with sessions() as session:
-        (attempt,) = session.scalars(
-            select(Payment).where(Payment.account_id == account_id, Payment.status == "pending")
-        )
-        return attempt
-
-
 @pytest.mark.parametrize("janitor_finds", ["succeeded", "never_sent"])
 async def test_an_unknown_outcome_waits_for_the_payment_janitor(
     time_skipping_env, sqlite_sessions, janitor_finds
@@ -269,25 +232,20 @@ async def test_an_unknown_outcome_waits_for_the_payment_janitor(
     the janitor has settled it; an attempt the provider never saw is sent again."""
     env, queue = time_skipping_env, task_queue()
     deps = activity_deps(env.client, sqlite_sessions)
-    provider = OutcomeUnknown(sqlite_sessions, SubscriptionActivities(deps))
+    provider = OutcomeUnknown(  # a resend (a new key) goes through
+        sqlite_sessions, SubscriptionActivities(deps), lost=lambda request: not request.resend
+    )
     async with (
         subscribed(env, sqlite_sessions, "janitor", queue=queue, with_worker=False) as sub,
         worker.build_worker(env.client, deps, queue, stand_ins=[provider.charge_addon_renewal]),
     ):
         await sub.after_boundary(1)  # hours past the bound: still waiting
-        attempt = pending_attempt(sqlite_sessions, sub.account_id)
         assert (await sub.state()).charging is not None
         if janitor_finds == "succeeded":
-            attempts.settle(
-                sqlite_sessions, attempt.payment_id, PaymentStatus.SUCCEEDED, seller=SELLER
-            )
+            settle_as_janitor(sqlite_sessions, sub.account_id, PaymentStatus.SUCCEEDED)
         else:
-            attempts.settle(
-                sqlite_sessions,
-                attempt.payment_id,
-                PaymentStatus.DECLINED,
-                seller=SELLER,
-                decline_reason=NEVER_CREATED,
+            settle_as_janitor(
+                sqlite_sessions, sub.account_id, PaymentStatus.DECLINED, NEVER_CREATED
             )
         await sub.advance_to(sub.boundary(1) + timedelta(hours=2))
         state = await sub.state()

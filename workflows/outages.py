@@ -42,9 +42,15 @@ class Pauses:
     def __init__(self) -> None:
         self._next: timedelta = OUTAGE_FIRST_PAUSE
 
-    async def wait(self, summary: str) -> None:
-        await workflow.sleep(self._next, summary=summary)
-        self._next = min(2 * self._next, OUTAGE_LONGEST_PAUSE)
+    def next(self, *, longest: bool = False) -> timedelta:
+        """The pause to take now, the one after it twice as long (no timer: pure).
+        ``longest``: the longest at once, when only an operator can change the answer."""
+        pause = OUTAGE_LONGEST_PAUSE if longest else self._next
+        self._next = min(2 * pause, OUTAGE_LONGEST_PAUSE)
+        return pause
+
+    async def wait(self, summary: str, *, longest: bool = False) -> None:
+        await workflow.sleep(self.next(longest=longest), summary=summary)
 
 
 class Outage:

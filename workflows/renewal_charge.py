@@ -6,7 +6,9 @@ that amount. The gateway is retried within a bound (``BOUNDED_GATEWAY_CALL``); p
 the outcome is unknown and the payment janitor settles the attempt against the
 provider, while this waits for its answer on durable timers, reading the attempt by
 its key. An attempt the provider never saw is sent again under a new key (``resend``);
-one nothing was recorded for is sent again under its own.
+one nothing was recorded for is sent again under its own. A send the provider refuses
+itself (its configuration, not the card) goes the same way, said in the details line;
+refused for good, the renewal waits the longest pause (``domain.provider_refusals``).
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from workflows.outages import Outage, Pauses
 
 with workflow.unsafe.imports_passed_through():
     from activities.subscription import SubscriptionActivities
+    from boundary.errors import Fault, refusal_of
     from boundary.options import BOUNDED_GATEWAY_CALL, DATABASE_READ, GATEWAY_CALL
     from contracts.subscription import ChargeOutcome, ChargeRequest, ChargeTerms, RecordedCharge
     from domain.billing import BillingCharge
     from domain.calendar import Period
+    from domain.provider_refusals import ProviderRefusals
     from workflows.summaries import day, moment
 
 
@@ -32,6 +36,20 @@ def charge_summary(request: ChargeRequest) -> str:
     """E.g. "charge for the month of 2026-12-26, attempt 1" (".2": its second resend)."""
     resend = f".{request.resend}" if request.resend else ""
     return f"charge for the month of {day(request.month_start)}, attempt {request.attempt}{resend}"
+
+
+def waiting_note(refusals: ProviderRefusals, now: datetime) -> str:
+    """Why the charge waits, for the details line: an outcome the janitor must settle,
+    or the provider's refusals (blocked once they are for good)."""
+    if refusals.since is None:
+        return f"payment outcome unknown since {moment(now)}, left to the janitor"
+    times = "once" if refusals.count == 1 else f"{refusals.count} times in a row"
+    return (
+        f"{'blocked: ' if refusals.for_good else ''}the payment provider refused the "
+        f"charge itself, not the card ({times}, since {moment(refusals.since)}): fix its "
+        'configuration (runbook, "Renewal charge refused by the provider"); the janitor '
+        "closes each attempt and it is sent again"
+    )
 
 
 class RenewalCharges:
@@ -77,45 +95,60 @@ class RenewalCharges:
     async def collect(self, request: ChargeRequest) -> ChargeOutcome:
         """The charge's outcome: paid or declined by the card, never unknown. Run
         without the subscription's lock, the charge marked in flight first."""
-        pauses = Pauses()
+        pauses, refusals = Pauses(), ProviderRefusals()
         while True:
-            outcome = await self._send(request)
+            outcome, refused = await self._send(request)
             if outcome is None:
-                outcome = await self._settled(request)
+                refusals = refusals.after_send(refused=refused, at=workflow.now())
+                outcome = await self._settled(request, refusals)
             if outcome is not None and not outcome.unsent:
                 self._note(None)
                 return outcome
             if outcome is not None:  # the provider never saw it: a new key cannot charge twice
                 request = request.model_copy(update={"resend": request.resend + 1})
-            await pauses.wait(f"send the charge for {day(request.month_start)} again")
+            await pauses.wait(
+                f"send the charge for {day(request.month_start)} again",
+                longest=refusals.for_good,
+            )
 
-    async def _send(self, request: ChargeRequest) -> ChargeOutcome | None:
-        """The gateway's answer within its bound; None when it gave none. A refusal of
-        the request itself (a provider's configuration) leaves the outcome to the
-        janitor as well: the attempt it recorded is settled as never sent."""
+    async def _send(self, request: ChargeRequest) -> tuple[ChargeOutcome | None, bool]:
+        """The gateway's answer within its bound, None when it gave none; and whether
+        the provider refused the request itself (its configuration, not the card). That
+        refusal leaves the outcome to the janitor as well: the attempt it recorded is
+        settled as never sent."""
         try:
-            return await workflow.execute_activity_method(
+            outcome = await workflow.execute_activity_method(
                 SubscriptionActivities.charge_addon_renewal,
                 request,
                 summary=charge_summary(request),
                 **BOUNDED_GATEWAY_CALL,
             )
         except ActivityError as error:
+            refused = refusal_of(error)
+            if refused is not None and refused.type == Fault.GATEWAY_REJECTED.value:
+                workflow.logger.warning("The provider refused the charge: %s", refused.message)
+                return None, True
             workflow.logger.warning("The renewal's charge has no outcome yet: %s", error)
-            return None
+            return None, False
+        return outcome, False
 
-    async def _settled(self, request: ChargeRequest) -> ChargeOutcome | None:
+    async def _settled(
+        self, request: ChargeRequest, refusals: ProviderRefusals
+    ) -> ChargeOutcome | None:
         """The outcome recorded under the request's key, once the janitor (or a late
-        answer) has settled it; None when nothing was recorded under it."""
+        answer) has settled it; None when nothing was recorded under it. Refused for
+        good, it is read the longest pause apart: the janitor takes minutes to close it."""
         pauses = Pauses()
-        self._note(f"payment outcome unknown since {moment(workflow.now())}, left to the janitor")
+        self._note(waiting_note(refusals, workflow.now()))
         while True:
             recorded = await self._outage.waited_out(
                 lambda: self._recorded(request), "reading a payment's outcome"
             )
             if recorded is None or recorded.outcome is not None:
                 return None if recorded is None else recorded.outcome
-            await pauses.wait("wait for the payment janitor to settle the charge")
+            await pauses.wait(
+                "wait for the payment janitor to settle the charge", longest=refusals.for_good
+            )
 
     async def _recorded(self, request: ChargeRequest) -> RecordedCharge | None:
         return await workflow.execute_local_activity_method(

@@ -11,9 +11,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from application.errors import HTTP_STATUS, ApiError
+from application.errors import HTTP_STATUS, ApiError, WorkflowRefusal
 from domain.errors import DomainError, ErrorCode
-from starter.api.middleware import note_fault
+from starter.api.middleware import note_fault, note_refusal
 
 
 class ErrorDetail(BaseModel):
@@ -72,7 +72,11 @@ def invalid_request(errors: Sequence[Any]) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        if exc.code is ErrorCode.SERVICE_UNAVAILABLE and exc.__cause__ is not None:
+        unavailable = exc.code is ErrorCode.SERVICE_UNAVAILABLE
+        if unavailable and isinstance(exc, WorkflowRefusal):
+            # The workflow's own answer (e.g. a database outage it waits out), by its code.
+            note_refusal(request.scope, exc.code.value, exc.message)
+        elif unavailable and exc.__cause__ is not None:
             # A Temporal call that timed out or was refused (application/temporal_calls.py).
             note_fault(request.scope, "temporal", exc.__cause__)
         return error_response(exc.code, exc.message, **exc.details)

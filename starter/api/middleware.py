@@ -39,6 +39,14 @@ def note_fault(scope: MutableMapping[str, Any], part: str, exc: BaseException) -
     scope[FAULT] = f"{part}: {type(exc).__name__}: {lines[0] if lines else ''}"[:FAULT_CHARS]
 
 
+def note_refusal(scope: MutableMapping[str, Any], code: str, message: str) -> None:
+    """Say on the access log line that a workflow itself refused the request, with the
+    refusal's stable code and why (e.g. a database outage it waits out): the client's
+    answer, not a failure of the part that carried it."""
+    lines = message.strip().splitlines()
+    scope[FAULT] = f"workflow: {code}: {lines[0] if lines else ''}"[:FAULT_CHARS]
+
+
 def sane_request_id(value: str) -> bool:
     return _SANE_REQUEST_ID.fullmatch(value) is not None
 
