@@ -17,6 +17,12 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from workflows.addon_keeper import AddonKeeper
+from workflows.addon_refusals import (
+    not_active,
+    not_cancelling,
+    refuse_unless_live,
+    refuse_while_charging,
+)
 from workflows.addon_snapshot import apply_account_terms
 from workflows.outages import unavailable
 
@@ -62,14 +68,6 @@ END_NOW_PATCH = "operator-end-now"
 RESUMED_STATUSES = (AddonStatus.ACTIVE, AddonStatus.PAST_DUE)
 # Continue as new at least once a year, so that new code reaches every subscription.
 RENEWALS_PER_RUN = 12
-
-
-def not_active() -> ApplicationError:
-    return refusal(ErrorCode.ADDON_NOT_ACTIVE, "The SMS add-on is not active.")
-
-
-def not_cancelling() -> ApplicationError:
-    return refusal(ErrorCode.ADDON_NOT_CANCELLING, "The SMS add-on is not being cancelled.")
 
 
 # Unsandboxed: with many open and a bounded sticky cache, nearly every renewal loads its
@@ -252,7 +250,7 @@ class SmsSubscriptionWorkflow:
         charged after it; no refund. Repeating it answers the same end."""
         await workflow.wait_condition(lambda: self._addon.loaded)
         async with self._addon.lock:
-            self._refuse_unless_live()
+            refuse_unless_live(self._addon)
             try:
                 return await self._addon.end_credit_pack(request.line_id)
             except ActivityError as error:
@@ -260,19 +258,19 @@ class SmsSubscriptionWorkflow:
 
     @end_line.validator
     def _validate_end_line(self, request: EndLine) -> None:
-        self._refuse_unless_live()
+        refuse_unless_live(self._addon)
 
     @workflow.update(name=GRANT_GOODWILL_UPDATE)
     async def grant_goodwill(self, grant: GrantGoodwill) -> GoodwillGranted:
         """Operator credits until the next renewal; idempotent by the request id."""
         await workflow.wait_condition(lambda: self._addon.loaded)
         async with self._addon.lock:
-            self._refuse_unless_live()
+            refuse_unless_live(self._addon)
             return await self._addon.grant_goodwill(grant)
 
     @grant_goodwill.validator
     def _validate_goodwill(self, grant: GrantGoodwill) -> None:
-        self._refuse_unless_live()
+        refuse_unless_live(self._addon)
 
     @workflow.update(name=END_NOW_UPDATE)
     async def end_now(self, request: EndNow) -> EndedNow:
@@ -282,8 +280,8 @@ class SmsSubscriptionWorkflow:
         await workflow.wait_condition(lambda: self._addon.loaded)
         async with self._addon.lock:
             now = workflow.now()
-            self._refuse_unless_live()
-            self._refuse_while_charging()
+            refuse_unless_live(self._addon)
+            refuse_while_charging(self._addon)
             ended, refund = await self._addon.end_now(request.prorated, now)
         if refund is None:
             return ended
@@ -292,23 +290,8 @@ class SmsSubscriptionWorkflow:
 
     @end_now.validator
     def _validate_end_now(self, request: EndNow) -> None:
-        self._refuse_unless_live()
-        self._refuse_while_charging()
-
-    def _refuse_unless_live(self) -> None:
-        """Validators call it first: a message is refused at once while the add-on
-        cannot be read or written (503), or once it has ended."""
-        self._addon.outage.refuse_meanwhile()
-        if self._addon.loaded and not self._addon.state.live:
-            raise not_active()
-
-    def _refuse_while_charging(self) -> None:
-        """Ending now would leave a charge in flight paying for an ended add-on."""
-        if self._addon.loaded and self._addon.state.charging is not None:
-            raise refusal(
-                ErrorCode.SERVICE_UNAVAILABLE,
-                "A renewal payment is being collected; end the add-on once it has settled.",
-            )
+        refuse_unless_live(self._addon)
+        refuse_while_charging(self._addon)
 
     @workflow.query(name=STATE_QUERY)
     def current_state(self) -> AddonState:
