@@ -5,27 +5,30 @@ The price is read once, when the charge starts (``price``), and every send asks 
 that amount. The gateway is retried within a bound (``BOUNDED_GATEWAY_CALL``); past it
 the outcome is unknown and the payment janitor settles the attempt against the
 provider, while this waits for its answer on durable timers, reading the attempt by
-its key. An attempt the provider never saw is sent again under a new key (``resend``);
-one nothing was recorded for is sent again under its own.
+its key (``PaymentOutcomes``, as a purchase's and an auto top-up's capture do). An
+attempt the provider never saw is sent again under a new key (``resend``); one nothing
+was recorded for is sent again under its own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError
 
 from workflows.outages import Outage, Pauses
+from workflows.payment_outcomes import PaymentOutcomes
 
 with workflow.unsafe.imports_passed_through():
     from activities.subscription import SubscriptionActivities
     from boundary.options import BOUNDED_GATEWAY_CALL, DATABASE_READ, GATEWAY_CALL
-    from contracts.subscription import ChargeOutcome, ChargeRequest, ChargeTerms, RecordedCharge
+    from contracts.payment_janitor import Recorded
+    from contracts.subscription import ChargeOutcome, ChargeRequest, ChargeTerms
     from domain.billing import BillingCharge
     from domain.calendar import Period
-    from workflows.summaries import day, moment
+    from workflows.summaries import day
 
 
 def charge_summary(request: ChargeRequest) -> str:
@@ -39,6 +42,7 @@ class RenewalCharges:
         self._account_id = account_id
         self._outage = outage
         self._note = note  # a line for operators beside the add-on's details, or None
+        self._payments = PaymentOutcomes(note, outage)
 
     def request(
         self, charge: BillingCharge, month: Period, attempt: int, at: datetime
@@ -79,9 +83,11 @@ class RenewalCharges:
         without the subscription's lock, the charge marked in flight first."""
         pauses = Pauses()
         while True:
-            outcome = await self._send(request)
-            if outcome is None:
-                outcome = await self._settled(request)
+            outcome = await self._payments.sent_or_settled(
+                partial(self._send, request),
+                partial(self._recorded, request),
+                refusal_settles=True,  # the attempt it recorded is settled as never sent
+            )
             if outcome is not None and not outcome.unsent:
                 self._note(None)
                 return outcome
@@ -89,35 +95,15 @@ class RenewalCharges:
                 request = request.model_copy(update={"resend": request.resend + 1})
             await pauses.wait(f"send the charge for {day(request.month_start)} again")
 
-    async def _send(self, request: ChargeRequest) -> ChargeOutcome | None:
-        """The gateway's answer within its bound; None when it gave none. A refusal of
-        the request itself (a provider's configuration) leaves the outcome to the
-        janitor as well: the attempt it recorded is settled as never sent."""
-        try:
-            return await workflow.execute_activity_method(
-                SubscriptionActivities.charge_addon_renewal,
-                request,
-                summary=charge_summary(request),
-                **BOUNDED_GATEWAY_CALL,
-            )
-        except ActivityError as error:
-            workflow.logger.warning("The renewal's charge has no outcome yet: %s", error)
-            return None
+    async def _send(self, request: ChargeRequest) -> ChargeOutcome:
+        return await workflow.execute_activity_method(
+            SubscriptionActivities.charge_addon_renewal,
+            request,
+            summary=charge_summary(request),
+            **BOUNDED_GATEWAY_CALL,
+        )
 
-    async def _settled(self, request: ChargeRequest) -> ChargeOutcome | None:
-        """The outcome recorded under the request's key, once the janitor (or a late
-        answer) has settled it; None when nothing was recorded under it."""
-        pauses = Pauses()
-        self._note(f"payment outcome unknown since {moment(workflow.now())}, left to the janitor")
-        while True:
-            recorded = await self._outage.waited_out(
-                lambda: self._recorded(request), "reading a payment's outcome"
-            )
-            if recorded is None or recorded.outcome is not None:
-                return None if recorded is None else recorded.outcome
-            await pauses.wait("wait for the payment janitor to settle the charge")
-
-    async def _recorded(self, request: ChargeRequest) -> RecordedCharge | None:
+    async def _recorded(self, request: ChargeRequest) -> Recorded[ChargeOutcome] | None:
         return await workflow.execute_local_activity_method(
             SubscriptionActivities.find_renewal_charge,
             request,
