@@ -61,8 +61,17 @@ class PaymentOutcomes:
             if not refusal_settles and refusal_of(error) is not None:
                 raise
             workflow.logger.warning("The payment has no outcome yet: %s", error)
+        unknown = f"payment outcome unknown since {moment(workflow.now())}, left to the janitor"
+        return await self.settled(recorded, unknown)
+
+    async def settled(
+        self, recorded: Callable[[], Awaitable[Recorded[T] | None]], note: str
+    ) -> T | None:
+        """The outcome recorded under a charge's key once it is settled, read after
+        growing pauses while it is pending (``note`` says why meanwhile); None when
+        nothing was recorded under the key."""
         pauses = Pauses()
-        self._note(f"payment outcome unknown since {moment(workflow.now())}, left to the janitor")
+        self._note(note)
         while True:
             found = await self._outage.waited_out(recorded, "reading a payment's outcome")
             if found is None or found.outcome is not None:
