@@ -31,6 +31,7 @@ def all_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:
         purchase.claim_item,
         purchase.record_purchase,
         purchase.capture_payment,
+        purchase.find_capture,
         purchase.grant_purchase,
         purchase.refund_payment,
         link.start_subscription,

@@ -1,13 +1,16 @@
-"""Activities of an auto top-up: charge the claimed top-up once, then settle it."""
+"""Activities of an auto top-up: charge the claimed top-up once (and read a charge whose
+answer never came), then settle it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy.orm import Session
 from temporalio import activity
 
 from activities.deps import ActivityDeps
+from activities.payment_records import recorded_payment, settled_charge
 from contracts.events import (
     TopUpCapture,
     TopUpOutcome,
@@ -16,13 +19,18 @@ from contracts.events import (
     TopUpStart,
     top_up_refund_key,
 )
+from contracts.payment_janitor import Recorded
 from domain.receipts import ReceiptLine
-from payments.gateway import refund_made
+from payments.gateway import PaymentResult, refund_made
 from store.balance_watch import top_up_payment_key
 from store.db import read_only, transaction
 from store.event_models import AutoTopUp
 from store.models import Account
 from store.top_up_settlement import settle_top_up
+
+
+def _top_up_capture(result: PaymentResult) -> TopUpCapture:
+    return settled_charge(result, TopUpCapture)
 
 
 class AutoTopUpActivities:
@@ -36,10 +44,7 @@ class AutoTopUpActivities:
         ``top-up:{account_id}:{month_start}:{sequence}``, made from the claimed row: a
         retry, a lost answer or a second run gets the first charge, never another."""
         with read_only(self._sessions) as session:
-            top_up = session.get(AutoTopUp, start.top_up_id)
-            account = session.get(Account, start.account_id)
-            if top_up is None or account is None or top_up.account_id != account.id:
-                raise LookupError(f"There is no auto top-up {start.top_up_id} to charge.")
+            top_up, account = self._claimed(session, start)
             key, method = top_up_payment_key(top_up), account.payment_method
             amount, currency, claimed_at = top_up.amount_minor, top_up.currency, top_up.claimed_at
             reference = f"auto top-up {top_up.top_up_id} ({top_up.pack})"
@@ -57,13 +62,23 @@ class AutoTopUpActivities:
             at=claimed_at,
             lines=[line],
         )
-        return TopUpCapture(
-            payment_id=result.payment_id,
-            succeeded=result.succeeded,
-            amount_minor=result.amount_minor,
-            currency=result.currency,
-            decline_reason=result.decline_reason,
-        )
+        return _top_up_capture(result)
+
+    @activity.defn
+    def find_top_up_capture(self, start: TopUpStart) -> Recorded[TopUpCapture] | None:
+        """Read-only (a local activity): what the payments table holds under the
+        top-up's key, for a charge whose answer never came."""
+        with read_only(self._sessions) as session:
+            key = top_up_payment_key(self._claimed(session, start)[0])
+        return recorded_payment(self._sessions, key, _top_up_capture)
+
+    @staticmethod
+    def _claimed(session: Session, start: TopUpStart) -> tuple[AutoTopUp, Account]:
+        top_up = session.get(AutoTopUp, start.top_up_id)
+        account = session.get(Account, start.account_id)
+        if top_up is None or account is None or top_up.account_id != account.id:
+            raise LookupError(f"There is no auto top-up {start.top_up_id} to charge.")
+        return top_up, account
 
     @activity.defn
     def settle_auto_top_up(self, settlement: TopUpSettlement) -> TopUpOutcome:
@@ -95,4 +110,9 @@ class AutoTopUpActivities:
 
 def auto_top_up_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:
     top_up = AutoTopUpActivities(deps)
-    return [top_up.capture_top_up, top_up.settle_auto_top_up, top_up.refund_top_up]
+    return [
+        top_up.capture_top_up,
+        top_up.find_top_up_capture,
+        top_up.settle_auto_top_up,
+        top_up.refund_top_up,
+    ]

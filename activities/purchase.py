@@ -1,9 +1,10 @@
 """Activities of the purchase workflow.
 
 The checks and the quote are short reads run as local activities; so are the claim,
-capture, grant and the purchase record, each safe to run again by its key; the refund
-is a regular activity. Exceptions are mapped to typed failures once, at
-the worker's boundary (``boundary.interceptor``).
+capture (and the read of a capture whose answer never came), grant and the purchase
+record, each safe to run again by its key; the refund is a regular activity.
+Exceptions are mapped to typed failures once, at the worker's boundary
+(``boundary.interceptor``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from datetime import timedelta
 from temporalio import activity
 
 from activities.deps import ActivityDeps
+from activities.payment_records import recorded_payment
 from boundary.errors import Fault, refusal
+from contracts.payment_janitor import Recorded
 from contracts.purchase import (
     CallerCheck,
     CaptureRequest,
@@ -36,6 +39,7 @@ from domain.errors import ErrorCode
 from domain.pricing import AccountTerms, Quote, build_quote, price_tier_change
 from domain.purchase import HELD_ADDON_STATUSES, eligibility_refusal, may_buy
 from domain.receipts import ReceiptLine
+from payments.attempts import never_sent
 from payments.gateway import PaymentResult, refund_made
 from store.db import read_only, transaction
 from store.fact_events import purchase_event
@@ -48,6 +52,15 @@ from store.subscriptions import activate_addon, add_credit_pack, change_tier, cu
 def _payment_ref(result: PaymentResult) -> PaymentRef:
     return PaymentRef(
         payment_id=result.payment_id, amount_minor=result.amount_minor, currency=result.currency
+    )
+
+
+def _capture_result(result: PaymentResult) -> CaptureResult:
+    return CaptureResult(
+        payment=_payment_ref(result),
+        succeeded=result.succeeded,
+        decline_reason=result.decline_reason,
+        unsent=never_sent(result),
     )
 
 
@@ -179,11 +192,13 @@ class PurchaseActivities:
             at=request.at,
             lines=[ReceiptLine.model_validate(line.model_dump()) for line in request.lines],
         )
-        return CaptureResult(
-            payment=_payment_ref(result),
-            succeeded=result.succeeded,
-            decline_reason=result.decline_reason,
-        )
+        return _capture_result(result)
+
+    @activity.defn
+    def find_capture(self, request: CaptureRequest) -> Recorded[CaptureResult] | None:
+        """Read-only (a local activity): what the payments table holds under the key
+        ``purchase:{purchase_id}``, for a capture whose answer never came."""
+        return recorded_payment(self._sessions, payment_key(request.purchase_id), _capture_result)
 
     @activity.defn
     def grant_purchase(self, request: GrantRequest) -> None:

@@ -13,6 +13,8 @@ from typing import Any
 from temporalio import activity
 
 from activities.deps import ActivityDeps
+from activities.payment_records import recorded_payment, settled_charge
+from contracts.payment_janitor import Recorded
 from contracts.subscription import (
     AddonChange,
     AddonLine,
@@ -23,7 +25,6 @@ from contracts.subscription import (
     GoodwillGranted,
     GoodwillRequest,
     LineEnd,
-    RecordedCharge,
     Renewal,
     RenewalOutcome,
 )
@@ -32,7 +33,6 @@ from domain.calendar import Period
 from domain.enums import AddonStatus, BillingCycle, GrantSource, Plan
 from domain.receipts import ReceiptLine
 from observability import metrics
-from payments import attempts
 from payments.gateway import GatewayRejected, PaymentResult
 from store.db import read_only, transaction
 from store.fact_events import renewal_event, suspended_event
@@ -49,14 +49,7 @@ def renewal_charge_key(request: ChargeRequest) -> str:
 
 
 def charge_outcome(result: PaymentResult) -> ChargeOutcome:
-    return ChargeOutcome(
-        payment_id=result.payment_id,
-        succeeded=result.succeeded,
-        amount_minor=result.amount_minor,
-        currency=result.currency,
-        decline_reason=result.decline_reason,
-        unsent=attempts.never_sent(result),
-    )
+    return settled_charge(result, ChargeOutcome)
 
 
 def renewal_grant_key(account_id: str, month: Period) -> str:
@@ -158,18 +151,14 @@ class SubscriptionActivities:
         return outcome
 
     @activity.defn
-    def find_renewal_charge(self, request: ChargeRequest) -> RecordedCharge | None:
+    def find_renewal_charge(self, request: ChargeRequest) -> Recorded[ChargeOutcome] | None:
         """A local activity: what the payments table holds under the request's key, for
         a charge whose answer never came (None: nothing was recorded, so nothing was
         charged under it). A retry the janitor settled as declined is mailed here."""
-        payment = attempts.by_key(self._sessions, renewal_charge_key(request))
-        if payment is None:
-            return None
-        if not attempts.is_settled(payment):
-            return RecordedCharge()
-        outcome = charge_outcome(attempts.result_of(payment))
-        self._mail_declined_retry(request, outcome)
-        return RecordedCharge(outcome=outcome)
+        recorded = recorded_payment(self._sessions, renewal_charge_key(request), charge_outcome)
+        if recorded is not None and recorded.outcome is not None:
+            self._mail_declined_retry(request, recorded.outcome)
+        return recorded
 
     def _mail_declined_retry(self, request: ChargeRequest, outcome: ChargeOutcome) -> None:
         """A dunning retry declined (the first decline is mailed with the renewal it

@@ -141,11 +141,27 @@ async def decide(
             return await client.decide(permit.caller.user_id, confirm=confirm)
         except WorkflowGone:  # it ended meanwhile: its outcome is in the DB
             view = await asyncio.to_thread(_read, services, account_id, purchase_id)
+        except ApiError as error:
+            if not confirm or error.code is not ErrorCode.SERVICE_UNAVAILABLE:
+                raise
+            return await asyncio.to_thread(_processing, services, account_id, purchase_id, error)
     if confirm and view.status is PurchaseStatus.EXPIRED:
         raise ApiError(ErrorCode.QUOTE_EXPIRED, "The quote has expired.")
     raise ApiError(
         ErrorCode.NOT_AWAITING_CONFIRMATION, "The purchase is not awaiting confirmation."
     )
+
+
+def _processing(
+    services: Services, account_id: str, purchase_id: str, unanswered: ApiError
+) -> PurchaseView:
+    """A confirm that outlasts the API's wait, for a purchase that holds its claim and is
+    being paid for (its payment's outcome may wait for the provider): the purchase as it
+    stands, ``processing``. Anything else keeps the 503 it got."""
+    view = _read(services, account_id, purchase_id)
+    if view.status is not PurchaseStatus.PROCESSING:
+        raise unanswered
+    return view
 
 
 async def create(
@@ -162,7 +178,7 @@ async def confirm(
     services: Services, permit: Permit, purchase_id: str, repeat: bool = False
 ) -> PurchaseView:
     """Confirm, answered as the JSON API does: a declined, expired or refused purchase
-    is its refusal."""
+    is its refusal; one still being paid for when the API's wait ends, ``processing``."""
     view = await decide(services, permit, purchase_id, repeat)
     if view.status in CONFIRM_REFUSED:
         raise refusal_of(view)

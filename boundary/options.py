@@ -71,17 +71,20 @@ DATABASE_WRITE = StepOptions(
 
 # A payment provider may take seconds to answer (each Stripe call is cut at 8 s); an
 # attempt lost with its worker (or cut short here) is retried elsewhere and settled by
-# the key, never resent.
+# the key, never resent. Retried without end: only a renewal charge replayed from a
+# history recorded before the bound below still takes it.
 GATEWAY_CALL = StepOptions(
     start_to_close_timeout=timedelta(seconds=10),
     retry_policy=_retry(timedelta(seconds=30)),
 )
 
-# A renewal's charge stops retrying a provider that does not answer after this many
-# attempts (1, 2, 4, 8 and 16 s apart), or this long, whichever comes first: a provider
-# that answers nothing at all is not hammered, one that lets each attempt hang is not
-# waited on for ever. The outcome is then unknown: the payment janitor settles it
-# against the provider, and the renewal waits for that answer on durable timers.
+# Every call to the payment provider (a charge, a refund) stops retrying a provider that
+# does not answer after this many attempts (1, 2, 4, 8 and 16 s apart), or this long,
+# whichever comes first: a provider that answers nothing at all is not hammered, one
+# that lets each attempt hang is not waited on for ever. A charge's outcome is then
+# unknown: the payment janitor settles it against the provider, and the workflow waits
+# for that answer on durable timers; a refund is sent again after a pause
+# (workflows/payment_outcomes.py).
 GATEWAY_ATTEMPTS = 6
 GATEWAY_PATIENCE = timedelta(minutes=2)
 BOUNDED_GATEWAY_CALL = StepOptions(

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
+from contracts.payment_janitor import SettledCharge
 from domain.events import TopUpStatus
 
 EVENT_DELIVERY_WORKFLOW = "SmsEventDelivery"
@@ -76,12 +77,8 @@ class TopUpStart(BaseModel):
     top_up_id: str
 
 
-class TopUpCapture(BaseModel):
-    payment_id: str
-    succeeded: bool
-    amount_minor: int
-    currency: str
-    decline_reason: str | None = None
+class TopUpCapture(SettledCharge):
+    """An auto top-up's charge."""
 
 
 class TopUpSettlement(BaseModel):

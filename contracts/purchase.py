@@ -113,6 +113,9 @@ class CaptureResult(BaseModel):
     payment: PaymentRef
     succeeded: bool
     decline_reason: str | None = None
+    # Settled without the card ever being asked (the provider never saw the attempt, or
+    # it was abandoned unconfirmed): nothing was charged.
+    unsent: bool = False
 
 
 class GrantRequest(BaseModel):

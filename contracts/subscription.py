@@ -9,6 +9,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
+from contracts.payment_janitor import SettledCharge
 from domain.addon import AddonRow, AddonState, AddonTotals, BillingCharge
 from domain.calendar import Period
 from domain.enums import AddonStatus, BillingCycle, Plan
@@ -185,24 +186,12 @@ class ChargeTerms(BaseModel):
     monthly_credits: int
 
 
-class ChargeOutcome(BaseModel):
-    payment_id: str
-    succeeded: bool
-    amount_minor: int
+class ChargeOutcome(SettledCharge):
+    """A renewal's charge; ``unsent``: sending it again under a new key cannot charge
+    twice."""
+
     # What the charge was in (histories recorded before it was kept: dollars).
     currency: str = "USD"
-    decline_reason: str | None = None
-    # Settled without the card ever being asked (the provider never saw the attempt,
-    # or it was abandoned unconfirmed): nothing was charged, and sending the charge
-    # again under a new key cannot charge twice.
-    unsent: bool = False
-
-
-class RecordedCharge(BaseModel):
-    """What the payments table holds under a charge's key: its outcome, or None while
-    it is pending (the payment janitor settles it against the provider)."""
-
-    outcome: ChargeOutcome | None = None
 
 
 class Renewal(BaseModel):

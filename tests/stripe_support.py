@@ -1,32 +1,42 @@
-"""Stripe tests: a localstripe server, the Stripe gateway on it, the real worker with
-that gateway, and readers of the Stripe side."""
+"""Stripe tests: a localstripe server, the Stripe gateway on it (optionally over a link
+that can fail), the real worker with that gateway, a sweep of the payment janitor, and
+readers of the Stripe side."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import stripe
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 import worker
 from activities.deps import ActivityDeps
+from contracts.payment_janitor import PAYMENT_JANITOR_WORKFLOW, JanitorReport, JanitorRequest
 from domain.catalogue import load_catalogue
-from payments.factory import build_gateway
+from payments.factory import STRIPE_TIMEOUT_SECONDS, build_gateway
 from payments.stripe_gateway import StripeGateway
 from store.models import ProviderCustomer
 from tests.ports import free_port
-from tests.support import settings_for
+from tests.purchase_support import Shop, open_shop
+from tests.support import SELLER, settings_for
 
 API_KEY = "sk_test_localstripe"
+# The sweep of ``janitor_sweep``: attempts pending for this long (wall clock).
+JANITOR_AGE_SECONDS = 1
 STARTUP_SECONDS = 30
 
 
@@ -72,12 +82,55 @@ def stripe_settings(base: str) -> dict[str, Any]:
     }
 
 
+class ProviderLink(stripe.RequestsClient):
+    """The worker's HTTP connection to Stripe, which a test can break: while ``down``
+    nothing reaches Stripe (a connection error, as when it cannot be reached); after
+    ``lose_answer_to(path)`` the next POST to a path ending so reaches Stripe, its
+    answer is lost and the link is down from then on."""
+
+    def __init__(self) -> None:
+        super().__init__(timeout=STRIPE_TIMEOUT_SECONDS)
+        self.down = threading.Event()
+        self._lost: str | None = None
+
+    def lose_answer_to(self, path_end: str) -> None:
+        self._lost = path_end
+
+    # RequestsClient's own signature (stripe's base class declares another return type).
+    def request(  # type: ignore[override]
+        self, method: str, url: str, headers: Mapping[str, str] | None, post_data: Any = None
+    ) -> tuple[bytes, int, Mapping[str, str]]:
+        if self.down.is_set():
+            raise unreachable(f"Stripe cannot be reached (injected): {url}")
+        answer = super().request(method, url, headers, post_data)
+        lost = self._lost
+        if lost is not None and method.lower() == "post" and urlsplit(url).path.endswith(lost):
+            self._lost = None
+            self.down.set()
+            raise unreachable(f"The answer to {url} was lost (injected)")
+        return answer
+
+
+def unreachable(message: str) -> stripe.APIConnectionError:
+    """What stripe's HTTP client raises when the network fails."""
+    return stripe.APIConnectionError(message)  # type: ignore[no-untyped-call]
+
+
 def stripe_gateway(
-    sessions: sessionmaker[Session], base: str, *, as_for_stripe: bool = False
+    sessions: sessionmaker[Session],
+    base: str,
+    *,
+    as_for_stripe: bool = False,
+    link: ProviderLink | None = None,
 ) -> StripeGateway:
     """The gateway on localstripe; ``as_for_stripe``: sending what real Stripe takes and
     localstripe refuses with a 400 ``invalid_request_error`` (as a provider refuses a
-    parameter after an API-version change)."""
+    parameter after an API-version change); ``link``: over that connection."""
+    if link is not None:
+        client = stripe.StripeClient(
+            API_KEY, base_addresses={"api": base}, max_network_retries=0, http_client=link
+        )
+        return StripeGateway(sessions, client, seller=SELLER, localstripe=not as_for_stripe)
     settings = {**stripe_settings(base), "stripe_localstripe": not as_for_stripe}
     gateway = build_gateway(settings_for("sqlite://", **settings), sessions)
     assert isinstance(gateway, StripeGateway)
@@ -92,16 +145,54 @@ async def stripe_worker(
     base: str,
     *,
     as_for_stripe: bool = False,
+    link: ProviderLink | None = None,
+    stand_ins: Sequence[Callable[..., Any]] = (),
 ) -> AsyncIterator[Worker]:
-    """The real worker (every workflow and activity) with the Stripe gateway."""
+    """The real worker (every workflow and activity, but ``stand_ins``) with the Stripe
+    gateway, over ``link`` when given."""
     deps = ActivityDeps(
         sessions=sessions,
         catalogue=load_catalogue(),
-        gateway=stripe_gateway(sessions, base, as_for_stripe=as_for_stripe),
+        gateway=stripe_gateway(sessions, base, as_for_stripe=as_for_stripe, link=link),
         client=client,
     )
-    async with worker.build_worker(client, deps, task_queue) as running:
+    async with worker.build_worker(client, deps, task_queue, stand_ins=stand_ins) as running:
         yield running
+
+
+@asynccontextmanager
+async def stripe_shop(
+    env: WorkflowEnvironment,
+    sessions: sessionmaker[Session],
+    database_url: str,
+    base: str,
+    link: ProviderLink,
+    *,
+    stand_ins: Sequence[Callable[..., Any]] = (),
+    **settings: Any,
+) -> AsyncIterator[Shop]:
+    """A shop (``tests.purchase_support``) whose worker reaches Stripe over ``link``."""
+    async with (
+        open_shop(
+            env, sessions, database_url, worker=False, **stripe_settings(base), **settings
+        ) as shop,
+        stripe_worker(env.client, sessions, shop.task_queue, base, link=link, stand_ins=stand_ins),
+    ):
+        yield shop
+
+
+async def janitor_sweep(client: Client, task_queue: str) -> JanitorReport:
+    """One run of the payment janitor's workflow, as its schedule starts it, over every
+    attempt pending for a second or more (of the wall clock, by which it ages them)."""
+    await asyncio.sleep(JANITOR_AGE_SECONDS + 0.2)
+    report: JanitorReport = await client.execute_workflow(
+        PAYMENT_JANITOR_WORKFLOW,
+        JanitorRequest(older_than_seconds=JANITOR_AGE_SECONDS),
+        id=f"janitor-{uuid.uuid4().hex[:8]}",
+        task_queue=task_queue,
+        result_type=JanitorReport,
+    )
+    return report
 
 
 def intents_of(base: str, account_id: str) -> list[stripe.PaymentIntent]:

@@ -16,6 +16,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 from workflows.addon_snapshot import activated_state
 from workflows.outages import Outage
+from workflows.payment_outcomes import PaymentOutcomes
 from workflows.renewal_charge import RenewalCharges
 
 with workflow.unsafe.imports_passed_through():
@@ -23,9 +24,9 @@ with workflow.unsafe.imports_passed_through():
     from activities.subscription import SubscriptionActivities
     from boundary.errors import raise_refusal
     from boundary.options import (
+        BOUNDED_GATEWAY_CALL,
         DATABASE_READ,
         DATABASE_WRITE,
-        GATEWAY_CALL,
         READ_CHECK,
         StepOptions,
     )
@@ -255,13 +256,15 @@ class AddonKeeper:
         return ended, refund
 
     async def refund(self, refund: EndNowRefund) -> list[RefundedPayment]:
-        refunds: list[RefundedPayment] = await workflow.execute_activity_method(
-            OperatorActivities.refund_unused_period,
-            refund,
-            summary=f"prorated refund of the period to {day(refund.period_end)}",
-            **GATEWAY_CALL,
-        )
-        return refunds
+        async def send() -> list[RefundedPayment]:  # sent again, after a pause, until answered
+            return await workflow.execute_activity_method(
+                OperatorActivities.refund_unused_period,
+                refund,
+                summary=f"prorated refund of the period to {day(refund.period_end)}",
+                **BOUNDED_GATEWAY_CALL,
+            )
+
+        return await PaymentOutcomes(self._noted, self.outage).refunded(send)
 
     async def end_credit_pack(self, line_id: str) -> AddonLine:
         """End a pack at the next renewal that charges (an annual account keeps its

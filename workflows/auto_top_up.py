@@ -1,17 +1,24 @@
 """One auto top-up (``SmsAutoTopUp``), started for the row a debit claimed:
 charge it once (key from the row) → settle (grant, or turn auto top-up off) →
 start the deliveries of the events it wrote. It never claims another: only a debit
-can, under the caps (``store.balance_watch``)."""
+can, under the caps (``store.balance_watch``). A charge whose answer does not come
+within the gateway's bound waits for the payment janitor to settle it, the top-up in
+flight meanwhile (``PaymentOutcomes``); a refund is sent again until answered."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from temporalio import workflow
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError
+
+from workflows.payment_outcomes import UNREACHABLE, PaymentOutcomes
 
 with workflow.unsafe.imports_passed_through():
     from activities.auto_top_up import AutoTopUpActivities
     from activities.events import EventActivities
-    from boundary.options import DATABASE_WRITE, GATEWAY_CALL, TEMPORAL_CALL
+    from boundary.errors import refusal_of
+    from boundary.options import BOUNDED_GATEWAY_CALL, DATABASE_READ, DATABASE_WRITE, TEMPORAL_CALL
     from contracts.events import (
         AUTO_TOP_UP_WORKFLOW,
         TopUpCapture,
@@ -20,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         TopUpSettlement,
         TopUpStart,
     )
+    from contracts.payment_janitor import Recorded
     from domain.events import TopUpStatus
     from domain.money import format_money
     from workflows.search_attributes import ACCOUNT_ID
@@ -27,22 +35,28 @@ with workflow.unsafe.imports_passed_through():
 
 @workflow.defn(name=AUTO_TOP_UP_WORKFLOW)
 class AutoTopUpWorkflow:
+    @workflow.init
+    def __init__(self, start: TopUpStart) -> None:
+        self._charging = f"Charging auto top-up {start.top_up_id}."
+        self._payments = PaymentOutcomes(self._noted)
+
     @workflow.run
     async def run(self, start: TopUpStart) -> TopUpOutcome:
         """Charge, settle, deliver. A charge refused for good settles as declined (auto
         top-up off); credits that can never be granted are refunded first: the top-up
         always ends recorded, never as a failed workflow."""
         workflow.upsert_search_attributes([ACCOUNT_ID.value_set(start.account_id)])
-        workflow.set_current_details(f"Charging auto top-up {start.top_up_id}.")
+        workflow.set_current_details(self._charging)
         try:
-            capture = await workflow.execute_activity_method(
-                AutoTopUpActivities.capture_top_up,
-                start,
-                summary=f"charge {start.top_up_id}",
-                **GATEWAY_CALL,
+            capture = await self._payments.charged(
+                partial(self._charge, start), partial(self._recorded, start)
             )
-        except ActivityError as error:
-            return await self._settle(start, None, f"The charge was refused: {error.cause}")
+        except (ActivityError, ApplicationError) as error:  # refused: nothing was charged
+            found = refusal_of(error)
+            why = found.message if found is not None else str(error)
+            return await self._settle(start, None, f"The charge was refused: {why}")
+        if capture.unsent:  # settled as never seen by the provider: verified uncharged
+            return await self._settle(start, capture, UNREACHABLE)
         money = format_money(capture.amount_minor, capture.currency)
         try:
             outcome = await self._settle(start, capture)
@@ -56,6 +70,29 @@ class AutoTopUpWorkflow:
             f"{outcome.credits:,} credits; balance {outcome.balance:,}."
         )
         return outcome
+
+    def _noted(self, note: str | None) -> None:
+        """What the top-up, in flight meanwhile, waits for."""
+        charging = self._charging
+        workflow.set_current_details(
+            charging if note is None else f"{charging.removesuffix('.')}; {note}."
+        )
+
+    async def _charge(self, start: TopUpStart) -> TopUpCapture:
+        return await workflow.execute_activity_method(
+            AutoTopUpActivities.capture_top_up,
+            start,
+            summary=f"charge {start.top_up_id}",
+            **BOUNDED_GATEWAY_CALL,
+        )
+
+    async def _recorded(self, start: TopUpStart) -> Recorded[TopUpCapture] | None:
+        return await workflow.execute_local_activity_method(
+            AutoTopUpActivities.find_top_up_capture,
+            start,
+            summary=f"read the charge of {start.top_up_id}",
+            **DATABASE_READ,
+        )
 
     async def _settle(
         self, start: TopUpStart, capture: TopUpCapture | None, refused: str | None = None
@@ -92,15 +129,20 @@ class AutoTopUpWorkflow:
 
     async def _give_back(self, start: TopUpStart, capture: TopUpCapture, why: str) -> str:
         """Refund a charge whose credits can never be granted; why it settles declined."""
-        try:
+        refund = TopUpRefund(
+            top_up_id=start.top_up_id, payment_id=capture.payment_id, at=workflow.now()
+        )
+
+        async def send() -> None:
             await workflow.execute_activity_method(
                 AutoTopUpActivities.refund_top_up,
-                TopUpRefund(
-                    top_up_id=start.top_up_id, payment_id=capture.payment_id, at=workflow.now()
-                ),
+                refund,
                 summary="refund: the credits cannot be granted",
-                **GATEWAY_CALL,
+                **BOUNDED_GATEWAY_CALL,
             )
+
+        try:
+            await self._payments.refunded(send)
         except ActivityError as error:
             workflow.logger.error(
                 "Auto top-up %s needs attention: %s and the refund of %s failed: %s",

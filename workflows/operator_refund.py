@@ -1,6 +1,8 @@
 """One operator refund (API.md "Operators"), recorded by the API before it starts:
 refund through the gateway under the request's key, then settle it (credits revoked,
 audit completed). The API waits on the ``outcome`` update; the work goes on without it.
+While the provider does not answer, the request stays ``requested`` (its amount held)
+and the refund is sent again under its key after growing pauses (``PaymentOutcomes``).
 """
 
 from __future__ import annotations
@@ -8,10 +10,12 @@ from __future__ import annotations
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
+from workflows.payment_outcomes import PaymentOutcomes
+
 with workflow.unsafe.imports_passed_through():
     from activities.operator import OperatorActivities
     from boundary.errors import refusal, refusal_of
-    from boundary.options import DATABASE_WRITE, GATEWAY_CALL
+    from boundary.options import BOUNDED_GATEWAY_CALL, DATABASE_WRITE
     from contracts.operator import (
         OPERATOR_REFUND_WORKFLOW,
         OperatorRefundStart,
@@ -37,21 +41,28 @@ class OperatorRefundWorkflow:
         it means said and recorded where it can be, never as a failed workflow."""
         workflow.upsert_search_attributes([ACCOUNT_ID.value_set(start.account_id)])
         money = format_money(start.amount_minor, start.currency)
-        workflow.set_current_details(f"Refunding {money} of {start.payment_id}")
-        try:
-            refund_id = await workflow.execute_activity_method(
+        refunding = f"Refunding {money} of {start.payment_id}"
+        workflow.set_current_details(refunding)
+
+        def noted(note: str | None) -> None:  # the request stays requested meanwhile
+            workflow.set_current_details(refunding if note is None else f"{refunding}; {note}")
+
+        async def send() -> str:
+            return await workflow.execute_activity_method(
                 OperatorActivities.refund_operator_request,
                 start,
                 summary=f"refund {money}",
-                **GATEWAY_CALL,
+                **BOUNDED_GATEWAY_CALL,
             )
-        except ActivityError as error:
+
+        try:
+            refund_id = await PaymentOutcomes(noted).refunded(send)
+        except ActivityError as error:  # refused: only a refusal ends the rounds
             found = refusal_of(error)
-            if found is None:  # the outcome is not known: the amount stays held
-                return await self._needs_attention(start, f"the refund did not settle: {error}")
-            await self._release(start, found.message)
+            why = found.message if found is not None else str(error)
+            await self._release(start, why)
             return await self._ended(
-                None, f"Refused by the provider at {moment(workflow.now())}: {found.message}"
+                None, f"Refused by the provider at {moment(workflow.now())}: {why}"
             )
         try:
             done: RefundedPayment = await workflow.execute_activity_method(

@@ -14,6 +14,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.exceptions import TimeoutError as ActivityTimeoutError
 
+from workflows.payment_outcomes import UNREACHABLE
 from workflows.purchase_steps import PurchaseSteps
 
 with workflow.unsafe.imports_passed_through():
@@ -77,6 +78,12 @@ class PurchaseWorkflow:
                 capture = await self._steps.capture(quote)
             except (ActivityError, ApplicationError) as error:
                 return await self._capture_refused(error)
+            if capture.unsent:  # settled as never seen by the provider: verified uncharged
+                return await self._end(
+                    PurchaseStatus.FAILED,
+                    ErrorCode.PAYMENT_PROVIDER_ERROR,
+                    f"{UNREACHABLE} Try again later.",
+                )
             if not capture.succeeded:
                 return await self._end(
                     PurchaseStatus.DECLINED,
@@ -193,9 +200,9 @@ class PurchaseWorkflow:
     async def _capture_refused(self, error: Refusal) -> PurchaseView:
         """A capture that moved money answers a result, so a refused one took nothing:
         ``failed`` when the provider refused the request itself (not the card), else
-        rejected as any other refusal before money moves. Anything else would leave
-        the outcome unknown (``GATEWAY_CALL`` retries until it settles), so it never
-        ends the purchase as if nothing was charged."""
+        rejected as any other refusal before money moves. An unknown outcome never
+        comes here (the capture waits for the payment janitor), so nothing ends the
+        purchase as if nothing was charged while it may have been."""
         failure = refusal_of(error)
         if failure is None:
             raise error

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from workflows.payment_outcomes import PaymentOutcomes
+
 with workflow.unsafe.imports_passed_through():
     from activities.purchase import PurchaseActivities
     from activities.subscription_link import SubscriptionLinkActivities
     from boundary.options import (
+        BOUNDED_GATEWAY_CALL,
+        DATABASE_READ,
         DATABASE_WRITE,
-        GATEWAY_CALL,
         LOCAL_RETRY_THRESHOLD,
         READ_CHECK,
         TEMPORAL_CALL,
@@ -59,6 +63,8 @@ class PurchaseSteps:
         self._failure: Failure | None = None
         self._created_at = request.created_at or workflow.now()
         self._completed_at: datetime | None = None
+        self._details = ""  # the details line, to which a wait for the provider is added
+        self._payments = PaymentOutcomes(self._noted)
 
     async def check_permission(self, user_id: str) -> None:
         await workflow.execute_local_activity_method(
@@ -111,8 +117,11 @@ class PurchaseSteps:
         self._publish(PurchaseStatus.PROCESSING)
 
     async def capture(self, quote: Quote) -> CaptureResult:
+        """Captured, declined, or never seen by the provider (``unsent``): never unknown.
+        Past the gateway's bound the capture waits for the payment janitor to settle
+        its attempt (``PaymentOutcomes``); a refusal of the request is raised."""
         money = format_money(quote.due_now_minor, quote.currency)
-        workflow.set_current_details(f"Capturing {money}.")
+        self._say(f"Capturing {money}.")
         request = CaptureRequest(
             account_id=self._request.account_id,
             purchase_id=self._request.purchase_id,
@@ -121,8 +130,10 @@ class PurchaseSteps:
             at=workflow.now(),
             lines=quote.lines,
         )
-        result: CaptureResult = await self._local(
-            PurchaseActivities.capture_payment, request, f"capture {money}", GATEWAY_CALL
+        capture, find = PurchaseActivities.capture_payment, PurchaseActivities.find_capture
+        result: CaptureResult = await self._payments.charged(
+            partial(self._local, capture, request, f"capture {money}", BOUNDED_GATEWAY_CALL),
+            partial(self._local, find, request, "read the capture", DATABASE_READ),
         )
         self._payment = result.payment
         return result
@@ -155,20 +166,25 @@ class PurchaseSteps:
         )
 
     async def refund(self, payment: PaymentRef) -> None:
-        """A regular activity: rare, and a gateway call worth its own task."""
-        workflow.set_current_details("The credits cannot be granted; refunding the payment.")
+        """A regular activity: rare, and a gateway call worth its own task. Sent again
+        under its key, after a pause, until the provider answers; its refusal is raised."""
+        self._say("The credits cannot be granted; refunding the payment.")
         request = RefundRequest(
             account_id=self._request.account_id,
             purchase_id=self._request.purchase_id,
             payment_id=payment.payment_id,
             at=workflow.now(),
         )
-        await workflow.execute_activity_method(
-            PurchaseActivities.refund_payment,
-            request,
-            summary=f"refund {format_money(payment.amount_minor, payment.currency)}",
-            **waited_on(GATEWAY_CALL),
-        )
+
+        async def send() -> PaymentRef:
+            return await workflow.execute_activity_method(
+                PurchaseActivities.refund_payment,
+                request,
+                summary=f"refund {format_money(payment.amount_minor, payment.currency)}",
+                **waited_on(BOUNDED_GATEWAY_CALL),
+            )
+
+        await self._payments.refunded(send)
 
     async def reach_subscription(self, quote: Quote) -> None:
         """Start the subscription (add-on) or tell it the allotment changed (a pack, a
@@ -227,6 +243,15 @@ class PurchaseSteps:
             created_at=self._created_at,
             completed_at=self._completed_at,
         )
+
+    def _say(self, details: str) -> None:
+        self._details = details
+        workflow.set_current_details(details)
+
+    def _noted(self, note: str | None) -> None:
+        """What the purchase waits for meanwhile, beside the step's details line."""
+        shown = self._details if note is None else f"{self._details.removesuffix('.')}; {note}."
+        workflow.set_current_details(shown)
 
     def _recorded_as(self, status: PurchaseStatus) -> PurchaseView:
         """The purchase's record once it has moved to ``status``."""

@@ -5,8 +5,9 @@ The price is read once, when the charge starts (``price``), and every send asks 
 that amount. The gateway is retried within a bound (``BOUNDED_GATEWAY_CALL``); past it
 the outcome is unknown and the payment janitor settles the attempt against the
 provider, while this waits for its answer on durable timers, reading the attempt by
-its key. An attempt the provider never saw is sent again under a new key (``resend``);
-one nothing was recorded for is sent again under its own. A send the provider refuses
+its key (``PaymentOutcomes``, as a purchase's and an auto top-up's capture do). An
+attempt the provider never saw is sent again under a new key (``resend``); one nothing
+was recorded for is sent again under its own. A send the provider refuses
 itself (its configuration, not the card) goes the same way, said in the details line;
 refused for good, the renewal waits the longest pause (``domain.provider_refusals``).
 """
@@ -15,17 +16,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 from workflows.outages import Outage, Pauses
+from workflows.payment_outcomes import PaymentOutcomes
 
 with workflow.unsafe.imports_passed_through():
     from activities.subscription import SubscriptionActivities
     from boundary.errors import Fault, refusal_of
     from boundary.options import BOUNDED_GATEWAY_CALL, DATABASE_READ, GATEWAY_CALL
-    from contracts.subscription import ChargeOutcome, ChargeRequest, ChargeTerms, RecordedCharge
+    from contracts.payment_janitor import Recorded
+    from contracts.subscription import ChargeOutcome, ChargeRequest, ChargeTerms
     from domain.billing import BillingCharge
     from domain.calendar import Period
     from domain.provider_refusals import ProviderRefusals
@@ -57,6 +61,7 @@ class RenewalCharges:
         self._account_id = account_id
         self._outage = outage
         self._note = note  # a line for operators beside the add-on's details, or None
+        self._payments = PaymentOutcomes(note, outage)
 
     def request(
         self, charge: BillingCharge, month: Period, attempt: int, at: datetime
@@ -100,7 +105,13 @@ class RenewalCharges:
             outcome, refused = await self._send(request)
             if outcome is None:
                 refusals = refusals.after_send(refused=refused, at=workflow.now())
-                outcome = await self._settled(request, refusals)
+                # Refused for good, the outcome is read the longest pause apart: the
+                # janitor takes minutes to close the attempt.
+                outcome = await self._payments.settled(
+                    partial(self._recorded, request),
+                    waiting_note(refusals, workflow.now()),
+                    longest=refusals.for_good,
+                )
             if outcome is not None and not outcome.unsent:
                 self._note(None)
                 return outcome
@@ -132,25 +143,7 @@ class RenewalCharges:
             return None, False
         return outcome, False
 
-    async def _settled(
-        self, request: ChargeRequest, refusals: ProviderRefusals
-    ) -> ChargeOutcome | None:
-        """The outcome recorded under the request's key, once the janitor (or a late
-        answer) has settled it; None when nothing was recorded under it. Refused for
-        good, it is read the longest pause apart: the janitor takes minutes to close it."""
-        pauses = Pauses()
-        self._note(waiting_note(refusals, workflow.now()))
-        while True:
-            recorded = await self._outage.waited_out(
-                lambda: self._recorded(request), "reading a payment's outcome"
-            )
-            if recorded is None or recorded.outcome is not None:
-                return None if recorded is None else recorded.outcome
-            await pauses.wait(
-                "wait for the payment janitor to settle the charge", longest=refusals.for_good
-            )
-
-    async def _recorded(self, request: ChargeRequest) -> RecordedCharge | None:
+    async def _recorded(self, request: ChargeRequest) -> Recorded[ChargeOutcome] | None:
         return await workflow.execute_local_activity_method(
             SubscriptionActivities.find_renewal_charge,
             request,

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from application import addon, purchases
 from application.authorization import Action, Permit, authorize
 from application.errors import ApiError
-from domain.enums import ItemType
+from domain.enums import ItemType, PurchaseStatus
 from domain.errors import ErrorCode
 from domain.purchase import PurchaseItem
 from starter.api.deps import ServicesDep
@@ -206,6 +206,8 @@ async def _decide(
         return _outcome(shown, refusal.code)
     if view.failure is not None:  # declined, expired or refused: the purchase says why
         return _outcome(purchase_id, view.failure.code)
+    if view.status is PurchaseStatus.PROCESSING:  # still being paid for: the page says so
+        return _to("", purchase=purchase_id)
     confirmed = action is Action.CONFIRM_PURCHASE
     return _outcome(
         purchase_id, notices.PURCHASE_COMPLETED if confirmed else notices.PURCHASE_CANCELLED

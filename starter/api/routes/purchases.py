@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
 from application import purchases
 from application.authorization import Action, Permit
@@ -74,19 +74,25 @@ def get_purchase(
 
 @router.post(
     "/{purchase_id}/confirm",
-    responses=error_responses(
-        ErrorCode.UNAUTHENTICATED,
-        ErrorCode.PAYMENT_DECLINED,
-        ErrorCode.BILLING_PERMISSION_REQUIRED,
-        ErrorCode.NOT_FOUND,
-        ErrorCode.QUOTE_EXPIRED,
-        ErrorCode.NOT_AWAITING_CONFIRMATION,
-        ErrorCode.ADDON_ALREADY_ACTIVE,
-        ErrorCode.ADDON_NOT_ACTIVE,
-        ErrorCode.PLAN_NOT_ELIGIBLE,
-        ErrorCode.PAYMENT_PROVIDER_ERROR,
-        ErrorCode.SERVICE_UNAVAILABLE,
-    ),
+    responses={
+        status.HTTP_202_ACCEPTED: {
+            "model": PurchaseView,
+            "description": "Still processing: the payment goes on; read the purchase again",
+        },
+        **error_responses(
+            ErrorCode.UNAUTHENTICATED,
+            ErrorCode.PAYMENT_DECLINED,
+            ErrorCode.BILLING_PERMISSION_REQUIRED,
+            ErrorCode.NOT_FOUND,
+            ErrorCode.QUOTE_EXPIRED,
+            ErrorCode.NOT_AWAITING_CONFIRMATION,
+            ErrorCode.ADDON_ALREADY_ACTIVE,
+            ErrorCode.ADDON_NOT_ACTIVE,
+            ErrorCode.PLAN_NOT_ELIGIBLE,
+            ErrorCode.PAYMENT_PROVIDER_ERROR,
+            ErrorCode.SERVICE_UNAVAILABLE,
+        ),
+    },
 )
 async def confirm_purchase(
     account_id: str,
@@ -94,11 +100,16 @@ async def confirm_purchase(
     permit: Annotated[Permit, allowed(Action.CONFIRM_PURCHASE)],
     services: ServicesDep,
     idempotency: IdempotencyDep,
+    response: Response,
 ) -> PurchaseView:
-    """Claim the item, capture the payment and grant the credits; answers when done.
-    Retried with the same Idempotency-Key after a lost answer, it answers the outcome."""
+    """Claim the item, capture the payment and grant the credits; answers when done, or
+    202 ``processing`` when the payment outlasts the API's wait (it goes on). Retried
+    with the same Idempotency-Key after a lost answer, it answers the outcome."""
     repeat = await asyncio.to_thread(idempotency.claim, permit.account_id)
-    return await purchases.confirm(services, permit, purchase_id, repeat)
+    view = await purchases.confirm(services, permit, purchase_id, repeat)
+    if view.status is PurchaseStatus.PROCESSING:
+        response.status_code = status.HTTP_202_ACCEPTED
+    return view
 
 
 @router.post(
