@@ -15,8 +15,6 @@ PAGE = sorted((ROOT / "starter" / "web").glob("*.py"))
 # Probing the database and Temporal is what the health check is for.
 REACHES_THE_PARTS_ITSELF = {"health.py"}
 MAX_MODULE_LINES = 300
-# Still over MAX_MODULE_LINES:
-OVERSIZE = {"workflows/addon_keeper.py"}
 NOT_SHIPPED = {"tests", "build"}  # beside the hidden folders (.venv, caches)
 
 
@@ -71,14 +69,8 @@ def test_routes_reach_the_store_and_temporal_only_through_the_application(path: 
 
 @pytest.mark.parametrize(
     "path",
-    [p for p in modules() if p.relative_to(ROOT).as_posix() not in OVERSIZE],
+    modules(),
     ids=lambda p: p.relative_to(ROOT).as_posix(),
 )
 def test_no_module_is_over_300_lines(path: Path) -> None:
     assert lines(path) <= MAX_MODULE_LINES, f"{path.relative_to(ROOT)}: {lines(path)} lines"
-
-
-@pytest.mark.parametrize("name", sorted(OVERSIZE))
-def test_every_module_let_over_300_lines_still_is(name: str) -> None:
-    """A module split since it was listed leaves the list."""
-    assert lines(ROOT / name) > MAX_MODULE_LINES, f"{name} is small now: take it off OVERSIZE"

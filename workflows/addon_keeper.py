@@ -16,21 +16,17 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 from workflows.addon_snapshot import activated_state
 from workflows.outages import Outage
-from workflows.payment_outcomes import PaymentOutcomes
 from workflows.renewal_charge import RenewalCharges
 
 with workflow.unsafe.imports_passed_through():
-    from activities.operator import OperatorActivities
     from activities.subscription import SubscriptionActivities
     from boundary.errors import raise_refusal
     from boundary.options import (
-        BOUNDED_GATEWAY_CALL,
         DATABASE_READ,
         DATABASE_WRITE,
         READ_CHECK,
         StepOptions,
     )
-    from contracts.operator import EndedNow, EndNowRefund, RefundedPayment
     from contracts.subscription import (
         AddonChange,
         AddonLine,
@@ -70,7 +66,11 @@ class AddonKeeper:
         self._published_status: AddonStatus | None = None
         self._note: str | None = None  # beside the details line, e.g. a payment left open
         self.outage = Outage()
-        self._charges = RenewalCharges(account_id, self.outage, self._noted)
+        self._charges = RenewalCharges(account_id, self.outage, self.noted)
+
+    @property
+    def account_id(self) -> str:
+        return self._account_id
 
     @property
     def loaded(self) -> bool:
@@ -234,38 +234,6 @@ class AddonKeeper:
         self._publish()
         return expired
 
-    async def end_now(self, prorated: bool, now: datetime) -> tuple[EndedNow, EndNowRefund | None]:
-        """End at once (credits expire, cancelled). The caller holds the lock. With
-        ``prorated``, also the refund of the unused days of the paid period
-        (domain.refunds) it owes, for ``refund`` to send once the lock is free."""
-        state = self.state
-        period = state.unused_paid_period(now)
-        recurring = state.totals.recurring_minor(state.billing_cycle)
-        expired = await self.end(AddonStatus.CANCELLED, now)
-        self._woken = True
-        ended = EndedNow(status=state.status, ends_at=now, credits_expired=expired, refunds=[])
-        if not prorated or period is None:
-            return ended, None
-        refund = EndNowRefund(
-            account_id=self._account_id,
-            period_start=period.start,
-            period_end=period.end,
-            recurring_minor=recurring,
-            at=now,
-        )
-        return ended, refund
-
-    async def refund(self, refund: EndNowRefund) -> list[RefundedPayment]:
-        async def send() -> list[RefundedPayment]:  # sent again, after a pause, until answered
-            return await workflow.execute_activity_method(
-                OperatorActivities.refund_unused_period,
-                refund,
-                summary=f"prorated refund of the period to {day(refund.period_end)}",
-                **BOUNDED_GATEWAY_CALL,
-            )
-
-        return await PaymentOutcomes(self._noted, self.outage).refunded(send)
-
     async def end_credit_pack(self, line_id: str) -> AddonLine:
         """End a pack at the next renewal that charges (an annual account keeps its
         paid year). The caller holds the lock."""
@@ -293,7 +261,12 @@ class AddonKeeper:
             **DATABASE_WRITE,
         )
 
-    def _noted(self, note: str | None) -> None:
+    def wake(self) -> None:
+        """The main loop looks at the add-on again (a message changed it)."""
+        self._woken = True
+
+    def noted(self, note: str | None) -> None:
+        """A line for operators beside the details (None: nothing is waited for)."""
         self._note = note
         self._publish()
 

@@ -24,6 +24,7 @@ from workflows.addon_refusals import (
     refuse_while_charging,
 )
 from workflows.addon_snapshot import apply_account_terms
+from workflows.end_now import end_at_once, refund_unused_period
 from workflows.outages import unavailable
 
 with workflow.unsafe.imports_passed_through():
@@ -282,11 +283,11 @@ class SmsSubscriptionWorkflow:
             now = workflow.now()
             refuse_unless_live(self._addon)
             refuse_while_charging(self._addon)
-            ended, refund = await self._addon.end_now(request.prorated, now)
+            ended, refund = await end_at_once(self._addon, request.prorated, now)
         if refund is None:
             return ended
         # Ended, nothing else changes it: the gateway is called without the lock.
-        return ended.model_copy(update={"refunds": await self._addon.refund(refund)})
+        return ended.model_copy(update={"refunds": await refund_unused_period(self._addon, refund)})
 
     @end_now.validator
     def _validate_end_now(self, request: EndNow) -> None:
