@@ -146,6 +146,7 @@ async def run_worker(settings: Settings, *, schedules: bool = True) -> None:
         webhook_allow_private=settings.sms_webhook_allow_private,
         mailer=settings.mailer,
         webhook_delivery_retry=settings.webhook_delivery_retry,
+        event_sweep_every=timedelta(seconds=settings.sms_event_sweep_seconds),
     )
     if (advice := await ensure_search_attributes(client)) is not None:
         log.warning(advice)

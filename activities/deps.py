@@ -28,3 +28,6 @@ class ActivityDeps:
     mailer: Mailer | None = None
     # How long a webhook delivery is retried (SMS_WEBHOOK_RETRY_DAYS).
     webhook_delivery_retry: timedelta = DEFAULT_DELIVERY_RETRY
+    # How often the event sweep runs (SMS_EVENT_SWEEP_SECONDS): it spreads its starts
+    # over that time. None: it starts everything at once.
+    event_sweep_every: timedelta | None = None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio import activity
@@ -32,6 +32,10 @@ from store.mail import pending_mail
 
 # How many records one sweep starts work for; the next sweep takes the rest.
 SWEEP_BATCH = 200
+# A sweep's starts are spread over this share of its interval, leaving the rest for a
+# slow start or two before the next sweep is due (a sweep still running skips it).
+SWEEP_SPREAD = 0.8
+LONGEST_GAP = timedelta(seconds=2)
 NOT_ACCEPTED = "webhook_not_accepted"
 
 
@@ -42,12 +46,29 @@ class _Target:
     body: bytes
 
 
+class _Pace:
+    """Waits between a sweep's starts so that ``count`` of them fill ``spread``; never
+    longer than ``LONGEST_GAP`` (a small batch is not held back, and the attempt
+    heartbeats well within its timeout)."""
+
+    def __init__(self, spread: timedelta, count: int) -> None:
+        self._gap = min(spread / max(count, 1), LONGEST_GAP).total_seconds()
+        self._first = True
+
+    async def wait(self) -> None:
+        if not self._first:
+            await asyncio.sleep(self._gap)
+        self._first = False
+
+
 class EventActivities:
     def __init__(self, deps: ActivityDeps) -> None:
         self._sessions = deps.sessions
         self._client = deps.client
         self._allow_private = deps.webhook_allow_private
         self._delivery_retry = deps.webhook_delivery_retry
+        # The sweep's starts fill this share of its interval (none: all at once).
+        self._sweep_spread = (deps.event_sweep_every or timedelta(0)) * SWEEP_SPREAD
 
     @activity.defn
     async def post_event(self, delivery: EventDelivery) -> DeliveryAttempt:
@@ -113,16 +134,35 @@ class EventActivities:
     @activity.defn
     async def sweep(self) -> SweepReport:
         """Start whatever a lost start left waiting: deliveries of pending events,
-        top-ups still in flight and pending mail (which activities, such as renewals,
-        write without starting). Safe to repeat: starts are keyed by workflow id."""
+        top-ups still in flight and pending mail (which activities, such as renewals
+        and payments' receipts, write without starting). Safe to repeat: starts are
+        keyed by workflow id.
+
+        The starts are spread over most of the sweep's interval rather than made at
+        once: a batch is everything written since the last sweep (a receipt's mail per
+        purchase), and its workflows started together would queue for the Temporal
+        server and the worker ahead of the customers' own (a quote waiting seconds
+        behind a batch of mail). Spread, they arrive about as fast as the writes that
+        made them. It heartbeats before each start (``SWEEP_STARTS``), so an attempt
+        that ran out of time is cancelled there, not run beside its retry."""
+        activity.heartbeat()
         events = await asyncio.to_thread(self._pending, None)
         top_ups = await asyncio.to_thread(self._in_flight)
         mail = await asyncio.to_thread(self._unsent)
+        pace = _Pace(self._sweep_spread, len(events) + len(top_ups) + len(mail))
         return SweepReport(
-            deliveries_started=await self._start(events),
-            top_ups_started=await self._start(top_ups),
-            mails_started=await self._start(mail),
+            deliveries_started=await self._start_paced(events, pace),
+            top_ups_started=await self._start_paced(top_ups, pace),
+            mails_started=await self._start_paced(mail, pace),
         )
+
+    async def _start_paced(self, items: list[FollowUp], pace: _Pace) -> int:
+        started = 0
+        for item in items:
+            await pace.wait()
+            activity.heartbeat()
+            started += await self._start([item])
+        return started
 
     def _pending(self, account_id: str | None) -> list[FollowUp]:
         with read_only(self._sessions) as session:

@@ -9,7 +9,10 @@ state and logs in a temporary directory, and stops them all at the end.
 BENCH_STEADY_SECONDS (default 60) sets how long purchases arrive at half the measured
 burst rate; BENCH_STORM_SIZE (default 2,000) how many subscriptions renew at one
 instant and BENCH_STORM_WORKERS (default 2) by how many worker processes (on the
-time-skipping test server; see benchmarks/renewals.py).
+time-skipping test server; see benchmarks/renewals.py). BENCH_SCENARIOS (default all)
+runs only the scenarios it names, comma-separated, from debits, purchases, failover and
+storm: `BENCH_SCENARIOS=purchases BENCH_STEADY_SECONDS=40` measures purchases alone and
+steady arrivals in about 75 s (the run names its scenarios when it starts).
 """
 
 from __future__ import annotations
@@ -30,6 +33,16 @@ STEADY_SECONDS = 60
 # at 10,000), renewed by worker processes of their own.
 STORM_SIZE = 2000
 STORM_WORKERS = 2
+SCENARIOS = ("debits", "purchases", "failover", "storm")
+
+
+def chosen_scenarios() -> set[str]:
+    """BENCH_SCENARIOS' names (all when unset); an unknown name stops the run at once."""
+    named = os.environ.get("BENCH_SCENARIOS", "").replace(" ", "")
+    chosen = set(named.split(",")) - {""} if named else set(SCENARIOS)
+    if unknown := chosen - set(SCENARIOS):
+        raise SystemExit(f"BENCH_SCENARIOS: unknown {sorted(unknown)}; choose from {SCENARIOS}")
+    return chosen
 
 
 def machine() -> str:
@@ -58,39 +71,55 @@ def _load() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
+async def _on_the_stack(
+    stack: Stack, scenarios: set[str], steady_seconds: float, pg_url: str | None
+) -> list[Row]:
+    """The chosen scenarios that run on the dev server, one worker and the API."""
+    rows: list[Row] = []
+    await stack.start_temporal()
+    sqlite_url = f"sqlite:///{stack.folder / 'bench.db'}"
+    migrated(sqlite_url).dispose()
+    stack.start_worker(sqlite_url)
+    if "debits" in scenarios:
+        rows += _shown(await debit_rows(stack, sqlite_url, "SQLite"))
+        if pg_url:
+            with postgres_schema(pg_url) as url:
+                rows += _shown(await debit_rows(stack, url, "PostgreSQL"))
+        else:
+            print("(BENCH_DATABASE_URL not set: PostgreSQL scenarios skipped)")
+    if "purchases" in scenarios:
+        rows += _shown(await purchase_rows(stack, sqlite_url, steady_seconds))
+    # Kills a worker (of its own): after the scenarios that need the run's worker.
+    # On PostgreSQL when it is set.
+    if "failover" in scenarios and pg_url:
+        with postgres_schema(pg_url) as url:
+            rows += _shown(await failover_rows(stack, url, "PostgreSQL"))
+    elif "failover" in scenarios:
+        rows += _shown(await failover_rows(stack, sqlite_url, "SQLite"))
+    return rows
+
+
 async def main() -> None:
     started = time.monotonic()
     steady_seconds = float(os.environ.get("BENCH_STEADY_SECONDS", str(STEADY_SECONDS)))
     pg_url = os.environ.get("BENCH_DATABASE_URL")
     print(f"make bench on {machine()}", flush=True)
+    scenarios = chosen_scenarios()
+    if scenarios != set(SCENARIOS):
+        print(f"BENCH_SCENARIOS: only {', '.join(s for s in SCENARIOS if s in scenarios)}")
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="sms-bench-") as folder:
         stack = Stack(Path(folder))
         try:
-            await stack.start_temporal()
-            sqlite_url = f"sqlite:///{Path(folder) / 'bench.db'}"
-            migrated(sqlite_url).dispose()
-            stack.start_worker(sqlite_url)
-            rows += _shown(await debit_rows(stack, sqlite_url, "SQLite"))
-            if pg_url:
-                with postgres_schema(pg_url) as url:
-                    rows += _shown(await debit_rows(stack, url, "PostgreSQL"))
-            else:
-                print("(BENCH_DATABASE_URL not set: PostgreSQL scenarios skipped)")
-            rows += _shown(await purchase_rows(stack, sqlite_url, steady_seconds))
-            # Kills a worker (of its own): after the scenarios that need the run's worker.
-            # On PostgreSQL when it is set.
-            if pg_url:
-                with postgres_schema(pg_url) as url:
-                    rows += _shown(await failover_rows(stack, url, "PostgreSQL"))
-            else:
-                rows += _shown(await failover_rows(stack, sqlite_url, "SQLite"))
+            if scenarios & {"debits", "purchases", "failover"}:
+                rows += await _on_the_stack(stack, scenarios, steady_seconds, pg_url)
             stack.stop()  # the storm has its own server and workers: leave it the cores
-            rows += await storm_rows(
-                Path(folder) / "storm",
-                int(os.environ.get("BENCH_STORM_SIZE", str(STORM_SIZE))),
-                int(os.environ.get("BENCH_STORM_WORKERS", str(STORM_WORKERS))),
-            )
+            if "storm" in scenarios:
+                rows += await storm_rows(
+                    Path(folder) / "storm",
+                    int(os.environ.get("BENCH_STORM_SIZE", str(STORM_SIZE))),
+                    int(os.environ.get("BENCH_STORM_WORKERS", str(STORM_WORKERS))),
+                )
         finally:
             stack.stop()
     print()

@@ -16,8 +16,9 @@ processes of their own. The project's storm then has ten times the reference's
 duration to finish, so a slow storm is measured whole rather than cut off.
 
 The clock runs from the first worker's start-up line until the last renewal's grant
-is committed. Checks: each renewal charged once, the gateway called once per renewal
-(the workers' own count of ``charge_addon_renewal`` executions), the workers' RSS.
+is committed. Checks: each renewal charged once (its payment rows), the workers' RSS;
+shown: the gateway calls beyond one per charge (the workers' own count of
+``charge_addon_renewal`` executions), each an attempt retried under its key.
 """
 
 from __future__ import annotations

@@ -120,6 +120,18 @@ TEMPORAL_CALL = StepOptions(
     retry_policy=_retry(timedelta(seconds=5)),
 )
 
+# A sweep that starts what writes left waiting: up to a few hundred starts, one RPC
+# each, which under load take seconds in all. It heartbeats after each start, so an
+# attempt lost with its worker is retried after SWEEP_HEARTBEAT, and one that ran out of
+# time learns it was cancelled and stops: an attempt is never retried while it still
+# runs (each of them starting the same batch again, on the server customers wait on).
+SWEEP_HEARTBEAT = timedelta(seconds=10)
+SWEEP_STARTS = ActivityOptions(
+    start_to_close_timeout=timedelta(minutes=10),
+    heartbeat_timeout=SWEEP_HEARTBEAT,
+    retry_policy=_retry(timedelta(seconds=30)),
+)
+
 # A step run as a local activity retries inside its workflow task only while the next
 # backoff is this short; a longer one waits on a durable timer (server time, so a worker
 # that dies meanwhile loses nothing) and runs the step again in a later task.

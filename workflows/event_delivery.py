@@ -17,7 +17,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.events import EventActivities
-    from boundary.options import DATABASE_WRITE, TEMPORAL_CALL, WEBHOOK_ATTEMPT
+    from boundary.options import DATABASE_WRITE, SWEEP_STARTS, WEBHOOK_ATTEMPT
     from contracts.events import (
         EVENT_DELIVERY_WORKFLOW,
         EVENT_SWEEP_WORKFLOW,
@@ -121,5 +121,5 @@ class EventSweepWorkflow:
         return await workflow.execute_activity_method(
             EventActivities.sweep,
             summary="start deliveries and top-ups left waiting",
-            **TEMPORAL_CALL,
+            **SWEEP_STARTS,
         )
