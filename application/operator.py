@@ -22,7 +22,9 @@ from application.context import Services
 from application.errors import ApiError
 from application.operator_audit import Reason, first_answer, record_action
 from application.temporal_calls import WorkflowGone
-from contracts.operator import AuditAction, RefundedPayment
+from contracts.operator import AuditAction, RefundedPayment, operator_update_id
+from domain.addon import LIVE_STATUSES
+from domain.calendar import as_utc
 from domain.enums import AddonStatus
 from domain.errors import ErrorCode
 from domain.inputs import Id, InputModel
@@ -86,6 +88,23 @@ def not_active(what: str) -> ApiError:
     return ApiError(ErrorCode.ADDON_NOT_ACTIVE, f"The account has no SMS add-on {what}.")
 
 
+def _nothing_to_cancel(services: Services, account_id: str) -> ApiError:
+    """No subscription runs, or none kept this request's update: the add-on was never
+    bought, or has ended, as its row says."""
+    with read_only(services.sessions) as session:
+        addon = session.get(AddonSubscription, account_id)
+        if addon is None or addon.ends_at is None or AddonStatus(addon.status) in LIVE_STATUSES:
+            return not_active("to cancel")
+        status, ends_at = addon.status, as_utc(addon.ends_at)
+    return ApiError(
+        ErrorCode.ADDON_NOT_ACTIVE,
+        f"The SMS add-on has ended ({status} on {ends_at:%Y-%m-%d %H:%M} UTC): "
+        "there is nothing left to cancel.",
+        status=status,
+        ends_at=ends_at.isoformat(),
+    )
+
+
 def _addon_status(services: Services, account_id: str) -> AddonStatus:
     with read_only(services.sessions) as session:
         addon = session.get(AddonSubscription, account_id)
@@ -128,8 +147,9 @@ async def goodwill(
     if first is not None:
         return GoodwillOut.model_validate(first)
     client = SubscriptionClient(services, account_id)
+    update_id = operator_update_id(action, key)
     try:
-        granted = await client.grant_goodwill(body.credits, body.reason, key)
+        granted = await client.grant_goodwill(body.credits, body.reason, key, update_id)
     except WorkflowGone as gone:
         raise not_active("to give credits to") from gone
     out = GoodwillOut.model_validate(granted.model_dump())
@@ -178,15 +198,19 @@ async def cancel(
     if first is not None:
         return CancelOut.model_validate(first)
     client = SubscriptionClient(services, permit.account_id)
+    # A repeat after a 503 attaches to the first request's update (an end now's refund
+    # may still be going) and answers its outcome, which is then audited once.
+    update_id = operator_update_id(action, key)
     try:
         if now:
-            ended = await client.end_now(operator, prorated=body.refund == "prorated")
+            prorated = body.refund == "prorated"
+            ended = await client.end_now(operator, prorated=prorated, update_id=update_id)
             out = CancelOut.model_validate(ended.model_dump())
         else:
-            accepted = await client.cancel(operator)
+            accepted = await client.cancel(operator, update_id=update_id)
             out = CancelOut(status=accepted.status, ends_at=accepted.ends_at)
     except WorkflowGone as gone:
-        raise not_active("to cancel") from gone
+        raise await asyncio.to_thread(_nothing_to_cancel, services, permit.account_id) from gone
     reference = ", ".join(r.payment_id for r in out.refunds) or f"add-on {out.status.value}"
     payload = body.model_dump(mode="json")
     await _audited(services, permit, action, key, operator, body.reason, payload, out, reference)

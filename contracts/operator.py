@@ -43,6 +43,14 @@ def operator_refund_workflow_id(account_id: str, request_id: int) -> str:
     return f"sms-refund:{account_id}:{request_id}"
 
 
+def operator_update_id(action: AuditAction, request_key: str) -> str:
+    """The id of the subscription update an operator's request sends. Temporal keeps one
+    update per id in a run, and answers a repeat with that update's outcome (still
+    running, or done, also once the run has closed): a request repeated after a lost
+    answer attaches to the first one instead of acting, or being refused, again."""
+    return f"{action.value}:{request_key}"
+
+
 def end_now_refund_key(account_id: str, period_start: datetime, payment_id: str) -> str:
     """One prorated refund per capture of the period an add-on was ended in."""
     return f"refund:end-now:{account_id}:{period_start:%Y-%m-%d}:{payment_id}"

@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from contracts.subscription import subscription_workflow_id
+from contracts.operator import AuditAction, operator_update_id
+from contracts.subscription import (
+    GRANT_GOODWILL_UPDATE,
+    GoodwillGranted,
+    GrantGoodwill,
+    subscription_workflow_id,
+)
 from domain.calendar import Period, billing_period
 from domain.enums import AddonStatus, BillingCycle, GrantSource, PaymentStatus
 from domain.refunds import prorated_unused_minor
@@ -42,6 +48,36 @@ async def test_goodwill_is_granted_once_per_request_id(
         )
         assert record.reference == f"goodwill:{sub.account_id}:gw-1"
         check_money(sqlite_sessions, sub.account_id)
+
+
+async def test_goodwill_whose_answer_was_lost_is_answered_and_audited_after_the_end(
+    time_skipping_env, sqlite_url, sqlite_sessions
+):
+    """A goodwill request reached the subscription and its answer never came back (so
+    nothing was audited); the add-on was then ended now. The same request again answers
+    the grant it made, from the subscription's update, and is audited then, once."""
+    async with subscribed(time_skipping_env, sqlite_sessions, "gwlost") as sub:
+        body = {"credits": 250, "reason": "outage on the 3rd", "request_id": "gw-lost"}
+        grant = GrantGoodwill(account_id=sub.account_id, **body)
+        lost = await sub.handle.execute_update(  # as the API sends it
+            GRANT_GOODWILL_UPDATE,
+            grant,
+            id=operator_update_id(AuditAction.GOODWILL, "gw-lost"),
+            result_type=GoodwillGranted,
+        )
+        async with api_client(settings_for(sqlite_url), time_skipping_env.client) as api:
+            end = {"when": "now", "refund": "none", "reason": "closed account"}
+            ended = await admin_post(api, sub.account_id, "/addon/cancel", end, key="end-1")
+            assert ended.status_code == 200, ended.text
+            assert await sub.handle.result() is AddonStatus.CANCELLED
+            again = await admin_post(api, sub.account_id, "/goodwill", body)
+            once_more = await admin_post(api, sub.account_id, "/goodwill", body)
+            other = await admin_post(api, sub.account_id, "/goodwill", {**body, "request_id": "x"})
+    assert again.status_code == once_more.status_code == 201, again.text
+    assert again.json() == once_more.json() == lost.model_dump(mode="json")
+    assert other.status_code == 409 and other.json()["error"]["code"] == "addon_not_active"
+    assert [r.action for r in audit_of(sqlite_sessions, sub.account_id)] == ["end_now", "goodwill"]
+    assert len([g for g in sub.grants() if g.source == GrantSource.ADJUSTMENT]) == 1
 
 
 async def test_retry_payment_only_when_past_due(time_skipping_env, sqlite_url, sqlite_sessions):

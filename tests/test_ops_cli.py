@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from boundary.options import GATEWAY_PATIENCE, OUTAGE_LONGEST_PAUSE
 from config.settings import DEV_ADMIN_TOKEN_FILE, get_settings
 from starter.api.app import build_services, create_app
 from starter.cli import build_parser
@@ -19,6 +21,8 @@ from starter.cli.ops import build_ops_parser, run_ops
 from tests.invariants import check_money
 from tests.operator_support import audit_rows, refunds_of
 from tests.purchase_support import Shop, open_shop
+from tests.stripe_support import ProviderLink, intents_of, stripe_shop
+from tests.stripe_support import refunds_of as stripe_refunds_of
 from tests.support import ADMIN_TOKEN, settings_for
 
 ADDON = {"type": "addon", "tier": "sms-1000"}
@@ -32,8 +36,8 @@ def admin_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     get_settings.cache_clear()
 
 
-def transport_for(shop: Shop, database_url: str) -> httpx.ASGITransport:
-    settings = settings_for(database_url, sms_task_queue=shop.task_queue)
+def transport_for(shop: Shop, database_url: str, **settings_: Any) -> httpx.ASGITransport:
+    settings = settings_for(database_url, sms_task_queue=shop.task_queue, **settings_)
     app = create_app(settings)
     app.state.services = build_services(settings, shop.env.client)
     return httpx.ASGITransport(app=app)
@@ -93,6 +97,40 @@ async def test_ops_commands_act_once_and_are_audited(
         ]
         assert len(audit_rows(shop)) == 4
         check_money(shop.sessions, shop.account_id)
+
+
+async def test_ops_cancel_now_repeated_after_a_503_answers_its_refund_once(
+    time_skipping_env, sqlite_sessions, sqlite_url, localstripe, admin_env, capsys
+):
+    """Stripe is unreachable when an operator ends the add-on now with a prorated
+    refund: the command answers 503 and says to repeat it; the same command, once
+    Stripe is back, answers the end with its one refund, audited once."""
+    env, link = time_skipping_env, ProviderLink()
+    async with stripe_shop(env, sqlite_sessions, sqlite_url, localstripe, link) as shop:
+        bought = await shop.bought(ADDON)
+        payment_id = bought["payment"]["payment_id"]
+        await env.sleep(timedelta(days=10))
+        transport = transport_for(shop, sqlite_url, sms_api_wait_seconds=2.0)
+        end_now = ("cancel", shop.account_id, "--when", "now", "--refund", "prorated")
+
+        link.down.set()
+        code, waiting = await ops(transport, capsys, *end_now)
+        assert code == 1 and waiting["error"]["code"] == "service_unavailable", waiting
+        await env.sleep(GATEWAY_PATIENCE * 2)
+        link.down.clear()
+        await env.sleep(OUTAGE_LONGEST_PAUSE + GATEWAY_PATIENCE)
+        code, ended = await ops(transport, capsys, *end_now)
+        assert code == 0, ended
+        code, listed = await ops(transport, capsys, "audit", shop.account_id)
+    (refund,) = refunds_of(shop, payment_id)
+    assert ended["status"] == "cancelled"
+    assert [r["payment_id"] for r in ended["refunds"]] == [refund.payment_id]
+    (intent,) = intents_of(localstripe, shop.account_id)
+    assert [r.id for r in stripe_refunds_of(localstripe, intent.id)] == [refund.provider_ref]
+    assert [(a["action"], a["reference"]) for a in listed["audit"]] == [
+        ("end_now", refund.payment_id)
+    ]
+    check_money(shop.sessions, shop.account_id)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from temporalio.client import WorkflowHandle
 
 from boundary.errors import Fault
 from boundary.options import GATEWAY_PATIENCE, OUTAGE_LONGEST_PAUSE
-from contracts.operator import RefundRequestStatus, operator_refund_workflow_id
+from contracts.operator import END_NOW_UPDATE, RefundRequestStatus, operator_refund_workflow_id
 from contracts.purchase import refund_key
 from contracts.subscription import subscription_workflow_id
 from domain.calendar import billing_period
@@ -30,7 +30,7 @@ from store.models import Payment
 from store.operator_models import RefundRequest
 from tests.failure_support import refusing
 from tests.invariants import check_money
-from tests.operator_support import ops_post
+from tests.operator_support import audit_of, ops_post
 from tests.stripe_support import (
     ProviderLink,
     intents_of,
@@ -136,13 +136,15 @@ async def test_an_operator_refund_waits_out_the_provider_and_is_made_once(
     check_money(sessions, shop.account_id)
 
 
-async def test_an_end_now_refund_through_an_outage_is_made_once(
+async def test_an_end_now_refund_through_an_outage_is_made_once_and_audited(
     time_skipping_env, sqlite_sessions, sqlite_url, localstripe
 ):
     """An operator ends the add-on now with a prorated refund; the refund reaches
     Stripe and its answer is lost, Stripe unreachable for several rounds. The add-on
     has ended; the subscription waits (its details line says so) and, once Stripe is
-    back, finds the refund its key made: one refund of the unused days."""
+    back, finds the refund its key made: one refund of the unused days. The request,
+    repeated with its key, attaches to that one end: 503 while the refund goes on, then
+    the refund (once the run has closed too), audited once."""
     env, link = time_skipping_env, ProviderLink()
     async with stripe_shop(
         env, sqlite_sessions, sqlite_url, localstripe, link, sms_api_wait_seconds=API_WAIT_SECONDS
@@ -161,9 +163,16 @@ async def test_an_end_now_refund_through_an_outage_is_made_once(
             subscription_workflow_id(shop.account_id), result_type=AddonStatus
         )
         assert "refund unanswered since" in await details(handle)
+        still = await ops_post(shop, "/addon/cancel", body, key="end-1")
+        assert still.status_code == 503, still.text  # the same end, its refund still going
+        assert not audit_of(sqlite_sessions, shop.account_id)
         link.down.clear()
         await env.sleep(OUTAGE_LONGEST_PAUSE + GATEWAY_PATIENCE)
         assert await handle.result() is AddonStatus.CANCELLED
+        answered = await ops_post(shop, "/addon/cancel", body, key="end-1")
+        again = await ops_post(shop, "/addon/cancel", body, key="end-1")  # from the audit
+        other = await ops_post(shop, "/addon/cancel", body, key="end-2")
+        assert await accepted_updates(handle, END_NOW_UPDATE) == 1
     (refunded,) = refunds_in(sqlite_sessions, bought["payment"]["payment_id"])
     assert (refunded.status, refunded.amount_minor) == ("succeeded", expected)
     (intent,) = intents_of(localstripe, shop.account_id)
@@ -173,7 +182,32 @@ async def test_an_end_now_refund_through_an_outage_is_made_once(
         expected,
         refunded.provider_ref,
     )
+    assert answered.status_code == 200, answered.text
+    assert again.json() == answered.json()
+    assert answered.json()["status"] == "cancelled"
+    assert [r["payment_id"] for r in answered.json()["refunds"]] == [refunded.payment_id]
+    (record,) = audit_of(sqlite_sessions, shop.account_id)
+    assert (record.action, record.request_key, record.reference) == (
+        "end_now",
+        "end-1",
+        refunded.payment_id,
+    )
+    assert other.status_code == 409, other.text  # another request: nothing left to end
+    assert other.json()["error"]["code"] == "addon_not_active"
+    assert "has ended (cancelled on" in other.json()["error"]["message"]
     check_money(sqlite_sessions, shop.account_id)
+
+
+async def accepted_updates(handle: WorkflowHandle[Any, Any], name: str) -> int:
+    """How many updates called ``name`` the workflow's run accepted."""
+    history = await handle.fetch_history()
+    return sum(
+        1
+        for event in history.events
+        if event.HasField("workflow_execution_update_accepted_event_attributes")
+        and event.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
+        == name
+    )
 
 
 def refunds_in(sessions: sessionmaker[Session], payment_id: str) -> list[Payment]:

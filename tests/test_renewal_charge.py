@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
@@ -21,7 +22,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
-from temporalio.client import WorkflowQueryFailedError
+from temporalio.client import WorkflowExecutionStatus, WorkflowQueryFailedError
 
 import worker
 from activities.subscription import SubscriptionActivities
@@ -47,7 +48,7 @@ from payments.sandbox import DECLINING_METHOD
 from payments.stripe_outcomes import NEVER_CREATED
 from store.db import transaction
 from store.ledger_models import CreditGrant
-from store.models import Account, Payment
+from store.models import Account, AddonSubscription, Payment
 from tests.invariants import check_money
 from tests.operator_support import admin_post
 from tests.subscription_support import (
@@ -254,6 +255,60 @@ async def test_an_unknown_outcome_waits_for_the_payment_janitor(
     (paid,) = captured(sqlite_sessions, sub.account_id, "succeeded")
     resent = janitor_finds == "never_sent"
     assert paid.idempotency_key.endswith(":resend-1") is resent
+
+
+class RowGoneMidCharge:
+    """The add-on row deleted (by hand) while the charge of ``attempt`` is out, before it
+    reaches the provider: every send of it then finds no add-on to charge. Other
+    attempts are the real charge."""
+
+    def __init__(
+        self, sessions: sessionmaker[Session], real: SubscriptionActivities, attempt: int
+    ) -> None:
+        self.sessions, self.real, self.attempt, self.sends = sessions, real, attempt, 0
+
+    @activity.defn(name="charge_addon_renewal")
+    def charge_addon_renewal(self, request: ChargeRequest) -> ChargeOutcome:
+        if request.attempt == self.attempt:
+            self.sends += 1
+            with transaction(self.sessions) as session:
+                addon = session.get(AddonSubscription, request.account_id)
+                if addon is not None:
+                    session.delete(addon)
+        return self.real.charge_addon_renewal(request)
+
+
+@pytest.mark.parametrize("attempt", [1, 2], ids=["renewal", "dunning_retry"])
+async def test_an_addon_row_gone_while_its_charge_is_out_ends_it_uncharged(
+    time_skipping_env, sqlite_sessions, caplog, attempt
+):
+    """The charge is refused as a missing record and nothing was recorded under its key,
+    so nothing was charged: the add-on ends cancelled (as a renewal that finds no row
+    does), once, with an ERROR line; it is not sent again. The same for a dunning
+    retry (the renewal's charge declined first)."""
+    env, queue = time_skipping_env, task_queue()
+    deps = activity_deps(env.client, sqlite_sessions)
+    provider = RowGoneMidCharge(sqlite_sessions, SubscriptionActivities(deps), attempt)
+    method = "pm_card_visa" if attempt == 1 else DECLINING_METHOD
+    async with (
+        subscribed(
+            env, sqlite_sessions, "row-gone", queue=queue, with_worker=False, payment_method=method
+        ) as sub,
+        worker.build_worker(env.client, deps, queue, stand_ins=[provider.charge_addon_renewal]),
+    ):
+        await sub.advance_to(sub.boundary(1) + timedelta(days=attempt))
+        described = await sub.handle.describe()
+        assert described.status is WorkflowExecutionStatus.COMPLETED, described.status
+        assert await sub.handle.result() is AddonStatus.CANCELLED
+        if attempt == 1:
+            await keep_history(sub.handle, "subscription/row-gone/ended_during_charge")
+    assert provider.sends == 1
+    renewals = [c for c in sub.charges() if c.idempotency_key.startswith("renewal:")]
+    assert [c.status for c in renewals] == ["declined"] * (attempt - 1)  # none taken
+    assert sub.balance() == 0  # the credits expired with the add-on
+    gone = [r for r in caplog.records if r.levelno >= logging.ERROR and "is gone" in r.getMessage()]
+    assert len(gone) == 1, [r.getMessage() for r in caplog.records]
+    assert f"attempt {attempt}" in gone[0].getMessage()
 
 
 async def assert_renewed_once(sub: Subscription, status: AddonStatus) -> None:

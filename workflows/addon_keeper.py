@@ -53,6 +53,8 @@ RENEWAL_WRITE_LOCAL_PATCH = "renewal-credits-local"
 # A charge priced when it starts, sent without the lock, its retry bounded and an
 # unknown outcome left to the payment janitor (added after histories were recorded).
 CHARGE_OUTSIDE_LOCK_PATCH = "charge-outside-lock"
+# Continue as new at least once a year, so that new code reaches every subscription.
+RENEWALS_PER_RUN = 12
 
 
 class AddonKeeper:
@@ -97,6 +99,14 @@ class AddonKeeper:
         except (ActivityError, ApplicationError):  # a local activity's failure can be either
             return None  # a refusal; before outages were waited out, any failure
         return activated_state(start, snapshot, workflow.now())
+
+    def time_for_new_run(self) -> bool:
+        """Continue as new at least once a year, so that new code reaches every
+        subscription, and whenever Temporal suggests it."""
+        return (
+            self.state.renewals_this_run >= RENEWALS_PER_RUN
+            or workflow.info().is_continue_as_new_suggested()
+        )
 
     # -- between steps ------------------------------------------------------------------
 
@@ -162,10 +172,12 @@ class AddonKeeper:
 
     async def charge(
         self, charge: BillingCharge, month: Period, attempt: int, at: datetime
-    ) -> tuple[ChargeOutcome, ChargeTerms | None]:
+    ) -> tuple[ChargeOutcome | None, ChargeTerms | None]:
         """Collect ``charge`` for ``month``, paid or declined; with the price and allotment
         it was charged for, read as it started. The caller holds the lock, which is free
-        for messages while the charge is out: the caller reads ``state`` afresh after."""
+        for messages while the charge is out: the caller reads ``state`` afresh after.
+        None when the add-on row went meanwhile: nothing was charged, and the add-on has
+        ended cancelled at ``at``, as a renewal that finds no row ends it."""
         request = self._charges.request(charge, month, attempt, at)
         if not workflow.patched(CHARGE_OUTSIDE_LOCK_PATCH):
             return await self._charges.send_holding_lock(request), None
@@ -179,6 +191,8 @@ class AddonKeeper:
             )
         finally:
             await self.lock.acquire()
+        if payment is None:  # nothing to renew or charge any more
+            await self.end(AddonStatus.CANCELLED, at)
         return payment, terms
 
     async def renew_credits(

@@ -10,6 +10,8 @@ attempt the provider never saw is sent again under a new key (``resend``); one n
 was recorded for is sent again under its own. A send the provider refuses
 itself (its configuration, not the card) goes the same way, said in the details line;
 refused for good, the renewal waits the longest pause (``domain.provider_refusals``).
+A send refused because the add-on row is gone is not sent again: once nothing is
+recorded under its key, nothing was charged, and the caller ends the add-on.
 """
 
 from __future__ import annotations
@@ -34,6 +36,10 @@ with workflow.unsafe.imports_passed_through():
     from domain.calendar import Period
     from domain.provider_refusals import ProviderRefusals
     from workflows.summaries import day, moment
+
+# A send refused because the add-on row is gone ends the charge, uncharged (added after
+# histories were recorded, in which such a send was sent again for ever).
+ROW_GONE_PATCH = "renewal-row-gone"
 
 
 def charge_summary(request: ChargeRequest) -> str:
@@ -97,14 +103,16 @@ class RenewalCharges:
 
         return await self._outage.waited_out(priced, "pricing a renewal's charge")
 
-    async def collect(self, request: ChargeRequest) -> ChargeOutcome:
-        """The charge's outcome: paid or declined by the card, never unknown. Run
-        without the subscription's lock, the charge marked in flight first."""
+    async def collect(self, request: ChargeRequest) -> ChargeOutcome | None:
+        """The charge's outcome: paid or declined by the card, never unknown; None when
+        the add-on row is gone and nothing was charged. Run without the subscription's
+        lock, the charge marked in flight first."""
         pauses, refusals = Pauses(), ProviderRefusals()
         while True:
             outcome, refused = await self._send(request)
             if outcome is None:
-                refusals = refusals.after_send(refused=refused, at=workflow.now())
+                rejected = refused is Fault.GATEWAY_REJECTED
+                refusals = refusals.after_send(refused=rejected, at=workflow.now())
                 # Refused for good, the outcome is read the longest pause apart: the
                 # janitor takes minutes to close the attempt.
                 outcome = await self._payments.settled(
@@ -112,6 +120,18 @@ class RenewalCharges:
                     waiting_note(refusals, workflow.now()),
                     longest=refusals.for_good,
                 )
+                # Nothing under this key, and every key before it was settled as never
+                # sent: nothing was charged, and with no add-on nothing can be.
+                gone = outcome is None and refused is Fault.MISSING_RECORD
+                if gone and workflow.patched(ROW_GONE_PATCH):
+                    workflow.logger.error(
+                        "The add-on row of %s is gone: its %s was not sent and nothing was "
+                        "charged; the add-on ends cancelled.",
+                        self._account_id,
+                        charge_summary(request),
+                    )
+                    self._note(None)
+                    return None
             if outcome is not None and not outcome.unsent:
                 self._note(None)
                 return outcome
@@ -122,11 +142,11 @@ class RenewalCharges:
                 longest=refusals.for_good,
             )
 
-    async def _send(self, request: ChargeRequest) -> tuple[ChargeOutcome | None, bool]:
-        """The gateway's answer within its bound, None when it gave none; and whether
-        the provider refused the request itself (its configuration, not the card). That
-        refusal leaves the outcome to the janitor as well: the attempt it recorded is
-        settled as never sent."""
+    async def _send(self, request: ChargeRequest) -> tuple[ChargeOutcome | None, Fault | None]:
+        """The gateway's answer within its bound, None when it gave none; and why, when
+        it was refused: the provider refused the request itself (its configuration, not
+        the card: the janitor settles the attempt it recorded as never sent), or the
+        add-on row is gone (this send never reached the provider)."""
         try:
             outcome = await workflow.execute_activity_method(
                 SubscriptionActivities.charge_addon_renewal,
@@ -138,10 +158,13 @@ class RenewalCharges:
             refused = refusal_of(error)
             if refused is not None and refused.type == Fault.GATEWAY_REJECTED.value:
                 workflow.logger.warning("The provider refused the charge: %s", refused.message)
-                return None, True
+                return None, Fault.GATEWAY_REJECTED
+            if refused is not None and refused.type == Fault.MISSING_RECORD.value:
+                workflow.logger.warning("The renewal's charge was not sent: %s", refused.message)
+                return None, Fault.MISSING_RECORD
             workflow.logger.warning("The renewal's charge has no outcome yet: %s", error)
-            return None, False
-        return outcome, False
+            return None, None
+        return outcome, None
 
     async def _recorded(self, request: ChargeRequest) -> Recorded[ChargeOutcome] | None:
         return await workflow.execute_local_activity_method(

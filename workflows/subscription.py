@@ -67,8 +67,6 @@ with workflow.unsafe.imports_passed_through():
 END_NOW_PATCH = "operator-end-now"
 # Past due: a cancel came while a past-due charge was retried, and was taken back.
 RESUMED_STATUSES = (AddonStatus.ACTIVE, AddonStatus.PAST_DUE)
-# Continue as new at least once a year, so that new code reaches every subscription.
-RENEWALS_PER_RUN = 12
 
 
 # Unsandboxed: with many open and a bounded sticky cache, nearly every renewal loads its
@@ -90,7 +88,7 @@ class SmsSubscriptionWorkflow:
             return AddonStatus.INACTIVE
         # Read afresh each time: a message replaces the state when it changes it.
         while self._addon.state.live:
-            if self._time_for_new_run(self._addon.state):
+            if self._addon.time_for_new_run():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(
                     SubscriptionStart(
@@ -104,13 +102,6 @@ class SmsSubscriptionWorkflow:
                 await self._take_due_step()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._addon.state.status
-
-    @staticmethod
-    def _time_for_new_run(state: AddonState) -> bool:
-        return (
-            state.renewals_this_run >= RENEWALS_PER_RUN
-            or workflow.info().is_continue_as_new_suggested()
-        )
 
     # -- the product steps ------------------------------------------------------------
 
@@ -147,6 +138,8 @@ class SmsSubscriptionWorkflow:
             return
         payment, terms = await self._addon.charge(charge, month, attempt=1, at=boundary)
         state = self._addon.state
+        if payment is None:  # the add-on row went while it was charged: ended, uncharged
+            return
         if not payment.succeeded:
             state.fell_past_due(month, charge, boundary)
             await self._addon.renew_credits(month, grant=False, at=boundary)
@@ -162,6 +155,8 @@ class SmsSubscriptionWorkflow:
             attempt.charge, attempt.month, attempt.number, at=attempt.at
         )
         state = self._addon.state
+        if payment is None:  # the add-on row went while it was charged: ended, uncharged
+            return
         if payment.succeeded:
             state.recovered()
             await self._addon.renew_credits(attempt.month, grant=True, at=attempt.at, terms=terms)

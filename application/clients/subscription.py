@@ -56,11 +56,16 @@ class SubscriptionClient:
             SmsSubscriptionWorkflow.run, subscription_workflow_id(self._account_id)
         )
 
-    async def cancel(self, requested_by: str, pending: str = STILL_WORKING) -> CancelAccepted:
-        """Cancel at the end of the paid period (the customer's cancel)."""
+    async def cancel(
+        self, requested_by: str, pending: str = STILL_WORKING, update_id: str | None = None
+    ) -> CancelAccepted:
+        """Cancel at the end of the paid period (the customer's cancel). ``update_id``:
+        a repeat with it answers the first cancel's outcome (``operator_update_id``)."""
         handle = await self._handle()
         request = CancelAddon(account_id=self._account_id, requested_by=requested_by)
-        call = _answered(handle.execute_update(SmsSubscriptionWorkflow.cancel, request))
+        call = _answered(
+            handle.execute_update(SmsSubscriptionWorkflow.cancel, request, id=update_id)
+        )
         return await answer(self._services, call, pending)
 
     async def resume(self, requested_by: str) -> ResumeAccepted:
@@ -75,18 +80,26 @@ class SubscriptionClient:
         call = _answered(handle.execute_update(SmsSubscriptionWorkflow.end_line, request))
         return await answer(self._services, call, "Ending the line is still being processed.")
 
-    async def grant_goodwill(self, credits: int, reason: str, request_id: str) -> GoodwillGranted:
+    async def grant_goodwill(
+        self, credits: int, reason: str, request_id: str, update_id: str
+    ) -> GoodwillGranted:
         handle = await self._handle()
         grant = GrantGoodwill(
             account_id=self._account_id, credits=credits, reason=reason, request_id=request_id
         )
-        call = _answered(handle.execute_update(SmsSubscriptionWorkflow.grant_goodwill, grant))
+        call = _answered(
+            handle.execute_update(SmsSubscriptionWorkflow.grant_goodwill, grant, id=update_id)
+        )
         return await answer(self._services, call, STILL_WORKING)
 
-    async def end_now(self, requested_by: str, prorated: bool) -> EndedNow:
+    async def end_now(self, requested_by: str, prorated: bool, update_id: str) -> EndedNow:
+        """End the add-on now; a repeat with ``update_id`` attaches to the first end (its
+        refund may still be going) and answers its outcome."""
         handle = await self._handle()
         request = EndNow(account_id=self._account_id, requested_by=requested_by, prorated=prorated)
-        call = _answered(handle.execute_update(SmsSubscriptionWorkflow.end_now, request))
+        call = _answered(
+            handle.execute_update(SmsSubscriptionWorkflow.end_now, request, id=update_id)
+        )
         return await answer(self._services, call, STILL_WORKING)
 
     async def retry_payment(self, requested_by: str) -> None:
