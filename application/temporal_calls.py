@@ -4,8 +4,10 @@ what can go wrong to API.md's errors, in one place:
 
 - the workflow refused (an update's validator or handler, a typed failure)
   → the refusal's own code (``boundary.errors.error_code_of``), e.g. 409, raised as
-  :class:`~application.errors.WorkflowRefusal` (the access log names the code, not
-  Temporal, even for a 503 the workflow answered);
+  :class:`~application.errors.WorkflowRefusal` with the fields the refusal carries (the
+  access log names the code, not Temporal, even for a 503 the workflow answered); a
+  request the payment provider refused, wherever it surfaces, → 502
+  ``payment_provider_error``;
 - no answer within the wait (no worker polling, a slow step) → 503
   ``service_unavailable``; the work goes on and can be read again;
 - Temporal unreachable or refusing the request → 503 ``service_unavailable``;
@@ -25,7 +27,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from application.context import Services
 from application.errors import ApiError, WorkflowRefusal
-from boundary.errors import error_code_of, refusal_of
+from boundary.errors import error_code_of, refusal_details, refusal_of
 from domain.errors import ErrorCode
 
 T = TypeVar("T")
@@ -52,7 +54,8 @@ async def answer(services: Services, call: Awaitable[T], pending: str, **details
             raise
         found = refusal_of(exc.cause)
         message = found.message if found else str(exc.cause)
-        raise WorkflowRefusal(code, message, **details) from exc
+        carried = refusal_details(exc.cause)
+        raise WorkflowRefusal(code, message, **{**carried, **details}) from exc
     except WorkflowAlreadyStartedError as exc:
         raise WorkflowGone() from exc
     except RPCError as exc:

@@ -11,7 +11,7 @@ finds the typed refusal inside whatever Temporal wrapped it in,
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from temporalio.exceptions import ApplicationError, FailureError
 
@@ -44,9 +44,14 @@ PERMANENT_TYPES: tuple[str, ...] = (
 )
 
 
-def refusal(code: ErrorCode | Fault, message: str) -> ApplicationError:
-    """A permanent, typed failure: never retried, mapped by the API to API.md's code."""
-    return ApplicationError(message, type=code.value, non_retryable=True)
+def refusal(
+    code: ErrorCode | Fault, message: str, details: dict[str, Any] | None = None
+) -> ApplicationError:
+    """A permanent, typed failure: never retried, mapped by the API to API.md's code;
+    ``details``: fields the API's error answer carries beside the message."""
+    if details is None:
+        return ApplicationError(message, type=code.value, non_retryable=True)
+    return ApplicationError(message, details, type=code.value, non_retryable=True)
 
 
 def to_application_error(error: Exception) -> ApplicationError:
@@ -106,12 +111,30 @@ def raise_refusal(error: FailureError) -> NoReturn:
     raise found from error
 
 
+# Faults the API answers with a code of their own, wherever they surface: a request
+# the provider refused (not the card) is its error, never the service's (API.md, 502).
+FAULT_CODES: dict[str, ErrorCode] = {
+    Fault.GATEWAY_REJECTED.value: ErrorCode.PAYMENT_PROVIDER_ERROR,
+}
+
+
 def error_code_of(error: BaseException | None) -> ErrorCode | None:
     """The API.md code of a refusal, or None when the failure is not a customer refusal."""
     found = refusal_of(error)
     if found is None or found.type is None:
         return None
+    if found.type in FAULT_CODES:
+        return FAULT_CODES[found.type]
     try:
         return ErrorCode(found.type)
     except ValueError:
         return None
+
+
+def refusal_details(error: BaseException | None) -> dict[str, Any]:
+    """The fields a refusal carries for the API's error answer (:func:`refusal`'s
+    ``details``); none for any other failure."""
+    found = refusal_of(error)
+    if found is None or not found.details or not isinstance(found.details[0], dict):
+        return {}
+    return dict(found.details[0])

@@ -10,10 +10,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from temporalio import activity
 from temporalio.client import WorkflowQueryFailedError, WorkflowUpdateFailedError
+from temporalio.exceptions import ActivityError, RetryState
 
 import worker
 from activities.purchase import PurchaseActivities
-from boundary.errors import error_code_of
+from boundary.errors import error_code_of, refusal_details, to_application_error
 from contracts.purchase import GrantRequest
 from contracts.subscription import (
     BILLING_CYCLE_CHANGED_SIGNAL,
@@ -24,6 +25,7 @@ from contracts.subscription import (
 from domain import pricing
 from domain.enums import AddonStatus, BillingCycle
 from domain.errors import ErrorCode
+from payments.gateway import GatewayRejected
 from store.db import transaction
 from store.models import AddonSubscription, Purchase
 from tests.invariants import check_money
@@ -124,6 +126,25 @@ async def test_a_permanent_error_inside_the_subscription_never_holds_a_cancel(
             None,
             None,
         )
+
+
+def test_a_request_the_provider_refuses_answers_payment_provider_error_wherever_it_surfaces():
+    """A refusal of the provider that a workflow lets through untyped (an update failed
+    by the activity's own error) answers 502 ``payment_provider_error``, never a 500."""
+    refused = to_application_error(GatewayRejected("Stripe refused refunding pi_1: bad"))
+    surfaced = ActivityError(
+        "Activity task failed",
+        scheduled_event_id=1,
+        started_event_id=2,
+        identity="worker",
+        activity_type="refund",
+        activity_id="1",
+        retry_state=RetryState.NON_RETRYABLE_FAILURE,
+    )
+    surfaced.__cause__ = refused
+    assert refused.type == "gateway_rejected"
+    assert error_code_of(surfaced) is ErrorCode.PAYMENT_PROVIDER_ERROR
+    assert refusal_details(surfaced) == {}
 
 
 async def loaded(sub) -> None:
