@@ -87,7 +87,13 @@ class StripeRefunds(StripeConnection):
                 {"idempotency_key": attempt.idempotency_key},
             )
         except stripe.StripeError as error:
-            raise_typed(error, f"refunding {intent_id}")
+            try:
+                raise_typed(error, f"refunding {intent_id}")
+            except GatewayRejected as refused:
+                # Stripe made no refund: its amount is free again (an operator's refund
+                # by hand may take it), as after a refund the sandbox refuses.
+                self._record(attempt, Outcome(PaymentStatus.DECLINED, str(refused)))
+                raise
             raise
         attempts.attach_provider_ref(self._sessions, attempt.payment_id, refund.id)
         return refund
