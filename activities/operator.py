@@ -19,7 +19,9 @@ from contracts.operator import (
     operator_refund_key,
 )
 from domain.calendar import Period
+from domain.money import format_money
 from domain.refunds import allocate, prorated_unused_minor
+from payments.gateway import GatewayRejected
 from store.db import transaction
 from store.end_now_refunds import period_captures
 from store.models import Payment
@@ -76,19 +78,54 @@ class OperatorActivities:
         with self._sessions() as session:
             holds = period_captures(session, request.account_id, period)
         refunds: list[RefundedPayment] = []
-        for payment_id, part in allocate(amount, holds):
-            result = self._gateway.refund(
-                payment_id=payment_id,
-                idempotency_key=end_now_refund_key(request.account_id, period.start, payment_id),
-                reference=f"prorated refund: add-on ended {request.at:%Y-%m-%d}",
-                at=request.at,
-                amount_minor=part,
-            )
+        parts = allocate(amount, holds)
+        for index, (payment_id, part) in enumerate(parts):
+            key = end_now_refund_key(request.account_id, period.start, payment_id)
+            try:
+                result = self._gateway.refund(
+                    payment_id=payment_id,
+                    idempotency_key=key,
+                    reference=f"prorated refund: add-on ended {request.at:%Y-%m-%d}",
+                    at=request.at,
+                    amount_minor=part,
+                )
+            except GatewayRejected as refused:
+                raise GatewayRejected(
+                    self._unrefunded(request.account_id, parts[index:], refunds, refused)
+                ) from refused
             with self._sessions() as session:
                 stored = session.get(Payment, result.payment_id)
                 assert stored is not None
                 refunds.append(refunded_payment(stored))
         return refunds
+
+    def _unrefunded(
+        self,
+        account_id: str,
+        left: list[tuple[str, int]],
+        made: list[RefundedPayment],
+        refused: GatewayRejected,
+    ) -> str:
+        """What the provider refused, and the refunds an operator makes by hand instead
+        (the parts after the refused one were never sent)."""
+        with self._sessions() as session:
+            currency = {
+                payment_id: payment.currency
+                for payment_id, _ in left
+                if (payment := session.get(Payment, payment_id)) is not None
+            }
+        owed = ", ".join(format_money(part, currency.get(pid, "")) for pid, part in left)
+        by_hand = "; ".join(
+            f"`sms-addon ops refund {account_id} {pid} {part} --reason ...`" for pid, part in left
+        )
+        already = "".join(
+            f"; {format_money(r.amount_minor, r.currency)} was refunded ({r.payment_id})"
+            for r in made
+        )
+        return (
+            f"the payment provider refused its prorated refund of {owed} ({refused}), so "
+            f"that was not refunded{already}. Refund it by hand: {by_hand}"
+        )
 
 
 def operator_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field, model_validator
 from application.authorization import Action, Permit
 from application.clients.subscription import SubscriptionClient
 from application.context import Services
-from application.errors import ApiError
+from application.errors import ApiError, WorkflowRefusal
 from application.operator_audit import Reason, first_answer, record_action
 from application.temporal_calls import WorkflowGone
 from contracts.operator import AuditAction, RefundedPayment, operator_update_id
@@ -68,6 +68,17 @@ class CancelOut(BaseModel):
     ends_at: datetime
     credits_expired: int = 0
     refunds: list[RefundedPayment] = []
+
+
+class RefusedOut(BaseModel):
+    """An error answered after the action was taken (an end whose refund the provider
+    refused), as API.md's error body: kept in the audit so a repeat answers it again."""
+
+    error: dict[str, Any]
+
+
+# The audit's reference of an end whose prorated refund the provider refused.
+REFUND_REFUSED = "add-on cancelled; the prorated refund was refused by the provider"
 
 
 class AuditOut(BaseModel):
@@ -196,7 +207,7 @@ async def cancel(
     action = AuditAction.END_NOW if now else AuditAction.CANCEL_AT_PERIOD_END
     first = await asyncio.to_thread(first_answer, services, permit.account_id, action, key)
     if first is not None:
-        return CancelOut.model_validate(first)
+        return _answered_before(first)
     client = SubscriptionClient(services, permit.account_id)
     # A repeat after a 503 attaches to the first request's update (an end now's refund
     # may still be going) and answers its outcome, which is then audited once.
@@ -211,10 +222,30 @@ async def cancel(
             out = CancelOut(status=accepted.status, ends_at=accepted.ends_at)
     except WorkflowGone as gone:
         raise await asyncio.to_thread(_nothing_to_cancel, services, permit.account_id) from gone
+    except WorkflowRefusal as refused:
+        if refused.code is not ErrorCode.PAYMENT_PROVIDER_ERROR:
+            raise
+        # Ended, its refund refused: the end is audited (once per key) though it answers
+        # an error, and a repeat answers that error again from the record.
+        error = {"code": refused.code.value, "message": refused.message, **refused.details}
+        payload, kept = body.model_dump(mode="json"), RefusedOut(error=error)
+        await _audited(
+            services, permit, action, key, operator, body.reason, payload, kept, REFUND_REFUSED
+        )
+        raise
     reference = ", ".join(r.payment_id for r in out.refunds) or f"add-on {out.status.value}"
     payload = body.model_dump(mode="json")
     await _audited(services, permit, action, key, operator, body.reason, payload, out, reference)
     return out
+
+
+def _answered_before(first: dict[str, Any]) -> CancelOut:
+    """The first request's answer: what it did, or the error it answered."""
+    if "error" not in first:
+        return CancelOut.model_validate(first)
+    error = dict(RefusedOut.model_validate(first).error)
+    code, message = ErrorCode(error.pop("code")), str(error.pop("message"))
+    raise ApiError(code, message, **error)
 
 
 def audit(services: Services, permit: Permit, limit: int) -> AuditList:

@@ -86,15 +86,23 @@ class ProviderLink(stripe.RequestsClient):
     """The worker's HTTP connection to Stripe, which a test can break: while ``down``
     nothing reaches Stripe (a connection error, as when it cannot be reached); after
     ``lose_answer_to(path)`` the next POST to a path ending so reaches Stripe, its
-    answer is lost and the link is down from then on."""
+    answer is lost and the link is down from then on; while ``refuse(path)`` holds,
+    each POST to a path ending so carries a parameter localstripe does not take, so that
+    Stripe itself refuses it (a 400 ``invalid_request_error``, as a provider refuses a
+    request after an API-version change)."""
 
     def __init__(self) -> None:
         super().__init__(timeout=STRIPE_TIMEOUT_SECONDS)
         self.down = threading.Event()
         self._lost: str | None = None
+        self._refused: str | None = None
 
     def lose_answer_to(self, path_end: str) -> None:
         self._lost = path_end
+
+    def refuse(self, path_end: str | None) -> None:
+        """Have Stripe refuse the POSTs to paths ending in ``path_end`` (None: no more)."""
+        self._refused = path_end
 
     # RequestsClient's own signature (stripe's base class declares another return type).
     def request(  # type: ignore[override]
@@ -102,6 +110,9 @@ class ProviderLink(stripe.RequestsClient):
     ) -> tuple[bytes, int, Mapping[str, str]]:
         if self.down.is_set():
             raise unreachable(f"Stripe cannot be reached (injected): {url}")
+        refused, path = self._refused, urlsplit(url).path
+        if refused is not None and method.lower() == "post" and path.endswith(refused):
+            post_data = f"{post_data or ''}&refused_by_test=yes".lstrip("&")
         answer = super().request(method, url, headers, post_data)
         lost = self._lost
         if lost is not None and method.lower() == "post" and urlsplit(url).path.endswith(lost):

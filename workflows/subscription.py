@@ -282,7 +282,7 @@ class SmsSubscriptionWorkflow:
         if refund is None:
             return ended
         # Ended, nothing else changes it: the gateway is called without the lock.
-        return ended.model_copy(update={"refunds": await refund_unused_period(self._addon, refund)})
+        return await refund_unused_period(self._addon, ended, refund)
 
     @end_now.validator
     def _validate_end_now(self, request: EndNow) -> None:

@@ -79,6 +79,7 @@ async def retry_payment(
         ErrorCode.ADDON_NOT_ACTIVE,
         ErrorCode.INVALID_REQUEST,
         ErrorCode.SERVICE_UNAVAILABLE,
+        ErrorCode.PAYMENT_PROVIDER_ERROR,
     ),
 )
 async def cancel(
