@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.events import TopUpStatus
     from domain.money import format_money
     from workflows.search_attributes import ACCOUNT_ID
+    from workflows.summaries import with_note
 
 
 @workflow.defn(name=AUTO_TOP_UP_WORKFLOW)
@@ -73,10 +74,7 @@ class AutoTopUpWorkflow:
 
     def _noted(self, note: str | None) -> None:
         """What the top-up, in flight meanwhile, waits for."""
-        charging = self._charging
-        workflow.set_current_details(
-            charging if note is None else f"{charging.removesuffix('.')}; {note}."
-        )
+        workflow.set_current_details(with_note(self._charging, note))
 
     async def _charge(self, start: TopUpStart) -> TopUpCapture:
         return await workflow.execute_activity_method(

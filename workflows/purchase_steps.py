@@ -48,7 +48,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.pricing import Quote
     from domain.purchase import Failure
     from workflows.search_attributes import SMS_PURCHASE_STATUS
-    from workflows.summaries import moment
+    from workflows.summaries import moment, with_note
 
 
 class PurchaseSteps:
@@ -250,8 +250,7 @@ class PurchaseSteps:
 
     def _noted(self, note: str | None) -> None:
         """What the purchase waits for meanwhile, beside the step's details line."""
-        shown = self._details if note is None else f"{self._details.removesuffix('.')}; {note}."
-        workflow.set_current_details(shown)
+        workflow.set_current_details(with_note(self._details, note))
 
     def _recorded_as(self, status: PurchaseStatus) -> PurchaseView:
         """The purchase's record once it has moved to ``status``."""
